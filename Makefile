@@ -1,0 +1,37 @@
+# Headroom — build, test, benchmark and demo.
+# Everything a target needs it installs itself (Go modules, Debian packages,
+# pinned tools under .cache/).
+
+GO        ?= go
+BIN       := bin
+TOOLS     := $(CURDIR)/.cache/tools
+STATICCHECK_VERSION := v0.8.2
+PKGS      := ./...
+
+.PHONY: all build test test-unit bench demo lint fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/headroom ./cmd/headroom
+
+## test: vet, unit and integration tests (race detector on concurrent packages)
+test: build
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## lint: gofmt, go vet and staticcheck (installed into .cache/tools)
+lint: $(TOOLS)/staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(TOOLS)/staticcheck $(PKGS)
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)
