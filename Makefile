@@ -16,7 +16,7 @@ build:
 	$(GO) build -o $(BIN)/headroom ./cmd/headroom
 
 ## test: vet, unit and integration tests (race detector on concurrent packages)
-test: build
+test: build obs-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
@@ -35,3 +35,23 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+## Observability stack (Prometheus + Jaeger) for the demo and the integration
+## tests: scripts/obs-deps, obs-up, obs-down; state in var/obs (OBS_DIR).
+.PHONY: obs-deps obs-up obs-down jaeger
+
+## obs-deps: install Debian's prometheus and build the pinned Jaeger, once
+obs-deps:
+	scripts/obs-deps
+
+## obs-up: start Prometheus and Jaeger on loopback (ports: see scripts/obs-up)
+obs-up: obs-deps
+	scripts/obs-up
+
+## obs-down: stop them by PID
+obs-down:
+	scripts/obs-down
+
+## jaeger: build the Jaeger server into .cache/jaeger/<version>/ (skipped when there)
+jaeger:
+	scripts/build-jaeger
