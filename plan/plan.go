@@ -169,13 +169,18 @@ type Error struct {
 	Msg   string
 }
 
+// Error formats the error as "file:line: field: message", leaving out the
+// line when it is unknown and the field when there is none.
 func (e *Error) Error() string {
-	file := e.File
-	if file == "" {
-		file = "plan"
+	where := e.File
+	if where == "" {
+		where = "plan"
+	}
+	if e.Line > 0 {
+		where = fmt.Sprintf("%s:%d", where, e.Line)
 	}
 	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Msg)
+		return where + ": " + e.Msg
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", file, e.Line, e.Field, e.Msg)
+	return where + ": " + e.Field + ": " + e.Msg
 }

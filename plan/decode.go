@@ -1,0 +1,272 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Limits that keep a hostile plan from costing more than a small one.
+const (
+	maxPlanBytes = 4 << 20 // a plan larger than this is refused outright
+	maxNodes     = 100_000 // values visited, aliases counted each time they are used
+	maxDepth     = 64      // nesting of JSON bodies and merge keys
+)
+
+// decoder walks a yaml.Node tree into plan types. It stops at the first
+// problem and reports it as an *Error with file, line and field path.
+type decoder struct {
+	file  string
+	lines map[string]int // field path → line of its value, for later checks
+	nodes int            // values visited so far, bounded by maxNodes
+
+	// requestKey maps a step's path ("journeys[0].steps[1]") to the field
+	// that holds its URL ("journeys[0].steps[1].get").
+	requestKey map[string]string
+}
+
+func newDecoder(file string) *decoder {
+	return &decoder{
+		file:       file,
+		lines:      map[string]int{},
+		requestKey: map[string]string{},
+	}
+}
+
+// errorf returns an *Error placed at n's line.
+func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return d.errorAt(line, field, format, args...)
+}
+
+// errorAt returns an *Error placed at line.
+func (d *decoder) errorAt(line int, field, format string, args ...any) error {
+	return &Error{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// lineOf returns the line recorded for field, or for its nearest recorded
+// parent, or 0.
+func (d *decoder) lineOf(field string) int {
+	for field != "" {
+		if line, ok := d.lines[field]; ok {
+			return line
+		}
+		field = parentPath(field)
+	}
+	return d.lines[""]
+}
+
+// resolve follows aliases and counts the value against the node budget, so
+// that an alias bomb ends with an error instead of eating the machine.
+func (d *decoder) resolve(n *yaml.Node, field string) (*yaml.Node, error) {
+	for hops := 0; n.Kind == yaml.AliasNode; hops++ {
+		if n.Alias == nil || hops > maxDepth {
+			return nil, d.errorf(n, field, "alias *%s cannot be resolved", n.Value)
+		}
+		n = n.Alias
+	}
+	d.nodes++
+	if d.nodes > maxNodes {
+		return nil, d.errorf(n, field, "plan is too large after expanding aliases (more than %d values)", maxNodes)
+	}
+	return n, nil
+}
+
+// entry is one key of a YAML map.
+type entry struct {
+	key   string
+	keyAt *yaml.Node
+	value *yaml.Node
+}
+
+// entries returns the keys of the map n in file order. Merge keys (<<) are
+// expanded; keys written in the map win over merged ones. A null value is
+// an empty map. Duplicate keys are errors.
+func (d *decoder) entries(n *yaml.Node, field string) ([]entry, error) {
+	return d.entriesAt(n, field, 0)
+}
+
+func (d *decoder) entriesAt(n *yaml.Node, field string, depth int) ([]entry, error) {
+	if depth > maxDepth {
+		return nil, d.errorf(n, field, "merge keys nested too deeply")
+	}
+	n, err := d.resolve(n, field)
+	if err != nil {
+		return nil, err
+	}
+	if isNull(n) {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, d.errorf(n, field, "expected a map, got %s", describe(n))
+	}
+	var own, merged []entry
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, err := d.resolve(n.Content[i], field)
+		if err != nil {
+			return nil, err
+		}
+		v := n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, d.errorf(k, field, "a key must be plain text, got %s", describe(k))
+		}
+		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+			m, err := d.merge(v, field, depth)
+			if err != nil {
+				return nil, err
+			}
+			merged = append(merged, m...)
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			return nil, d.errorf(k, joinPath(field, k.Value), "duplicate key (first at line %d)", first)
+		}
+		seen[k.Value] = k.Line
+		own = append(own, entry{key: k.Value, keyAt: k, value: v})
+	}
+	for _, e := range merged {
+		if _, ok := seen[e.key]; !ok {
+			seen[e.key] = e.keyAt.Line
+			own = append(own, e)
+		}
+	}
+	return own, nil
+}
+
+// merge expands the value of a merge key: a map or a list of maps, earlier
+// maps winning over later ones.
+func (d *decoder) merge(v *yaml.Node, field string, depth int) ([]entry, error) {
+	v, err := d.resolve(v, field)
+	if err != nil {
+		return nil, err
+	}
+	sources := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		sources = v.Content
+	} else if v.Kind != yaml.MappingNode {
+		return nil, d.errorf(v, joinPath(field, "<<"), "can only merge a map or a list of maps, got %s", describe(v))
+	}
+	var out []entry
+	seen := map[string]bool{}
+	for _, s := range sources {
+		es, err := d.entriesAt(s, field, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if !seen[e.key] {
+				seen[e.key] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out, nil
+}
+
+// fields maps the known keys of one YAML map to the functions that decode
+// their values; each function gets the value node and its field path.
+type fields map[string]func(n *yaml.Node, field string) error
+
+// object decodes the map n with fs; an unknown key is an error that
+// suggests the nearest known one.
+func (d *decoder) object(n *yaml.Node, field string, fs fields) error {
+	es, err := d.entries(n, field)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		path := joinPath(field, e.key)
+		decode, ok := fs[e.key]
+		if !ok && field == "" && strings.HasPrefix(e.key, "x-") {
+			continue // extension key: a place for anchored snippets
+		}
+		if !ok {
+			return d.unknownField(e.keyAt, path, e.key, fs)
+		}
+		d.lines[path] = e.keyAt.Line
+		if err := decode(e.value, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) unknownField(at *yaml.Node, path, key string, fs fields) error {
+	known := make([]string, 0, len(fs))
+	for k := range fs {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	if s := suggest(key, known); s != "" {
+		return d.errorf(at, path, "unknown field (did you mean %q?)", s)
+	}
+	return d.errorf(at, path, "unknown field")
+}
+
+// list returns the items of the sequence n; null is an empty list.
+func (d *decoder) list(n *yaml.Node, field string) ([]*yaml.Node, error) {
+	n, err := d.resolve(n, field)
+	if err != nil {
+		return nil, err
+	}
+	if isNull(n) {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, d.errorf(n, field, "expected a list, got %s", describe(n))
+	}
+	return n.Content, nil
+}
+
+// isNull reports whether n is a YAML null (~, null, or nothing at all).
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names the kind of n for "expected X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	default:
+		return "nothing"
+	}
+}
+
+// joinPath appends key to the dotted field path.
+func joinPath(field, key string) string {
+	if field == "" {
+		return key
+	}
+	return field + "." + key
+}
+
+// indexPath appends [i] to the field path.
+func indexPath(field string, i int) string {
+	return fmt.Sprintf("%s[%d]", field, i)
+}
+
+// parentPath drops the last key or index of a field path.
+func parentPath(field string) string {
+	for i := len(field) - 1; i >= 0; i-- {
+		switch field[i] {
+		case '.':
+			return field[:i]
+		case '[':
+			if i > 0 {
+				return field[:i]
+			}
+		}
+	}
+	return ""
+}
