@@ -1,0 +1,103 @@
+// Command target is the loopback HTTP/1.1 server that `make bench` drives
+// with wrk, vegeta and headroom. It answers every request with a fixed
+// tiny 200 and keeps connections alive, counts the responses it wrote, and
+// on SIGTERM or SIGINT prints that count as one JSON line on stdout:
+//
+//	{"requests":1234567,"connections":64}
+//
+// The count lets the bench cross-check what each tool says it sent.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// counts is what the target prints when it stops.
+type counts struct {
+	Requests    int64 `json:"requests"`
+	Connections int64 `json:"connections"`
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("target", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:18999", "loopback `host:port` to listen on")
+	mode := fs.String("mode", "raw", "server: raw (lean TCP responder) or nethttp (net/http, for comparison)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := checkLoopback(*addr); err != nil {
+		fmt.Fprintf(stderr, "target: -addr: %v\n", err)
+		return 2
+	}
+	if *mode != "raw" && *mode != "nethttp" {
+		fmt.Fprintf(stderr, "target: -mode: %q is neither raw nor nethttp\n", *mode)
+		return 2
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "target: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "target: %s server listening on %s\n", *mode, ln.Addr())
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	var got counts
+	if *mode == "raw" {
+		got, err = serveRaw(ctx, ln)
+	} else {
+		got, err = serveNetHTTP(ctx, ln)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "target: %v\n", err)
+		return 1
+	}
+	if err := json.NewEncoder(stdout).Encode(got); err != nil {
+		fmt.Fprintf(stderr, "target: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// checkLoopback accepts only a host:port on 127.0.0.1, ::1 or localhost.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%q is not a loopback address", addr)
+}
+
+// serveRaw runs the lean responder on ln until ctx is done.
+func serveRaw(ctx context.Context, ln net.Listener) (counts, error) {
+	r := newResponder()
+	done := make(chan error, 1)
+	go func() { done <- r.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		ln.Close()
+		err := <-done
+		return counts{r.served.Load(), r.accepted.Load()}, err
+	case err := <-done:
+		return counts{r.served.Load(), r.accepted.Load()}, err
+	}
+}
