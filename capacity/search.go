@@ -203,7 +203,9 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, 
 	}
 	v, reasons := s.judge.verdict(sum)
 	if sum.Stopped {
-		if v == Acceptable {
+		// The seconds that stopped it were clearly unacceptable; what was
+		// measured before may be too short to show it.
+		if v != Unacceptable {
 			v, reasons = Unacceptable, nil
 		}
 		reasons = append([]string{fmt.Sprintf("stopped early after %.0fs: %s", sum.Elapsed.Seconds(), why)}, reasons...)
@@ -234,31 +236,25 @@ func (s *searcher) cooldown(ctx context.Context) error {
 		return nil
 	}
 	limit := time.Duration(cooldownFactor * float64(s.o.Cooldown))
-	b := s.judge.baseline
 	rate := s.o.BaselineRate
 	if s.lo > 0 {
 		rate = math.Min(rate, s.lo)
+	} else {
+		rate = math.Min(rate, s.hi/4)
 	}
 	s.emit(Event{Phase: PhaseCooldown, Step: len(s.ex.Steps), Rate: rate, Low: s.lo, High: s.hi})
-	if b == nil {
-		// Nothing to compare with: rest without load.
-		t := time.NewTimer(s.o.Cooldown)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
+	back := s.judge.latencyOK // no baseline yet: back within the objectives
+	if b := s.judge.baseline; b != nil {
+		p99 := math.Max(cooldownP99*b.Latency.P99, b.Latency.P99+relativeP99Floor)
+		errs := b.ErrorRate() + relativeErrFloor
+		back = func(t Tick) bool { return t.Requests > 0 && t.Latency.P99 <= p99 && t.ErrorRate() <= errs }
 	}
-	p99 := math.Max(cooldownP99*b.Latency.P99, b.Latency.P99+relativeP99Floor)
-	errs := b.ErrorRate() + relativeErrFloor
 	good := 0
 	sum, err := s.prober.Probe(ctx, Probe{
 		URL:   s.o.URL,
 		Holds: []Hold{{Rate: rate, Duration: limit}},
 		Watch: func(t Tick) bool {
-			if t.Requests > 0 && t.Latency.P99 <= p99 && t.ErrorRate() <= errs {
+			if back(t) {
 				good++
 			} else {
 				good = 0

@@ -13,23 +13,23 @@ const (
 // Step is one rate level of a search, summarised over its measured part
 // (warm-up excluded).
 type Step struct {
-	Index      int     `json:"index"` // 1-based, in the order run
-	Phase      string  `json:"phase"`
-	URL        string  `json:"url,omitempty"`
-	Rate       float64 `json:"rate"`       // iterations/s asked for
-	Offered    float64 `json:"offered"`    // iterations/s the generator scheduled
-	Achieved   float64 `json:"achieved"`   // iterations/s it started
-	Throughput float64 `json:"throughput"` // requests/s completed (X)
-	Goodput    float64 `json:"goodput"`    // requests/s completed without error
-	Latency    Latency `json:"latency"`
-	ErrorRate  float64 `json:"error_rate"`
-	Dropped    float64 `json:"dropped_rate"`
-	InFlight   float64 `json:"in_flight"`  // mean concurrency the generator saw
-	LittlesL   float64 `json:"littles_l"`  // X × W: the concurrency Little's Law expects
-	Seconds    float64 `json:"measured_s"` // length of the measured part
-	Elapsed    float64 `json:"elapsed_s"`  // whole step, warm-up included
-	Stopped    bool    `json:"stopped_early,omitempty"`
-	Verdict    Verdict `json:"verdict"`
+	Index      int      `json:"index"` // 1-based, in the order run
+	Phase      string   `json:"phase"`
+	URL        string   `json:"url,omitempty"`
+	Rate       float64  `json:"rate"`       // iterations/s asked for
+	Offered    float64  `json:"offered"`    // iterations/s the generator scheduled
+	Achieved   float64  `json:"achieved"`   // iterations/s it started
+	Throughput float64  `json:"throughput"` // requests/s completed (X)
+	Goodput    float64  `json:"goodput"`    // requests/s completed without error
+	Latency    Latency  `json:"latency"`
+	ErrorRate  float64  `json:"error_rate"`
+	Dropped    float64  `json:"dropped_rate"`
+	InFlight   float64  `json:"in_flight"`  // mean concurrency the generator saw
+	LittlesL   float64  `json:"littles_l"`  // X × W: the concurrency Little's Law expects
+	Seconds    float64  `json:"measured_s"` // length of the measured part
+	Elapsed    float64  `json:"elapsed_s"`  // whole step, warm-up included
+	Stopped    bool     `json:"stopped_early,omitempty"`
+	Verdict    Verdict  `json:"verdict"`
 	Reasons    []string `json:"reasons,omitempty"`
 }
 

@@ -140,7 +140,7 @@ func (j judge) clearlyBad(t Tick) (bool, string) {
 		v := o.ofTick(t)
 		if o.kind == errorObjective && v > math.Max(abandonFactor*o.limit, o.limit+0.05) ||
 			o.kind == latencyObjective && v > abandonFactor*o.limit {
-			return true, fmt.Sprintf("%s at %s in one second", o.name, o.format(v))
+			return true, fmt.Sprintf("%s: %s in one second", o.name, o.format(v))
 		}
 	}
 	if j.relative() && j.baseline != nil {
