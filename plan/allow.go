@@ -29,8 +29,8 @@ func (p *Plan) allowList() []string {
 	if len(p.Target.Allow) > 0 {
 		return p.Target.Allow
 	}
-	if u, err := url.Parse(p.Target.BaseURL); err == nil && u.Host != "" {
-		return []string{u.Host}
+	if u, err := url.Parse(p.Target.BaseURL); err == nil && u.Hostname() != "" {
+		return []string{u.Hostname()}
 	}
 	return nil
 }

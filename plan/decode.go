@@ -25,6 +25,10 @@ type decoder struct {
 	// requestKey maps a step's path ("journeys[0].steps[1]") to the field
 	// that holds its URL ("journeys[0].steps[1].get").
 	requestKey map[string]string
+
+	// expanding holds the anchors whose aliases are being expanded, to
+	// catch an alias used inside its own anchor.
+	expanding map[*yaml.Node]bool
 }
 
 func newDecoder(file string) *decoder {
@@ -32,6 +36,7 @@ func newDecoder(file string) *decoder {
 		file:       file,
 		lines:      map[string]int{},
 		requestKey: map[string]string{},
+		expanding:  map[*yaml.Node]bool{},
 	}
 }
 
@@ -142,6 +147,13 @@ func (d *decoder) entriesAt(n *yaml.Node, field string, depth int) ([]entry, err
 // merge expands the value of a merge key: a map or a list of maps, earlier
 // maps winning over later ones.
 func (d *decoder) merge(v *yaml.Node, field string, depth int) ([]entry, error) {
+	if v.Kind == yaml.AliasNode {
+		if d.expanding[v.Alias] {
+			return nil, d.errorf(v, joinPath(field, "<<"), "alias *%s is merged into its own anchor", v.Value)
+		}
+		d.expanding[v.Alias] = true
+		defer delete(d.expanding, v.Alias)
+	}
 	v, err := d.resolve(v, field)
 	if err != nil {
 		return nil, err

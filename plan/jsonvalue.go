@@ -13,6 +13,13 @@ func (d *decoder) jsonValue(n *yaml.Node, field string, depth int) (any, error) 
 	if depth > maxDepth {
 		return nil, d.errorf(n, field, "nested more than %d levels deep", maxDepth)
 	}
+	if n.Kind == yaml.AliasNode {
+		if d.expanding[n.Alias] {
+			return nil, d.errorf(n, field, "alias *%s is used inside its own anchor", n.Value)
+		}
+		d.expanding[n.Alias] = true
+		defer delete(d.expanding, n.Alias)
+	}
 	n, err := d.resolve(n, field)
 	if err != nil {
 		return nil, err

@@ -18,12 +18,10 @@ const (
 
 var thresholdMetrics = []string{MetricDuration, MetricFailed, MetricRequests}
 
-// thresholds decodes the k6-style list of single-key maps
-//
-//	- http_req_duration: "p(99)<400ms"
-//	- http_req_duration: ["p(95)<200", "max<2s"]
-//
-// and also k6's own map form (metric → expression or list).
+// thresholds decodes the k6-style list of single-key maps, each metric
+// with one expression or a list of them (http_req_duration: "p(99)<400ms",
+// http_req_duration: ["p(95)<200", "max<2s"]), and also k6's own map form
+// (metric → expression or list).
 func (d *decoder) thresholds(n *yaml.Node, field string, dst *[]Threshold) error {
 	r, err := d.resolve(n, field)
 	if err != nil {
