@@ -1,0 +1,217 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// spanFindingShare is the share of the added latency a span must take to
+// become a finding of its own.
+const spanFindingShare = 0.25
+
+// buildFindings turns readings, spans and patterns into findings.
+func buildFindings(rep Report, sz sizing) []Finding {
+	var out []Finding
+	slow := rep.SlowTraces[:min(3, len(rep.SlowTraces))]
+	haveSpans := rep.Spans != nil && rep.Spans.BaselineTraces > 0
+
+	byResource := map[string]int{}
+	for _, r := range rep.Signals {
+		if !r.Available || r.Resource == "" {
+			continue
+		}
+		a := assess(r)
+		if !a.saturated {
+			continue
+		}
+		share := spanShareFor(r.Resource, rep.Spans)
+		f := Finding{
+			Kind:           r.Signal,
+			Title:          fmt.Sprintf("%s: %s", r.Signal, r.Title),
+			Score:          score(r, a, share, haveSpans),
+			Recommendation: recommendSignal(r, sz),
+			Evidence: Evidence{
+				Facts: append(a.facts, signalFacts(r)...), Signal: ptr(r), Utilisation: a.util,
+				Queries: signalQueries(r), Traces: slow,
+			},
+		}
+		if haveSpans {
+			f.Evidence.SpanShare = share
+			if share > 0 {
+				f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("its spans explain %.0f%% of the added latency", 100*share))
+			}
+		}
+		if i, ok := byResource[r.Resource]; ok {
+			if f.Score > out[i].Score {
+				f.Evidence.Related = append(out[i].Evidence.Related, *out[i].Evidence.Signal)
+				out[i] = f
+			} else {
+				out[i].Evidence.Related = append(out[i].Evidence.Related, r)
+			}
+			continue
+		}
+		byResource[r.Resource] = len(out)
+		out = append(out, f)
+	}
+
+	explained := false
+	if rep.Spans != nil {
+		for _, s := range topSpans(rep.Spans) {
+			f := spanFinding(s, rep.Spans, byResource, slow)
+			out = append(out, f)
+			explained = true
+		}
+	}
+	for i, r := range rep.Repeats[:min(2, len(rep.Repeats))] {
+		share := 0.0
+		if rep.Spans != nil {
+			for _, s := range rep.Spans.Spans {
+				if s.Name == r.Span {
+					share = clamp01(s.Share)
+				}
+			}
+		}
+		out = append(out, Finding{
+			Kind:  "n_plus_one",
+			Title: fmt.Sprintf("N+1: %q repeats %d times under %q", r.Span, r.MaxCount, r.Parent),
+			Score: 0.35 + 0.3*math.Min(1, float64(r.MaxCount)/20) + 0.2*share,
+			Recommendation: fmt.Sprintf("Fetch the rows of %q in one query (WHERE … IN (…) or a join) instead of once per item: it ran up to %d times under one %q span (%.1f per parent in degraded traces, %.1f at baseline).",
+				r.Span, r.MaxCount, r.Parent, r.DegradedCount, r.BaselineCount),
+			Evidence: Evidence{
+				Facts: []string{fmt.Sprintf("%q ran %d times under one %q", r.Span, r.MaxCount, r.Parent),
+					fmt.Sprintf("%.1f per parent in degraded traces, %.1f at baseline", r.DegradedCount, r.BaselineCount)},
+				Repeat: &rep.Repeats[i], SpanShare: share, Traces: slow,
+			},
+		})
+	}
+	if len(rep.Serial) > 0 {
+		s := rep.Serial[0]
+		saving := s.SumMs - s.LongestMs
+		out = append(out, Finding{
+			Kind:  "serial_calls",
+			Title: fmt.Sprintf("Serial calls under %q: %s", s.Parent, strings.Join(s.Spans, ", ")),
+			Score: 0.3 + 0.3*clamp01(saving/math.Max(s.ParentMs, 1e-9)),
+			Recommendation: fmt.Sprintf("Run %s concurrently under %q if they do not depend on each other: together they take %.1f ms one after another, the longest %.1f ms, so up to %.1f ms per request can be saved.",
+				strings.Join(s.Spans, " and "), s.Parent, s.SumMs, s.LongestMs, saving),
+			Evidence: Evidence{
+				Facts:  []string{fmt.Sprintf("seen in %d degraded traces; %.1f ms of %.1f ms in the parent", s.Traces, s.SumMs, s.ParentMs)},
+				Serial: &rep.Serial[0], Traces: slow,
+			},
+		})
+	}
+	if len(byResource) == 0 && !explained {
+		out = append(out, unexplained(rep, slow))
+	}
+	return out
+}
+
+// topSpans are the (at most two) spans that took a large share of the
+// added latency.
+func topSpans(b *Breakdown) []SpanDelta {
+	var out []SpanDelta
+	for _, s := range b.Spans {
+		if len(out) == 2 || s.AddedMs <= 0 || s.Share < spanFindingShare {
+			break
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// spanFinding is the finding for one slow span; it weighs less when a
+// saturated resource already explains that kind of span.
+func spanFinding(s SpanDelta, b *Breakdown, blamed map[string]int, slow []TraceLink) Finding {
+	kind, title := "slow_span", fmt.Sprintf("Span %q added %.1f ms per request", s.Name, s.AddedMs)
+	var hint *IndexHint
+	switch {
+	case s.DB:
+		kind, title = "slow_query", fmt.Sprintf("Query span %q added %.1f ms per request", s.Name, s.AddedMs)
+		h := IndexCandidates(s.Statement)
+		hint = &h
+	case s.Client:
+		title = fmt.Sprintf("Downstream call %q added %.1f ms per request", s.Name, s.AddedMs)
+	case s.Root:
+		title = fmt.Sprintf("%q's own code added %.1f ms per request", s.Name, s.AddedMs)
+	}
+	facts := []string{fmt.Sprintf("self-time %.1f ms per trace in the degraded window vs %.1f ms at baseline (%d vs %d traces)", s.DegradedMs, s.BaselineMs, b.DegradedTraces, b.BaselineTraces),
+		fmt.Sprintf("%.0f%% of the %.1f ms added to the request", 100*s.Share, b.AddedMs)}
+	sc := 0.2 + 0.5*clamp01(s.Share)
+	_, pool := blamed["pool"]
+	_, cpu := blamed["cpu"]
+	_, gc := blamed["gc"]
+	switch {
+	case s.DB && pool:
+		sc *= 0.6
+		facts = append(facts, "consistent with the connection pool wait: the span includes waiting for a connection")
+	case !s.DB && !s.Client && (cpu || gc):
+		sc *= 0.6
+		facts = append(facts, "consistent with the CPU finding: the span's own code is what runs short of CPU")
+	}
+	return Finding{Kind: kind, Title: title, Score: sc, Recommendation: recommendSpan(s, derefHint(hint)),
+		Evidence: Evidence{Facts: facts, Span: ptr(s), SpanShare: s.Share, Index: hint, Traces: slow}}
+}
+
+// unexplained says no signal explains the latency and points at the
+// slowest spans instead of guessing.
+func unexplained(rep Report, slow []TraceLink) Finding {
+	f := Finding{Kind: "unexplained", Title: "No signal explains the added latency", Score: 0.1,
+		Evidence: Evidence{Traces: slow}}
+	f.Evidence.Facts = append(f.Evidence.Facts, "no Prometheus signal reached its saturation rule in the degraded window")
+	if rep.Spans == nil {
+		f.Recommendation = "No resource signal saturated and no traces were available: add tracing (or exemplars) to see where requests spend their time, and check dependencies outside this service."
+		return f
+	}
+	spans := append([]SpanDelta(nil), rep.Spans.Spans...)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].DegradedMs > spans[j].DegradedMs })
+	var names []string
+	for _, s := range spans[:min(3, len(spans))] {
+		names = append(names, fmt.Sprintf("%q %.1f ms", s.Name, s.DegradedMs))
+	}
+	f.Evidence.Facts = append(f.Evidence.Facts, "slowest spans by self-time per trace: "+strings.Join(names, ", "))
+	f.Recommendation = "No signal moved enough to blame a resource: start from the slowest spans (" + strings.Join(names, ", ") + ") in the linked traces."
+	return f
+}
+
+func signalFacts(r Reading) []string {
+	var f []string
+	if r.HasBaseline {
+		f = append(f, fmt.Sprintf("%s: %.4g %s at baseline, %.4g in the degraded window (peak %.4g)", r.Signal, r.Baseline, r.Unit, r.Degraded, r.Peak))
+	} else {
+		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
+	}
+	if r.LeadSeconds != nil {
+		if l := *r.LeadSeconds; l >= 0 {
+			f = append(f, fmt.Sprintf("it moved %.0f s before the latency knee", l))
+		} else {
+			f = append(f, fmt.Sprintf("it moved %.0f s after the latency knee", -l))
+		}
+	}
+	if r.Pearson != nil {
+		f = append(f, fmt.Sprintf("Pearson r with p99: %.2f", *r.Pearson))
+	}
+	return f
+}
+
+func signalQueries(r Reading) []string {
+	q := []string{r.Query}
+	names := make([]string, 0, len(r.Context))
+	for n := range r.Context {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		q = append(q, r.Context[n].Query)
+	}
+	return q
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func derefHint(h *IndexHint) IndexHint {
+	if h == nil {
+		return IndexHint{}
+	}
+	return *h
+}

@@ -1,0 +1,193 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Finding is one ranked candidate bottleneck with its evidence and what
+// to do about it.
+type Finding struct {
+	Rank           int      `json:"rank"`
+	Kind           string   `json:"kind"` // a signal (cpu_usage, pool_wait, …) or n_plus_one, slow_query, slow_span, serial_calls, unexplained
+	Title          string   `json:"title"`
+	Score          float64  `json:"score"` // 0–1: the weight of the evidence that ranked it
+	Evidence       Evidence `json:"evidence"`
+	Recommendation string   `json:"recommendation"`
+}
+
+// Evidence is what a finding rests on: the numbers in words, and the
+// readings, spans, queries and traces they come from.
+type Evidence struct {
+	Facts       []string    `json:"facts"`
+	Signal      *Reading    `json:"signal,omitempty"`
+	Related     []Reading   `json:"related,omitempty"` // other signals of the same resource
+	Utilisation float64     `json:"utilisation,omitempty"`
+	SpanShare   float64     `json:"span_share,omitempty"` // share of the added latency its spans explain
+	Span        *SpanDelta  `json:"span,omitempty"`
+	Repeat      *Repeat     `json:"repeat,omitempty"`
+	Serial      *Serial     `json:"serial,omitempty"`
+	Index       *IndexHint  `json:"index,omitempty"`
+	Queries     []string    `json:"queries,omitempty"`
+	Traces      []TraceLink `json:"traces,omitempty"`
+}
+
+// assessment is how strongly one reading points at its resource.
+type assessment struct {
+	saturated bool
+	util      float64 // 0–1 where a limit is known
+	facts     []string
+}
+
+// assess applies a resource's saturation rule to its reading.
+func assess(r Reading) assessment {
+	ctx := func(name string) float64 { return r.Context[name].Degraded }
+	var a assessment
+	switch r.Signal {
+	case "cpu_usage":
+		limit, what := ctx("limit"), "CPU limit"
+		if limit <= 0 {
+			limit, what = ctx("gomaxprocs"), "GOMAXPROCS"
+		}
+		if limit > 0 {
+			a.util = r.Degraded / limit
+			a.saturated = a.util >= 0.6
+			a.facts = append(a.facts, fmt.Sprintf("%.2f of %.2f cores used (%s), %.0f%%", r.Degraded, limit, what, 100*a.util))
+		} else {
+			a.saturated = r.HasBaseline && r.Degraded >= 2*r.Baseline && r.Degraded >= 0.5
+			a.facts = append(a.facts, fmt.Sprintf("%.2f cores used; no CPU limit or GOMAXPROCS series to compare with", r.Degraded))
+		}
+	case "cpu_throttling":
+		a.util = r.Degraded
+		a.saturated = r.Degraded >= 0.1
+		a.facts = append(a.facts, fmt.Sprintf("%.0f%% of CFS periods throttled", 100*r.Degraded))
+	case "memory":
+		if limit := ctx("limit"); limit > 0 {
+			a.util = r.Degraded / limit
+			a.saturated = a.util >= 0.9
+			a.facts = append(a.facts, fmt.Sprintf("RSS %s of a %s limit", bytesText(r.Degraded), bytesText(limit)))
+		}
+	case "gc_pause":
+		a.util = r.Degraded
+		gcCPU := ctx("gc_cpu")
+		a.saturated = r.Degraded >= 0.02 || gcCPU >= 0.15
+		a.facts = append(a.facts, fmt.Sprintf("GC pauses take %.1f%% of the time", 100*r.Degraded))
+		if gcCPU > 0 {
+			a.facts = append(a.facts, fmt.Sprintf("GC uses %.0f%% of the CPU", 100*gcCPU))
+		}
+	case "pool_wait":
+		moved := !r.HasBaseline || r.Degraded >= 3*r.Baseline+0.005
+		a.saturated = r.Degraded >= 0.01 && moved
+		a.facts = append(a.facts, fmt.Sprintf("requests spent %.3f s per second waiting for a connection (baseline %.3f)", r.Degraded, r.Baseline))
+		if most := ctx("max"); most > 0 {
+			a.util = ctx("in_use") / most
+			a.facts = append(a.facts, fmt.Sprintf("%.1f of %.0f connections in use", ctx("in_use"), most))
+		}
+	case "pool_in_use":
+		if most := ctx("max"); most > 0 {
+			a.util = r.Degraded / most
+			a.saturated = a.util >= 0.9
+			a.facts = append(a.facts, fmt.Sprintf("%.1f of %.0f connections in use (%.0f%%)", r.Degraded, most, 100*a.util))
+		}
+	case "open_fds":
+		if most := ctx("max"); most > 0 {
+			a.util = r.Degraded / most
+			a.saturated = a.util >= 0.8
+			a.facts = append(a.facts, fmt.Sprintf("%.0f of %.0f file descriptors open", r.Degraded, most))
+		}
+	default:
+		if r.Resource == "custom" && r.HasBaseline && r.Pearson != nil {
+			a.saturated = *r.Pearson >= 0.7 && math.Abs(r.Degraded) >= 2*math.Abs(r.Baseline)
+		}
+	}
+	a.util = clamp01(a.util)
+	return a
+}
+
+// score weighs a saturated signal's evidence: utilisation, how far it
+// moved, whether it led the latency knee, its correlation with p99 and the
+// share of the added latency its spans explain. Unknown parts count half.
+func score(r Reading, a assessment, spanShare float64, haveSpans bool) float64 {
+	move := 0.5
+	if r.HasBaseline {
+		floor := math.Max(math.Abs(r.Baseline), 1e-3)
+		move = clamp01((r.Degraded - r.Baseline) / floor / 2)
+	}
+	timing := 0.5
+	if r.LeadSeconds != nil {
+		switch l := *r.LeadSeconds; {
+		case l >= -2:
+			timing = 1
+		case l >= -15:
+			timing = 0.5
+		default:
+			timing = 0
+		}
+	}
+	corr := 0.5
+	if r.Pearson != nil {
+		corr = clamp01(*r.Pearson)
+	}
+	share := 0.5
+	if haveSpans {
+		share = clamp01(spanShare)
+	}
+	util := a.util
+	if util == 0 {
+		util = 0.5
+	}
+	return 0.3 + 0.7*(0.3*util+0.2*move+0.15*timing+0.15*corr+0.2*share)
+}
+
+// spanShareFor is the share of the added latency spent in the spans a
+// resource shows up in: database spans for a pool, the services' own code
+// (root and internal self-time) for CPU and GC.
+func spanShareFor(resource string, b *Breakdown) float64 {
+	if b == nil {
+		return 0
+	}
+	var share float64
+	for _, s := range b.Spans {
+		switch resource {
+		case "pool":
+			if s.DB {
+				share += s.Share
+			}
+		case "cpu", "cpu_limit", "gc":
+			if !s.DB && !s.Client {
+				share += s.Share
+			}
+		}
+	}
+	return share
+}
+
+// rank sorts findings by score and numbers them from 1.
+func rank(fs []Finding) []Finding {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Score > fs[j].Score })
+	for i := range fs {
+		fs[i].Rank = i + 1
+		fs[i].Score = math.Round(fs[i].Score*1000) / 1000
+	}
+	return fs
+}
+
+func clamp01(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return math.Max(0, math.Min(1, v))
+}
+
+func bytesText(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}

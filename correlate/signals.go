@@ -1,0 +1,160 @@
+package correlate
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Signal is a named Prometheus query with the resource it measures. Its
+// queries are templates: the plan's observe.selector is injected into
+// every vector selector, and $rate is replaced by the rate window.
+type Signal struct {
+	Name     string   // catalog key, as in observe.signals: cpu_usage, pool_wait, …
+	Title    string   // what it measures, for people
+	Unit     string   // cores, ratio, bytes, s/s (seconds per second), count
+	Resource string   // the resource a finding blames: cpu, pool, memory, gc, fds; "" for symptoms
+	Queries  []string // alternatives for the value (Go, JVM, exporters): the first with data wins
+	Context  []Aux    // related values read with it, used by its evidence and recommendation
+}
+
+// Aux is a named value read alongside a signal, such as a pool's maximum.
+type Aux struct {
+	Name    string
+	Queries []string // alternatives, the first with data wins
+}
+
+// Catalog returns the default signals for Go services and common
+// exporters, with the plan's observe.signals applied: an override replaces
+// a signal's queries, an unknown name adds a custom signal.
+func Catalog(overrides map[string]string) []Signal {
+	sigs := defaultSignals()
+	names := make([]string, 0, len(overrides))
+	for n := range overrides {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		q := strings.TrimSpace(overrides[n])
+		if q == "" {
+			continue
+		}
+		found := false
+		for i := range sigs {
+			if sigs[i].Name == n {
+				sigs[i].Queries = []string{q}
+				found = true
+			}
+		}
+		if !found {
+			sigs = append(sigs, Signal{Name: n, Title: n + " (from the plan)", Resource: "custom", Queries: []string{q}})
+		}
+	}
+	return sigs
+}
+
+// rateWindow is the range of rate() over samples taken every step: four
+// samples at least, and never under 10s.
+func rateWindow(step time.Duration) string {
+	w := max(4*step, 10*time.Second)
+	return (w.Round(time.Second)).String()
+}
+
+// expand fills a template for one selector and step.
+func expand(tmpl string, ms []Matcher, step time.Duration) (string, error) {
+	return InjectSelector(strings.ReplaceAll(tmpl, "$rate", rateWindow(step)), ms)
+}
+
+func defaultSignals() []Signal {
+	return []Signal{
+		{
+			Name: "cpu_usage", Title: "CPU cores used", Unit: "cores", Resource: "cpu",
+			Queries: []string{
+				`sum(rate(process_cpu_seconds_total[$rate]))`,
+				`sum(rate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
+			},
+			Context: []Aux{
+				{Name: "limit", Queries: []string{
+					`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`,
+					`sum(kube_pod_container_resource_limits{resource="cpu"})`,
+				}},
+				{Name: "gomaxprocs", Queries: []string{`sum(go_sched_gomaxprocs_threads)`}},
+			},
+		},
+		{
+			Name: "cpu_throttling", Title: "share of CPU periods throttled", Unit: "ratio", Resource: "cpu_limit",
+			Queries: []string{
+				`sum(rate(container_cpu_cfs_throttled_periods_total[$rate])) / sum(rate(container_cpu_cfs_periods_total[$rate]))`,
+			},
+			Context: []Aux{
+				{Name: "throttled_seconds", Queries: []string{`sum(rate(container_cpu_cfs_throttled_seconds_total[$rate]))`}},
+				{Name: "quota", Queries: []string{`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`}},
+				{Name: "usage", Queries: []string{
+					`sum(rate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
+					`sum(rate(process_cpu_seconds_total[$rate]))`,
+				}},
+			},
+		},
+		{
+			Name: "memory", Title: "resident memory", Unit: "bytes", Resource: "memory",
+			Queries: []string{
+				`sum(process_resident_memory_bytes)`,
+				`sum(container_memory_working_set_bytes{container!=""})`,
+			},
+			Context: []Aux{
+				{Name: "heap", Queries: []string{`sum(go_memstats_heap_alloc_bytes)`, `sum(jvm_memory_used_bytes{area="heap"})`}},
+				{Name: "limit", Queries: []string{`sum(container_spec_memory_limit_bytes{container!=""}) > 0`, `min(go_gc_gomemlimit_bytes) < 9e18`}},
+			},
+		},
+		{
+			Name: "gc_pause", Title: "share of time in GC pauses", Unit: "s/s", Resource: "gc",
+			Queries: []string{
+				`sum(rate(go_gc_duration_seconds_sum[$rate]))`,
+				`sum(rate(jvm_gc_pause_seconds_sum[$rate]))`,
+			},
+			Context: []Aux{
+				{Name: "gc_cpu", Queries: []string{`sum(rate(go_cpu_classes_gc_total_cpu_seconds_total[$rate])) / sum(rate(go_cpu_classes_total_cpu_seconds_total[$rate]))`}},
+				{Name: "cycles", Queries: []string{`sum(rate(go_gc_duration_seconds_count[$rate]))`, `sum(rate(jvm_gc_pause_seconds_count[$rate]))`}},
+				{Name: "pause_max", Queries: []string{`max(go_gc_duration_seconds{quantile="1"})`, `max(jvm_gc_pause_seconds_max)`}},
+				{Name: "alloc_rate", Queries: []string{`sum(rate(go_memstats_alloc_bytes_total[$rate]))`, `sum(rate(jvm_gc_memory_allocated_bytes_total[$rate]))`}},
+				{Name: "gogc", Queries: []string{`max(go_gc_gogc_percent)`}},
+			},
+		},
+		{
+			Name: "pool_wait", Title: "time spent waiting for a pooled connection", Unit: "s/s", Resource: "pool",
+			Queries: []string{
+				`sum(rate(go_sql_wait_duration_seconds_total[$rate]))`,
+				`sum(rate(pgbouncer_stats_client_wait_seconds_total[$rate]))`,
+				`sum(rate(pgbouncer_client_wait_seconds[$rate]))`,
+				`sum(rate(hikaricp_connections_pending_seconds_sum[$rate]))`,
+			},
+			Context: []Aux{
+				{Name: "waits", Queries: []string{`sum(rate(go_sql_wait_count_total[$rate]))`}},
+				{Name: "pending", Queries: []string{`sum(hikaricp_connections_pending)`, `sum(pgbouncer_pools_client_waiting_connections)`}},
+				{Name: "in_use", Queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`}},
+				{Name: "max", Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
+			},
+		},
+		{
+			Name: "pool_in_use", Title: "pooled connections in use", Unit: "count", Resource: "pool",
+			Queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`, `sum(pgbouncer_pools_server_active_connections)`},
+			Context: []Aux{
+				{Name: "max", Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
+			},
+		},
+		{
+			Name: "goroutines", Title: "goroutines or threads", Unit: "count",
+			Queries: []string{`sum(go_goroutines)`, `sum(jvm_threads_live_threads)`},
+			Context: []Aux{{Name: "threads", Queries: []string{`sum(go_threads)`}}},
+		},
+		{
+			Name: "open_fds", Title: "open file descriptors", Unit: "count", Resource: "fds",
+			Queries: []string{`sum(process_open_fds)`},
+			Context: []Aux{{Name: "max", Queries: []string{`min(process_max_fds)`}}},
+		},
+		{
+			Name: "http_in_flight", Title: "HTTP requests in flight", Unit: "count",
+			Queries: []string{`sum(http_requests_in_flight)`, `sum(http_server_active_requests)`},
+		},
+	}
+}

@@ -1,0 +1,186 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Window is where a run or study degraded and the acceptable load it is
+// compared with. Times are the generator's wall-clock times.
+type Window struct {
+	Found       bool      // false: latency never degraded; the other fields are zero
+	Reason      string    // why the onset counts as degradation
+	ThresholdMs float64   // the p99 that counts as degraded
+	Onset       time.Time // the latency knee: first degraded second or step
+	Start, End  time.Time // the degraded window: [onset − margin, end of the degraded load]
+
+	BaselineStart, BaselineEnd time.Time // acceptable load before it; zero when there was none
+
+	BaselineP99Ms, DegradedP99Ms float64 // request-weighted mean p99 of each window
+	BaselineRate, DegradedRate   float64 // achieved requests per second
+	DegradedOffered              float64 // offered rate of the degraded load (steps), else its achieved rate
+}
+
+// HasBaseline reports whether acceptable load came before the degradation.
+func (w Window) HasBaseline() bool { return !w.BaselineEnd.IsZero() }
+
+// slot is one second of a run or one step of a study.
+type slot struct {
+	start, end time.Time
+	offered    float64
+	rate       float64
+	p99        float64
+}
+
+// errNoLoad is returned when the input holds no windows with requests.
+var errNoLoad = errors.New("input has no seconds or steps with requests")
+
+// sustain is how many consecutive per-second windows must break the
+// threshold; a step is many seconds long and counts as sustained alone.
+const sustain = 3
+
+// FindWindow locates the degradation of a run or study: the onset (first
+// window where p99 breaks the SLO, or doubles against the baseline when
+// there is no SLO, for at least 3 seconds or one step), the degraded
+// window around it and a baseline at acceptable load before it.
+func FindWindow(in Input) (Window, error) {
+	opts := in.Options.withDefaults()
+	slots, need := inputSlots(in)
+	if len(slots) == 0 {
+		return Window{}, errNoLoad
+	}
+	if in.SLOP99Ms < 0 {
+		return Window{}, fmt.Errorf("slo p99 %.1f ms: must not be negative", in.SLOP99Ms)
+	}
+	w := Window{ThresholdMs: in.SLOP99Ms, Reason: fmt.Sprintf("p99 above the SLO of %.0f ms", in.SLOP99Ms)}
+	if w.ThresholdMs == 0 {
+		ref := referenceP99(slots)
+		if ref <= 0 {
+			return Window{}, errNoLoad
+		}
+		w.ThresholdMs = 2 * ref
+		w.Reason = fmt.Sprintf("p99 doubled against the baseline p99 of %.1f ms", ref)
+	}
+	bad := func(s slot) bool { return s.rate > 0 && s.p99 > w.ThresholdMs }
+
+	onset := -1
+	for i := 0; i+need <= len(slots) && onset < 0; i++ {
+		run := 0
+		for j := i; j < len(slots) && bad(slots[j]); j++ {
+			run++
+		}
+		if run >= need {
+			onset = i
+		}
+	}
+	if onset < 0 {
+		return Window{ThresholdMs: w.ThresholdMs}, nil
+	}
+	last := onset
+	for j, good := onset+1, 0; j < len(slots); j++ {
+		if bad(slots[j]) {
+			last, good = j, 0
+			continue
+		}
+		if good++; good > 2 {
+			break
+		}
+	}
+	w.Found = true
+	w.Onset = slots[onset].start
+	w.Start = w.Onset.Add(-opts.Margin)
+	w.End = slots[last].end
+	w.DegradedP99Ms, w.DegradedRate = meanOver(slots[onset : last+1])
+	w.DegradedOffered = slots[onset].offered
+
+	// Baseline: acceptable windows that end before the degraded window starts.
+	// A step ends where the next begins, so for steps the onset is the cut.
+	cut := w.Start
+	if need == 1 {
+		cut = w.Onset
+	}
+	var base []slot
+	for i := onset - 1; i >= 0; i-- {
+		s := slots[i]
+		if s.end.After(cut) || bad(s) || s.rate <= 0 {
+			continue
+		}
+		if len(base) > 0 && base[0].end.Sub(s.start) > opts.Baseline {
+			break
+		}
+		base = append(base, s)
+		if need == 1 {
+			break // a step: the last acceptable one is the baseline
+		}
+	}
+	if len(base) > 0 {
+		sort.Slice(base, func(i, j int) bool { return base[i].start.Before(base[j].start) })
+		w.BaselineStart, w.BaselineEnd = base[0].start, base[len(base)-1].end
+		w.BaselineP99Ms, w.BaselineRate = meanOver(base)
+	}
+	return w, nil
+}
+
+// inputSlots turns steps (preferred) or seconds into slots, and says how
+// many consecutive degraded slots count as sustained.
+func inputSlots(in Input) ([]slot, int) {
+	var out []slot
+	if len(in.Steps) > 0 {
+		for _, s := range in.Steps {
+			if !s.End.After(s.Start) {
+				continue
+			}
+			out = append(out, slot{start: s.Start, end: s.End, offered: s.Offered, rate: s.Achieved, p99: s.P99Ms})
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
+		return out, 1
+	}
+	for _, p := range in.Seconds {
+		rate := p.Rate
+		if rate == 0 && p.Requests > 0 {
+			rate = float64(p.Requests)
+		}
+		out = append(out, slot{start: p.At, end: p.At.Add(time.Second), offered: rate, rate: rate, p99: p.P99Ms})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
+	return out, sustain
+}
+
+// referenceP99 is the median p99 of the first fifth of the loaded windows
+// (at least three): the latency before load built up.
+func referenceP99(slots []slot) float64 {
+	var p []float64
+	for _, s := range slots {
+		if s.rate > 0 && s.p99 > 0 {
+			p = append(p, s.p99)
+		}
+	}
+	if len(p) == 0 {
+		return 0
+	}
+	n := max(len(p)/5, min(3, len(p)))
+	first := append([]float64(nil), p[:n]...)
+	sort.Float64s(first)
+	return first[len(first)/2]
+}
+
+// meanOver returns the rate-weighted mean p99 and the mean rate of slots.
+func meanOver(slots []slot) (p99, rate float64) {
+	var wsum, psum, rsum, dur float64
+	for _, s := range slots {
+		d := s.end.Sub(s.start).Seconds()
+		wsum += s.rate * d
+		psum += s.p99 * s.rate * d
+		rsum += s.rate * d
+		dur += d
+	}
+	if wsum > 0 {
+		p99 = psum / wsum
+	}
+	if dur > 0 {
+		rate = rsum / dur
+	}
+	return p99, rate
+}
