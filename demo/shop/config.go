@@ -1,0 +1,95 @@
+package shop
+
+import (
+	"fmt"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Config configures one shop instance. The zero value is usable: a private
+// temporary database, a pool of 10, no faults, no traces exported.
+type Config struct {
+	// Addr is informational (the CLI listens on it); Serve takes a listener.
+	Addr string
+	// DBPath is the SQLite file; "" creates a private file in a temporary
+	// directory, removed on Shutdown. Instances may share one file.
+	DBPath string
+
+	// The fault knobs at start; see Knobs for their meaning.
+	Pool              int // default 10
+	NPlusOne          bool
+	MissingIndex      bool
+	CPUBurn           time.Duration
+	DownstreamLatency time.Duration
+	Alloc             int
+	Capacity          int
+
+	// OTLPEndpoint is host:port of an OTLP/HTTP trace receiver ("" = no export).
+	OTLPEndpoint string
+	// SpanExporter, when set, receives the spans instead of OTLPEndpoint
+	// (tests use tracetest.InMemoryExporter). Shutdown shuts it down.
+	SpanExporter sdktrace.SpanExporter
+	// ServiceName is resource.service.name of the traces; default "shop".
+	ServiceName string
+	// Instance is service.instance.id of the traces and a label on nothing
+	// else; default the listen address or "shop".
+	Instance string
+
+	// Products and Users are seeded when the database is new; defaults
+	// 10000 and 1000. Orders seeded: twenty per user.
+	Products int
+	Users    int
+}
+
+// Seeding limits: enough for a realistic catalogue, small enough to start fast.
+const (
+	defaultProducts = 10000
+	defaultUsers    = 1000
+	maxSeed         = 1_000_000
+	ordersPerUser   = 20
+)
+
+func (c Config) withDefaults() Config {
+	if c.Pool == 0 {
+		c.Pool = 10
+	}
+	if c.ServiceName == "" {
+		c.ServiceName = "shop"
+	}
+	if c.Instance == "" {
+		c.Instance = c.Addr
+	}
+	if c.Instance == "" {
+		c.Instance = c.ServiceName
+	}
+	if c.Products == 0 {
+		c.Products = defaultProducts
+	}
+	if c.Users == 0 {
+		c.Users = defaultUsers
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.Products < 1 || c.Products > maxSeed {
+		return fmt.Errorf("shop: products: %d is outside 1..%d", c.Products, maxSeed)
+	}
+	if c.Users < 1 || c.Users > maxSeed/ordersPerUser {
+		return fmt.Errorf("shop: users: %d is outside 1..%d", c.Users, maxSeed/ordersPerUser)
+	}
+	return c.knobs().validate()
+}
+
+func (c Config) knobs() Knobs {
+	return Knobs{
+		Pool:              c.Pool,
+		NPlusOne:          c.NPlusOne,
+		MissingIndex:      c.MissingIndex,
+		CPUBurn:           c.CPUBurn,
+		Alloc:             c.Alloc,
+		DownstreamLatency: c.DownstreamLatency,
+		Capacity:          c.Capacity,
+	}
+}

@@ -1,0 +1,133 @@
+package shop
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Knobs are the shop's fault knobs. Each one produces one kind of
+// bottleneck; all can be changed at run time with SetKnobs or through
+// GET/POST /admin/knobs.
+type Knobs struct {
+	// Pool is the database connection pool size (db.SetMaxOpenConns), ≥ 1.
+	Pool int
+	// NPlusOne makes the product listing fetch each product's stock with
+	// its own query: one DB span per listed product.
+	NPlusOne bool
+	// MissingIndex drops the index that checkout's recent-orders-by-user
+	// lookup needs, so it scans the orders table; turning it off recreates
+	// the index. With a shared database file it affects every instance.
+	MissingIndex bool
+	// CPUBurn is the CPU time each /v1 request spends hashing in a busy loop.
+	CPUBurn time.Duration
+	// Alloc is the number of bytes each /v1 request allocates and keeps
+	// reachable for a while (the last few requests' worth), so the GC works.
+	Alloc int
+	// DownstreamLatency is how long checkout's payment provider call takes
+	// (a child span "payment" that waits that long).
+	DownstreamLatency time.Duration
+	// Capacity is a hard concurrency limit: at most Capacity /v1 requests
+	// are in their handler at once; the next ones wait in a bounded queue
+	// (503 when it is full). 0 means no limit.
+	Capacity int
+}
+
+// Bounds of the knobs: wide enough for any demo, narrow enough to keep a
+// typo from taking the machine down.
+const (
+	maxPool     = 1000
+	maxCPUBurn  = time.Second
+	maxAlloc    = 256 << 20
+	maxLatency  = time.Minute
+	maxCapacity = 100_000
+)
+
+func (k Knobs) validate() error {
+	switch {
+	case k.Pool < 1 || k.Pool > maxPool:
+		return fmt.Errorf("shop: pool: %d is outside 1..%d", k.Pool, maxPool)
+	case k.CPUBurn < 0 || k.CPUBurn > maxCPUBurn:
+		return fmt.Errorf("shop: cpu_burn: %s is outside 0..%s", k.CPUBurn, maxCPUBurn)
+	case k.Alloc < 0 || k.Alloc > maxAlloc:
+		return fmt.Errorf("shop: alloc: %d bytes is outside 0..%d", k.Alloc, maxAlloc)
+	case k.DownstreamLatency < 0 || k.DownstreamLatency > maxLatency:
+		return fmt.Errorf("shop: downstream_latency: %s is outside 0..%s", k.DownstreamLatency, maxLatency)
+	case k.Capacity < 0 || k.Capacity > maxCapacity:
+		return fmt.Errorf("shop: capacity: %d is outside 0..%d", k.Capacity, maxCapacity)
+	}
+	return nil
+}
+
+// knobsJSON is the wire form of Knobs: durations as Go duration strings
+// ("250us", "50ms"). In a POST every field is optional; absent ones keep
+// their current value.
+type knobsJSON struct {
+	Pool              *int    `json:"pool,omitempty"`
+	NPlusOne          *bool   `json:"n_plus_one,omitempty"`
+	MissingIndex      *bool   `json:"missing_index,omitempty"`
+	CPUBurn           *string `json:"cpu_burn,omitempty"`
+	Alloc             *int    `json:"alloc,omitempty"`
+	DownstreamLatency *string `json:"downstream_latency,omitempty"`
+	Capacity          *int    `json:"capacity,omitempty"`
+}
+
+func (k Knobs) wire() knobsJSON {
+	burn, lat := k.CPUBurn.String(), k.DownstreamLatency.String()
+	return knobsJSON{
+		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
+		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
+	}
+}
+
+// patch returns k with the fields set in w applied.
+func (w knobsJSON) patch(k Knobs) (Knobs, error) {
+	if w.Pool != nil {
+		k.Pool = *w.Pool
+	}
+	if w.NPlusOne != nil {
+		k.NPlusOne = *w.NPlusOne
+	}
+	if w.MissingIndex != nil {
+		k.MissingIndex = *w.MissingIndex
+	}
+	if w.Alloc != nil {
+		k.Alloc = *w.Alloc
+	}
+	if w.Capacity != nil {
+		k.Capacity = *w.Capacity
+	}
+	var err error
+	if w.CPUBurn != nil {
+		if k.CPUBurn, err = time.ParseDuration(*w.CPUBurn); err != nil {
+			return k, fmt.Errorf("cpu_burn: %q is not a duration (e.g. \"500us\")", *w.CPUBurn)
+		}
+	}
+	if w.DownstreamLatency != nil {
+		if k.DownstreamLatency, err = time.ParseDuration(*w.DownstreamLatency); err != nil {
+			return k, fmt.Errorf("downstream_latency: %q is not a duration (e.g. \"50ms\")", *w.DownstreamLatency)
+		}
+	}
+	return k, nil
+}
+
+// handleKnobs serves GET /admin/knobs (the current knobs) and POST
+// /admin/knobs (a partial update; answers the knobs after it).
+func (s *Server) handleKnobs(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		var in knobsJSON
+		if err := decodeJSON(r, &in); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		k, err := in.patch(s.Knobs())
+		if err == nil {
+			err = s.SetKnobs(k)
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, s.Knobs().wire())
+}
