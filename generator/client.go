@@ -1,0 +1,188 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// maxRedirects is how many redirects one request may follow.
+const maxRedirects = 10
+
+// hosts is the set of hosts load may reach: target.allow, or (when the
+// list is empty) the base URL's host.
+type hosts map[string]bool
+
+func allowedHosts(p *plan.Plan) hosts {
+	h := hosts{}
+	if len(p.Target.Allow) == 0 {
+		if u, err := url.Parse(p.Target.BaseURL); err == nil {
+			h[normalHost(u.Hostname())] = true
+		}
+		return h
+	}
+	for _, a := range p.Target.Allow {
+		h[normalHost(strings.Trim(a, "[]"))] = true
+	}
+	return h
+}
+
+// allow reports whether load may reach host.
+func (h hosts) allow(host string) bool { return h[normalHost(host)] }
+
+func normalHost(h string) string { return strings.ToLower(strings.TrimSuffix(h, ".")) }
+
+// newTransport is the one transport of a run: keep-alive, idle connections
+// sized to the users, no proxy (load goes only where the plan says).
+func newTransport(p *plan.Plan, users int, https bool) *http.Transport {
+	dialTimeout := p.Target.Timeout
+	if dialTimeout <= 0 || dialTimeout > 30*time.Second {
+		dialTimeout = 30 * time.Second
+	}
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy:               nil,
+		DialContext:         d.DialContext,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: max(users, 2),
+		MaxConnsPerHost:     p.Target.MaxConns,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: dialTimeout,
+		ForceAttemptHTTP2:   https,
+	}
+	if p.Target.Insecure {
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // target.insecure_tls asked for it
+	}
+	return t
+}
+
+// buildURL joins base and the step's literal path and query.
+func buildURL(base string, st *step) (*url.URL, error) {
+	var b, scratch bytes.Buffer
+	if st.absolute {
+		b.WriteString(st.path.lit)
+	} else {
+		b.WriteString(base)
+		joinPath(&b, st.path.lit)
+	}
+	if err := appendQuery(&b, &scratch, st, nil); err != nil {
+		return nil, err
+	}
+	return parseURL(b.String())
+}
+
+// joinPath writes base and a relative path with exactly one slash between.
+func joinPath(b *bytes.Buffer, path string) {
+	if path != "" && path[0] != '/' && path[0] != '?' {
+		b.WriteByte('/')
+	}
+	b.WriteString(path)
+}
+
+// appendQuery adds the step's query parameters to the URL in b.
+func appendQuery(b, scratch *bytes.Buffer, st *step, data any) error {
+	if len(st.query) == 0 {
+		return nil
+	}
+	if bytes.IndexByte(b.Bytes(), '?') >= 0 {
+		b.WriteByte('&')
+	} else {
+		b.WriteByte('?')
+	}
+	return renderPairs(b, scratch, st.query, data)
+}
+
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%q is not an http or https URL", s)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%q has no host", s)
+	}
+	return u, nil
+}
+
+// roundTrip sends req and follows redirects to allowed hosts only; body is
+// the request body, resent on 307/308.
+func (e *engine) roundTrip(req *http.Request, body []byte) (*http.Response, error) {
+	resp, err := e.transport.RoundTrip(req)
+	for n := 0; err == nil && isRedirect(resp.StatusCode); n++ {
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		u, perr := req.URL.Parse(loc)
+		if perr != nil {
+			return nil, fmt.Errorf("redirect to %q: %w", loc, perr)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, fmt.Errorf("redirect to %q: not http or https", loc)
+		}
+		if !e.hosts.allow(u.Hostname()) {
+			return nil, fmt.Errorf("%w: %s", errRedirectBlocked, u.Host)
+		}
+		if n >= maxRedirects {
+			return nil, fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		method := req.Method
+		var rd io.Reader
+		switch resp.StatusCode {
+		case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			if body != nil {
+				rd = bytes.NewReader(body)
+			}
+		default:
+			if method != http.MethodGet && method != http.MethodHead {
+				method = http.MethodGet
+			}
+			body = nil
+		}
+		next, nerr := http.NewRequestWithContext(req.Context(), method, u.String(), rd)
+		if nerr != nil {
+			return nil, nerr
+		}
+		next.Header = req.Header.Clone()
+		if body == nil {
+			next.Header.Del("Content-Type")
+		}
+		req = next
+		resp, err = e.transport.RoundTrip(req)
+	}
+	return resp, err
+}
+
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// bodyReader is a request body over bytes that stay untouched while the
+// transport may still read them.
+type bodyReader struct{ bytes.Reader }
+
+// Close does nothing; the bytes belong to the request.
+func (*bodyReader) Close() error { return nil }
+
+func newBodyReader(b []byte) *bodyReader {
+	r := &bodyReader{}
+	r.Reset(b)
+	return r
+}

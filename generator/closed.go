@@ -1,0 +1,67 @@
+package generator
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// controlEvery is how often the closed model adjusts its virtual users.
+const controlEvery = 50 * time.Millisecond
+
+// runClosed is the closed model: the profile's target is a number of
+// virtual users, each looping over journeys (with think time). Users start
+// as the target rises and stop at an iteration boundary when it falls.
+func (e *engine) runClosed() {
+	type slot struct {
+		v       *vu
+		running atomic.Bool
+	}
+	var slots []*slot
+	exhausted := false
+	tick := time.NewTicker(controlEvery)
+	defer tick.Stop()
+	for {
+		n := int(math.Round(e.prof.at(time.Since(e.start).Seconds())))
+		e.target.Store(int64(n))
+		for i := 0; i < n; i++ {
+			if i == len(slots) {
+				if exhausted {
+					break
+				}
+				v, ok := e.newVU(i)
+				if !ok {
+					exhausted = true
+					r := newRNG()
+					e.dataExhausted(&r)
+					break
+				}
+				slots = append(slots, &slot{v: v})
+			}
+			if s := slots[i]; s.running.CompareAndSwap(false, true) {
+				e.wg.Add(1)
+				go s.v.serveClosed(&s.running)
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-e.loadCtx.Done():
+			return
+		}
+	}
+}
+
+// serveClosed loops over iterations while the user is within the target.
+// running is cleared last, so the controller may then start it again.
+func (v *vu) serveClosed(running *atomic.Bool) {
+	e := v.e
+	e.users.Add(1)
+	defer func() {
+		e.users.Add(-1)
+		e.wg.Done()
+		running.Store(false)
+	}()
+	for !e.stopping.Load() && int64(v.id) < e.target.Load() {
+		v.iterate(time.Time{})
+	}
+}

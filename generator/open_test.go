@@ -1,0 +1,72 @@
+package generator
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/headroom-sre/headroom/plan"
+)
+
+func TestOpenConstantRateSendsTheIntegral(t *testing.T) {
+	srv := okServer(t)
+	res := mustRun(t, newPlan(srv.URL, constant(200, 3*time.Second, 1000)), Options{})
+	s := res.Summary
+	if !within(float64(s.Iterations), 600, 0.05) {
+		t.Errorf("iterations = %d, want 600 ±5%%", s.Iterations)
+	}
+	if s.Requests != s.Iterations || s.Errors != 0 || s.DroppedIterations != 0 {
+		t.Errorf("requests %d, errors %d, dropped %d; want one request per iteration, no errors, none dropped", s.Requests, s.Errors, s.DroppedIterations)
+	}
+	if len(res.Seconds) < 3 {
+		t.Fatalf("got %d windows, want ≥ 3", len(res.Seconds))
+	}
+	for _, w := range res.Seconds[:3] {
+		if !within(w.Offered, 200, 0.01) {
+			t.Errorf("window offered %.1f, want 200", w.Offered)
+		}
+	}
+}
+
+func TestOpenRampSendsTheIntegral(t *testing.T) {
+	srv := okServer(t)
+	l := plan.Load{Model: "open", MaxVUs: 1000, Stages: []plan.Stage{
+		{Duration: 2 * time.Second, Target: 200}, // 0→200/s: 200 iterations
+		{Duration: 1 * time.Second, Target: 100}, // 200→100/s: 150 iterations
+	}}
+	res := mustRun(t, newPlan(srv.URL, l), Options{})
+	if got := res.Summary.Iterations; !within(float64(got), 350, 0.05) {
+		t.Errorf("iterations = %d, want 350 ±5%%", got)
+	}
+	// The schedule follows the ramp: the first second is due 50, the second 150.
+	first, second := res.Seconds[0], res.Seconds[1]
+	if !within(first.Offered, 50, 0.01) || !within(second.Offered, 150, 0.01) {
+		t.Errorf("offered %.1f and %.1f in the first two seconds, want 50 and 150", first.Offered, second.Offered)
+	}
+	if first.Iterations >= second.Iterations {
+		t.Errorf("first second started %d iterations, second %d; want the ramp to rise", first.Iterations, second.Iterations)
+	}
+}
+
+func TestOpenDropsIterationsWithoutAFreeUser(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(100 * time.Millisecond): // a slow service
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	res := mustRun(t, newPlan(srv.URL, constant(50, 2*time.Second, 1)), Options{})
+	s := res.Summary
+	if s.Iterations+s.DroppedIterations != 100 {
+		t.Errorf("iterations %d + dropped %d ≠ 100 due", s.Iterations, s.DroppedIterations)
+	}
+	// One user at 100 ms per iteration serves ≤ 10/s of the 50/s due.
+	if s.DroppedIterations < 60 || s.Iterations > 25 {
+		t.Errorf("dropped %d, served %d; want ≥ 60 dropped and ≤ 25 served", s.DroppedIterations, s.Iterations)
+	}
+	if res.Seconds[0].VUs != 1 {
+		t.Errorf("VUs = %d, want 1", res.Seconds[0].VUs)
+	}
+}
