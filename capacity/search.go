@@ -214,7 +214,7 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, 
 	st.Index = idx
 	s.ex.Steps = append(s.ex.Steps, st)
 	if v == Acceptable && s.judge.baseline == nil {
-		s.judge.baseline = &sum
+		s.judge.baseline = referenceOf(st)
 	}
 	lo, hi := s.lo, s.hi
 	switch v {
@@ -245,8 +245,8 @@ func (s *searcher) cooldown(ctx context.Context) error {
 	s.emit(Event{Phase: PhaseCooldown, Step: len(s.ex.Steps), Rate: rate, Low: s.lo, High: s.hi})
 	back := s.judge.latencyOK // no baseline yet: back within the objectives
 	if b := s.judge.baseline; b != nil {
-		p99 := math.Max(cooldownP99*b.Latency.P99, b.Latency.P99+relativeP99Floor)
-		errs := b.ErrorRate() + relativeErrFloor
+		p99 := math.Max(cooldownP99*b.P99, b.P99+relativeP99Floor)
+		errs := b.ErrorRate + relativeErrFloor
 		back = func(t Tick) bool { return t.Requests > 0 && t.Latency.P99 <= p99 && t.ErrorRate() <= errs }
 	}
 	good := 0

@@ -37,7 +37,7 @@ const (
 // without objectives against the baseline step.
 type judge struct {
 	objectives []objective // those judged per step (no throughput)
-	baseline   *Summary    // relative rule reference; nil until measured
+	baseline   *reference  // relative rule reference; nil until measured
 	maxVUs     int         // load.max_vus; 0 when unknown
 }
 
@@ -51,6 +51,15 @@ func newJudge(objs []objective, maxVUs int) judge {
 	}
 	return j
 }
+
+// reference is what the relative rule compares a step with.
+type reference struct {
+	P99       float64 // ms
+	ErrorRate float64
+}
+
+// referenceOf keeps what the relative rule needs of a baseline step.
+func referenceOf(st Step) *reference { return &reference{P99: st.Latency.P99, ErrorRate: st.ErrorRate} }
 
 // relative reports whether the judge falls back to the baseline rule.
 func (j judge) relative() bool { return len(j.objectives) == 0 }
@@ -90,11 +99,11 @@ func (j judge) sut(s Summary) (bool, []string) {
 	}
 	if j.relative() && j.baseline != nil {
 		b := *j.baseline
-		if p99, limit := s.Latency.P99, relativeLimit(b.Latency.P99, relativeP99Floor); p99 > limit {
-			reasons = append(reasons, fmt.Sprintf("p99 %.1fms more than doubled against the baseline's %.1fms", p99, b.Latency.P99))
+		if p99, limit := s.Latency.P99, relativeLimit(b.P99, relativeP99Floor); p99 > limit {
+			reasons = append(reasons, fmt.Sprintf("p99 %.1fms more than doubled against the baseline's %.1fms", p99, b.P99))
 		}
-		if er, limit := s.ErrorRate(), relativeLimit(b.ErrorRate(), relativeErrFloor); er > limit {
-			reasons = append(reasons, fmt.Sprintf("error rate %.2f%% more than doubled against the baseline's %.2f%%", er*100, b.ErrorRate()*100))
+		if er, limit := s.ErrorRate(), relativeLimit(b.ErrorRate, relativeErrFloor); er > limit {
+			reasons = append(reasons, fmt.Sprintf("error rate %.2f%% more than doubled against the baseline's %.2f%%", er*100, b.ErrorRate*100))
 		}
 	}
 	return len(reasons) == 0, reasons
@@ -145,10 +154,10 @@ func (j judge) clearlyBad(t Tick) (bool, string) {
 	}
 	if j.relative() && j.baseline != nil {
 		b := *j.baseline
-		if limit := relativeLimit(relativeLimit(b.Latency.P99, relativeP99Floor), relativeP99Floor); t.Latency.P99 > limit {
-			return true, fmt.Sprintf("p99 %.1fms in one second, baseline %.1fms", t.Latency.P99, b.Latency.P99)
+		if limit := relativeLimit(relativeLimit(b.P99, relativeP99Floor), relativeP99Floor); t.Latency.P99 > limit {
+			return true, fmt.Sprintf("p99 %.1fms in one second, baseline %.1fms", t.Latency.P99, b.P99)
 		}
-		if er := t.ErrorRate(); er > math.Max(2*relativeLimit(b.ErrorRate(), relativeErrFloor), 0.05) {
+		if er := t.ErrorRate(); er > math.Max(2*relativeLimit(b.ErrorRate, relativeErrFloor), 0.05) {
 			return true, fmt.Sprintf("error rate %.1f%% in one second", er*100)
 		}
 	}
@@ -165,7 +174,7 @@ func (j judge) latencyOK(t Tick) bool {
 		if j.baseline == nil {
 			return true
 		}
-		return t.Latency.P99 <= relativeLimit(j.baseline.Latency.P99, relativeP99Floor)
+		return t.Latency.P99 <= relativeLimit(j.baseline.P99, relativeP99Floor)
 	}
 	for _, o := range j.objectives {
 		if o.kind == latencyObjective && !o.holds(o.ofTick(t)) {

@@ -1,0 +1,119 @@
+package capacity
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// RecoverySeconds is how many consecutive good seconds count as recovered.
+const RecoverySeconds = 10
+
+// Surge describes a stress test: Rate held for Hold, then RecoveryRate
+// for at most Window while recovery is watched.
+type Surge struct {
+	URL          string        // "" = the plan's target
+	Rate         float64       // iterations/s of the stress hold
+	Hold         time.Duration // whole seconds
+	RecoveryRate float64       // iterations/s after the drop
+	Window       time.Duration // recovery is watched this long at most
+	// Baseline is the baseline step's latency; without latency SLOs a
+	// second is good when its p99 is within twice the baseline p99.
+	Baseline Latency
+}
+
+// Recovery is the outcome of a stress test.
+type Recovery struct {
+	Rate         float64 `json:"rate"` // stress iterations/s
+	HoldS        float64 `json:"hold_s"`
+	Throughput   float64 `json:"throughput_rps"`      // over the hold
+	ErrorRate    float64 `json:"error_rate"`          // over the hold
+	WorstP99     float64 `json:"worst_second_p99_ms"` // the slowest second's p99 during the hold
+	RecoveryRate float64 `json:"recovery_rate"`       // iterations/s after the drop
+	Criterion    string  `json:"criterion"`           // what a good second is
+	Recovered    bool    `json:"recovered"`           // RecoverySeconds good seconds in a row were seen
+	RecoveryS    *int    `json:"recovery_s"`          // seconds from the drop to the first of them; nil when not recovered
+	WindowS      float64 `json:"window_s"`            // how long recovery was watched at most
+	Statement    string  `json:"statement"`
+	Skipped      string  `json:"skipped,omitempty"` // why no stress test ran
+}
+
+// Stress runs a surge as one run: it holds the stress rate, drops to the
+// recovery rate, and counts the seconds until the p99 is back within the
+// plan's latency SLOs (or within twice the baseline p99 without them) for
+// RecoverySeconds consecutive seconds. The run ends as soon as it recovers.
+func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery, error) {
+	if s.Rate <= 0 || s.RecoveryRate <= 0 || s.Hold < time.Second || s.Window < RecoverySeconds*time.Second {
+		return Recovery{}, fmt.Errorf("stress: rate %g/s for %s then %g/s for %s: rates must be positive, the hold ≥ 1s and the window ≥ %ds",
+			s.Rate, s.Hold, s.RecoveryRate, s.Window, RecoverySeconds)
+	}
+	var objs []objective
+	if p != nil {
+		objs = objectivesOf(p)
+	}
+	j := newJudge(objs, 0)
+	j.baseline = &reference{P99: s.Baseline.P99}
+	r := Recovery{Rate: s.Rate, HoldS: s.Hold.Seconds(), RecoveryRate: s.RecoveryRate, WindowS: s.Window.Seconds()}
+	r.Criterion = criterion(j)
+	var reqs, errs int64
+	holdSecs := 0
+	streak, streakStart := 0, 0
+	watch := func(t Tick) bool {
+		if t.Elapsed <= s.Hold {
+			holdSecs++
+			reqs += t.Requests
+			errs += t.Errors
+			r.WorstP99 = math.Max(r.WorstP99, t.Latency.P99)
+			return true
+		}
+		after := int((t.Elapsed - s.Hold - time.Second) / time.Second) // 0 for the first second after the drop
+		if !j.latencyOK(t) {
+			streak = 0
+			return true
+		}
+		if streak == 0 {
+			streakStart = after
+		}
+		streak++
+		return streak < RecoverySeconds
+	}
+	_, err := prober.Probe(ctx, Probe{
+		URL:   s.URL,
+		Holds: []Hold{{Rate: s.Rate, Duration: s.Hold}, {Rate: s.RecoveryRate, Duration: s.Window}},
+		Watch: watch,
+	})
+	if err != nil {
+		return r, fmt.Errorf("stress at %.4g/s: %w", s.Rate, err)
+	}
+	if holdSecs > 0 {
+		r.Throughput = float64(reqs) / float64(holdSecs)
+	}
+	r.ErrorRate = ratio(errs, reqs)
+	if streak >= RecoverySeconds {
+		r.Recovered = true
+		r.RecoveryS = &streakStart
+		r.Statement = fmt.Sprintf("after %.0fs at %.4g/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g/s: %s within %ds, held for %d consecutive seconds",
+			r.HoldS, r.Rate, r.WorstP99, r.ErrorRate*100, r.RecoveryRate, r.Criterion, streakStart, RecoverySeconds)
+	} else {
+		r.Statement = fmt.Sprintf("after %.0fs at %.4g/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g/s: did not recover within %.0fs (%s for %d consecutive seconds)",
+			r.HoldS, r.Rate, r.WorstP99, r.ErrorRate*100, r.RecoveryRate, r.WindowS, r.Criterion, RecoverySeconds)
+	}
+	return r, nil
+}
+
+// criterion says in words what a recovered second is.
+func criterion(j judge) string {
+	if !hasLatency(j.objectives) {
+		return fmt.Sprintf("p99 back under 2 × the baseline p99 (%.1fms)", relativeLimit(j.baseline.P99, relativeP99Floor))
+	}
+	c := "latency back within"
+	for _, o := range j.objectives {
+		if o.kind == latencyObjective {
+			c += " " + o.name
+		}
+	}
+	return c
+}
