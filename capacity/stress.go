@@ -37,6 +37,8 @@ type Recovery struct {
 	Recovered    bool    `json:"recovered"`           // RecoverySeconds good seconds in a row were seen
 	RecoveryS    *int    `json:"recovery_s"`          // seconds from the drop to the first of them; nil when not recovered
 	WindowS      float64 `json:"window_s"`            // how long recovery was watched at most
+	ElapsedS     float64 `json:"elapsed_s"`           // the whole run
+	Sent         int64   `json:"requests_sent"`       // requests completed over the run
 	Statement    string  `json:"statement"`
 	Skipped      string  `json:"skipped,omitempty"` // why no stress test ran
 }
@@ -80,11 +82,12 @@ func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery
 		streak++
 		return streak < RecoverySeconds
 	}
-	_, err := prober.Probe(ctx, Probe{
+	sum, err := prober.Probe(ctx, Probe{
 		URL:   s.URL,
 		Holds: []Hold{{Rate: s.Rate, Duration: s.Hold}, {Rate: s.RecoveryRate, Duration: s.Window}},
 		Watch: watch,
 	})
+	r.ElapsedS, r.Sent = sum.Elapsed.Seconds(), sum.Sent
 	if err != nil {
 		return r, fmt.Errorf("stress at %.4g/s: %w", s.Rate, err)
 	}
