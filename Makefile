@@ -30,6 +30,18 @@ lint: $(TOOLS)/staticcheck
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+## bench: headroom beside vegeta and wrk at maximum rate on a loopback target
+## (one table), then the Go benchmarks; installs wrk/vegeta itself.
+## Override: make bench BENCH_SECONDS=10 BENCH_CONNS=64 BENCH_REPEAT=2
+BENCH_SECONDS ?= 30
+BENCH_CONNS   ?= 64
+BENCH_REPEAT  ?= 1
+BENCH_TOOLS   ?= wrk,vegeta,headroom
+
+bench:
+	GO="$(GO)" BENCH_SECONDS=$(BENCH_SECONDS) BENCH_CONNS=$(BENCH_CONNS) \
+	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) bash scripts/bench.sh
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// printTable writes the comparison: one row per tool, then footnotes.
+func printTable(w io.Writer, cfg config, ms []measurement) error {
+	rate := map[string]float64{}
+	for _, m := range ms {
+		rate[m.Tool] = m.Report.Throughput
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\tvs vegeta\tvs wrk\ttool busy\ttarget busy\t")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t%s\t%s\t%.0f%%\t%.0f%%\t\n",
+			m.Tool, m.Report.Throughput, m.Report.Requests, m.Target.Requests, m.Report.Errors,
+			cpuPer100k(m), float64(m.Usage.MaxRSSKB)/1024,
+			ratio(m.Report.Throughput, rate["vegeta"]), ratio(m.Report.Throughput, rate["wrk"]),
+			100*busy(m.Usage.CPU, m.Usage.Wall), 100*busy(m.TargetCPU, m.Usage.Wall))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d s per tool, %d connections, load generator on CPU %s, target (bench/target -mode %s) on CPU %s, a fresh target per tool.\n",
+		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), cfg.TargetMode, orAll(cfg.TargetCPUs))
+	fmt.Fprintln(w, "requests/s and requests: the tool's own report; target count: responses the target wrote;")
+	fmt.Fprintln(w, "CPU, peak RSS and tool busy (CPU over wall time): /usr/bin/time -v of the tool;")
+	fmt.Fprintln(w, "target busy: the target's CPU time over the tool's wall time (near 100%: the target, not the tool, set the pace).")
+	for _, m := range ms {
+		if n := mismatch(m); n != "" {
+			fmt.Fprintf(w, "WARNING %s: %s\n", m.Tool, n)
+		}
+	}
+	return nil
+}
+
+// printHow lists the commands each tool ran.
+func printHow(w io.Writer, tools []tool) {
+	for _, t := range tools {
+		fmt.Fprintf(w, "  %s: %s\n", t.Name, t.How)
+	}
+}
+
+func cpuPer100k(m measurement) float64 {
+	if m.Report.Requests == 0 {
+		return 0
+	}
+	return m.Usage.CPU.Seconds() / float64(m.Report.Requests) * 1e5
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+func busy(cpu, wall time.Duration) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return cpu.Seconds() / wall.Seconds()
+}
+
+func orAll(cpus string) string {
+	if cpus == "" {
+		return "any (not pinned)"
+	}
+	return cpus
+}
+
+// mismatch says why a tool's request count and the target's disagree, or
+// "" when they agree. A tool may count fewer than the target by the
+// requests in flight when it stopped (one per connection), and vegeta
+// counts failed requests the target never saw; a tool counting more
+// successful requests than the target wrote responses is wrong.
+func mismatch(m measurement) string {
+	tool, target := m.Report.Requests-m.Report.Errors, m.Target.Requests
+	slack := max(int64(m.Target.Connections), 1)
+	var problems []string
+	if tool > target {
+		problems = append(problems, fmt.Sprintf("reports %d successful requests but the target wrote only %d responses", tool, target))
+	}
+	if target-tool > slack+target/100 {
+		problems = append(problems, fmt.Sprintf("the target wrote %d responses, %d more than the tool's %d successful requests", target, target-tool, tool))
+	}
+	return strings.Join(problems, "; ")
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
+	cfg := config{Seconds: 10, Conns: 64, GenCPUs: "0", TargetCPUs: "1", TargetMode: "raw"}
+	ms := []measurement{
+		{Tool: "wrk", Report: report{Requests: 400000, Throughput: 40000},
+			Usage: usage{CPU: 8 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 4096}, Target: targetCounts{400030, 64}, TargetCPU: 9 * time.Second},
+		{Tool: "vegeta", Report: report{Requests: 200000, Throughput: 20000},
+			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 20480}, Target: targetCounts{200000, 64}, TargetCPU: 5 * time.Second},
+		{Tool: "headroom", Report: report{Requests: 100000, Throughput: 10000},
+			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 51200}, Target: targetCounts{100000, 64}, TargetCPU: 2 * time.Second},
+	}
+	var b bytes.Buffer
+	if err := printTable(&b, cfg, ms); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = strings.Join(f, " ")
+		}
+	}
+	want := map[string]string{
+		// tool rps requests target errors cpu/100k rss vs-vegeta vs-wrk tool-busy target-busy
+		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 2.00x 1.00x 80% 90%",
+		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 1.00x 0.50x 100% 50%",
+		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 0.50x 0.25x 100% 20%",
+	}
+	for tool, row := range want {
+		if rows[tool] != row {
+			t.Errorf("row %s = %q, want %q", tool, rows[tool], row)
+		}
+	}
+	if strings.Contains(out, "WARNING") {
+		t.Errorf("warning for consistent counts:\n%s", out)
+	}
+	if !regexp.MustCompile(`generator on CPU 0, target .* on CPU 1`).MatchString(out) {
+		t.Errorf("footnote does not say how the run was pinned:\n%s", out)
+	}
+}
+
+func TestPrintTableWithoutVegetaShowsNoRatio(t *testing.T) {
+	ms := []measurement{{Tool: "headroom", Report: report{Requests: 10, Throughput: 1}, Target: targetCounts{10, 1}}}
+	var b bytes.Buffer
+	if err := printTable(&b, config{}, ms); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), " -  ") || !strings.Contains(b.String(), "not pinned") {
+		t.Errorf("want '-' ratios and an unpinned footnote:\n%s", b.String())
+	}
+}
+
+func TestMismatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		report report
+		target targetCounts
+		want   string // substring; "" for agreement
+	}{
+		{"equal", report{Requests: 1000}, targetCounts{1000, 64}, ""},
+		{"tool stopped with requests in flight", report{Requests: 1000}, targetCounts{1064, 64}, ""},
+		{"failed requests the target never saw", report{Requests: 1100, Errors: 100}, targetCounts{1000, 64}, ""},
+		{"tool claims more than the target served", report{Requests: 2000}, targetCounts{1000, 64}, "target wrote only 1000"},
+		{"tool lost responses", report{Requests: 1000}, targetCounts{2000, 64}, "1000 more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := mismatch(measurement{Report: tt.report, Target: tt.target})
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("mismatch = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
