@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/headroom-sre/headroom/plan"
@@ -16,29 +15,6 @@ import (
 
 // maxRedirects is how many redirects one request may follow.
 const maxRedirects = 10
-
-// hosts is the set of hosts load may reach: target.allow, or (when the
-// list is empty) the base URL's host.
-type hosts map[string]bool
-
-func allowedHosts(p *plan.Plan) hosts {
-	h := hosts{}
-	if len(p.Target.Allow) == 0 {
-		if u, err := url.Parse(p.Target.BaseURL); err == nil {
-			h[normalHost(u.Hostname())] = true
-		}
-		return h
-	}
-	for _, a := range p.Target.Allow {
-		h[normalHost(strings.Trim(a, "[]"))] = true
-	}
-	return h
-}
-
-// allow reports whether load may reach host.
-func (h hosts) allow(host string) bool { return h[normalHost(host)] }
-
-func normalHost(h string) string { return strings.ToLower(strings.TrimSuffix(h, ".")) }
 
 // newTransport is the one transport of a run: keep-alive, idle connections
 // sized to the users, no proxy (load goes only where the plan says).
@@ -132,7 +108,7 @@ func (e *engine) roundTrip(req *http.Request, body []byte) (*http.Response, erro
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return nil, fmt.Errorf("redirect to %q: not http or https", loc)
 		}
-		if !e.hosts.allow(u.Hostname()) {
+		if !e.plan.Allowed(u.Hostname()) {
 			return nil, fmt.Errorf("%w: %s", errRedirectBlocked, u.Host)
 		}
 		if n >= maxRedirects {

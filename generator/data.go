@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/headroom-sre/headroom/plan"
@@ -33,7 +32,7 @@ func loadData(p *plan.Plan) (*dataSet, error) {
 		if src.CSV == "" {
 			return nil, fmt.Errorf("data.%s.csv: no file given", name)
 		}
-		path := dataPath(p, src.CSV)
+		path := p.DataPath(name)
 		cols, rows, err := readCSV(path)
 		if err != nil {
 			return nil, fmt.Errorf("data.%s: %w", name, err)
@@ -44,14 +43,6 @@ func loadData(p *plan.Plan) (*dataSet, error) {
 		}
 	}
 	return d, nil
-}
-
-// dataPath resolves a data file path against the plan file's directory.
-func dataPath(p *plan.Plan, name string) string {
-	if filepath.IsAbs(name) || p.File == "" {
-		return name
-	}
-	return filepath.Join(filepath.Dir(p.File), name)
 }
 
 // readCSV reads a CSV file whose first row names the columns.

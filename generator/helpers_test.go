@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -58,3 +59,5 @@ func mustRun(t testing.TB, p *plan.Plan, opts Options) *Result {
 func within(got, want, tol float64) bool {
 	return got >= want*(1-tol) && got <= want*(1+tol)
 }
+
+func writeFileBytes(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }

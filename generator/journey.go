@@ -73,7 +73,7 @@ type step struct {
 
 // compileJourneys compiles every journey of p against base; names is the
 // sorted list of request names, which name indexes refer to.
-func compileJourneys(p *plan.Plan, base string, allowed hosts, data *dataSet, env map[string]string) (js []*journey, names []string, err error) {
+func compileJourneys(p *plan.Plan, base string, data *dataSet, env map[string]string) (js []*journey, names []string, err error) {
 	if len(p.Journeys) == 0 {
 		return nil, nil, &plan.Error{File: p.File, Field: "journeys", Msg: "at least one journey is needed"}
 	}
@@ -95,7 +95,7 @@ func compileJourneys(p *plan.Plan, base string, allowed hosts, data *dataSet, en
 		requests := 0
 		for si, ps := range pj.Steps {
 			field := fmt.Sprintf("journeys[%d].steps[%d]", ji, si)
-			st, err := compileStep(p, ps, base, allowed, sc)
+			st, err := compileStep(p, ps, base, sc)
 			if err != nil {
 				return nil, nil, &plan.Error{File: p.File, Line: ps.Line, Field: field + err.field, Msg: err.msg}
 			}
@@ -144,7 +144,7 @@ func errAt(field string, format string, args ...any) *stepError {
 	return &stepError{field: field, msg: fmt.Sprintf(format, args...)}
 }
 
-func compileStep(p *plan.Plan, ps plan.Step, base string, allowed hosts, sc scope) (*step, *stepError) {
+func compileStep(p *plan.Plan, ps plan.Step, base string, sc scope) (*step, *stepError) {
 	st := &step{name: ps.Name, method: strings.ToUpper(ps.Method), think: ps.Think, chance: ps.Chance}
 	if ps.Think.Min < 0 || ps.Think.Max < ps.Think.Min {
 		return nil, errAt(".think", "%v..%v is not a range of durations ≥ 0", ps.Think.Min, ps.Think.Max)
@@ -181,7 +181,7 @@ func compileStep(p *plan.Plan, ps plan.Step, base string, allowed hosts, sc scop
 		if err != nil {
 			return nil, errAt(".path", "%v", err)
 		}
-		if !allowed.allow(u.Hostname()) {
+		if !p.Allowed(u.Hostname()) {
 			return nil, errAt(".path", "host %q is not allowed by target.allow", u.Hostname())
 		}
 		st.fixedURL = u

@@ -67,7 +67,6 @@ type engine struct {
 	steps    int
 	data     *dataSet
 	env      map[string]string
-	hosts    hosts
 
 	transport *http.Transport
 	shards    []*shard
@@ -90,7 +89,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 	if p == nil {
 		return nil, fmt.Errorf("generator: no plan")
 	}
-	e := &engine{plan: p, opts: opts, load: p.Load, hosts: allowedHosts(p)}
+	e := &engine{plan: p, opts: opts, load: p.Load}
 	if opts.Load != nil {
 		e.load = *opts.Load
 	}
@@ -122,7 +121,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 		return nil, err
 	}
 	e.env = readEnv(p.Target.Env, opts.LookupEnv)
-	if e.journeys, e.names, err = compileJourneys(p, e.base, e.hosts, e.data, e.env); err != nil {
+	if e.journeys, e.names, err = compileJourneys(p, e.base, e.data, e.env); err != nil {
 		return nil, err
 	}
 	total := 0
@@ -156,7 +155,7 @@ func (e *engine) baseURL() (string, error) {
 	if err != nil {
 		return "", &plan.Error{File: e.plan.File, Field: field, Msg: err.Error()}
 	}
-	if !e.hosts.allow(u.Hostname()) {
+	if !e.plan.Allowed(u.Hostname()) {
 		return "", &plan.Error{File: e.plan.File, Field: field, Msg: fmt.Sprintf("host %q is not allowed by the plan (target.allow)", u.Hostname())}
 	}
 	u.RawQuery, u.Fragment = "", ""

@@ -263,7 +263,7 @@ func (v *vu) renderURL(st *step) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !v.e.hosts.allow(u.Hostname()) {
+	if !v.e.plan.Allowed(u.Hostname()) {
 		return nil, fmt.Errorf("host %q is not allowed by the plan", u.Hostname())
 	}
 	return u, nil

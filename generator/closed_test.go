@@ -1,0 +1,140 @@
+package generator
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/headroom-sre/headroom/plan"
+)
+
+func TestClosedRampsVirtualUsers(t *testing.T) {
+	var active, peak atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := active.Add(1)
+		defer active.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	l := plan.Load{Model: "closed", Stages: []plan.Stage{
+		{Duration: 1 * time.Second, Target: 4}, // ramp 0→4 users
+		{Duration: 1 * time.Second, Target: 4}, // hold
+		{Duration: 1 * time.Second, Target: 1}, // ramp down to 1
+	}}
+	res := mustRun(t, newPlan(srv.URL, l), Options{})
+	if len(res.Seconds) < 3 {
+		t.Fatalf("%d windows, want ≥ 3", len(res.Seconds))
+	}
+	if got := peak.Load(); got != 4 {
+		t.Errorf("peak concurrent requests at the server = %d, want 4", got)
+	}
+	first, hold := res.Seconds[0], res.Seconds[1]
+	if hold.VUs != 4 {
+		t.Errorf("users at the end of the hold = %d, want 4", hold.VUs)
+	}
+	if first.Requests >= hold.Requests {
+		t.Errorf("ramp second sent %d requests, hold second %d; want fewer while ramping", first.Requests, hold.Requests)
+	}
+	if !within(hold.Offered, 4, 0.01) || !within(first.Offered, 2, 0.01) {
+		t.Errorf("offered %.2f then %.2f users, want 2 then 4", first.Offered, hold.Offered)
+	}
+	if res.Summary.Errors != 0 {
+		t.Errorf("errors = %d, want 0", res.Summary.Errors)
+	}
+}
+
+// countingServer counts requests per path.
+type countingServer struct {
+	mu    sync.Mutex
+	paths map[string]int
+	times []time.Time
+}
+
+func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.paths[r.URL.Path]++
+	c.times = append(c.times, time.Now())
+	c.mu.Unlock()
+	_, _ = w.Write([]byte(`{"ok":true}`))
+}
+
+func newCounting(t *testing.T) (*countingServer, *httptest.Server) {
+	c := &countingServer{paths: map[string]int{}}
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	return c, srv
+}
+
+func TestJourneysArePickedByWeight(t *testing.T) {
+	c, srv := newCounting(t)
+	p := newPlan(srv.URL, constant(1000, 2*time.Second, 200),
+		plan.Journey{Name: "browse", Weight: 10, Steps: []plan.Step{{Name: "browse", Method: "GET", Path: "/browse"}}},
+		plan.Journey{Name: "buy", Weight: 1, Steps: []plan.Step{{Name: "buy", Method: "GET", Path: "/buy"}}},
+	)
+	res := mustRun(t, p, Options{})
+	browse, buy := c.paths["/browse"], c.paths["/buy"]
+	if buy == 0 {
+		t.Fatalf("no /buy requests out of %d", browse)
+	}
+	if ratio := float64(browse) / float64(buy); ratio < 7 || ratio > 14 {
+		t.Errorf("browse:buy = %d:%d (%.1f), want about 10:1", browse, buy, ratio)
+	}
+	if len(res.ByName) != 2 || res.ByName[0].Name != "browse" || res.ByName[1].Name != "buy" {
+		t.Errorf("by name = %+v, want browse and buy", res.ByName)
+	}
+}
+
+func TestChanceRunsAStepWithItsProbability(t *testing.T) {
+	c, srv := newCounting(t)
+	p := newPlan(srv.URL, constant(1000, 2*time.Second, 200), plan.Journey{Name: "j", Steps: []plan.Step{
+		{Name: "always", Method: "GET", Path: "/always"},
+		{Name: "sometimes", Method: "GET", Path: "/sometimes", Chance: 0.3},
+	}})
+	mustRun(t, p, Options{})
+	always, sometimes := c.paths["/always"], c.paths["/sometimes"]
+	if always < 500 {
+		t.Fatalf("only %d iterations", always)
+	}
+	if f := float64(sometimes) / float64(always); f < 0.24 || f > 0.36 {
+		t.Errorf("the chance step ran in %d of %d iterations (%.2f), want about 0.3", sometimes, always, f)
+	}
+}
+
+func TestThinkTimeStaysInItsRange(t *testing.T) {
+	c, srv := newCounting(t)
+	l := plan.Load{Model: "closed", Start: 1, Stages: []plan.Stage{{Duration: 1500 * time.Millisecond, Target: 1}}}
+	p := newPlan(srv.URL, l, plan.Journey{Name: "j", Steps: []plan.Step{
+		{Name: "get", Method: "GET", Path: "/", Think: plan.Range{Min: 50 * time.Millisecond, Max: 100 * time.Millisecond}},
+	}})
+	mustRun(t, p, Options{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.times) < 10 {
+		t.Fatalf("%d requests in 1.5 s with 50–100 ms think, want ≥ 10", len(c.times))
+	}
+	var short, long int
+	for i := 1; i < len(c.times); i++ {
+		gap := c.times[i].Sub(c.times[i-1])
+		if gap < 50*time.Millisecond {
+			short++
+		}
+		if gap > 100*time.Millisecond {
+			long++
+		}
+	}
+	if short > 0 {
+		t.Errorf("%d gaps shorter than the 50 ms minimum think time", short)
+	}
+	// A loaded machine may stretch a gap past 100 ms, but not most of them.
+	if long > len(c.times)/3 {
+		t.Errorf("%d of %d gaps longer than 100 ms", long, len(c.times)-1)
+	}
+}
