@@ -61,7 +61,7 @@ func TestObjectivesEmpty(t *testing.T) {
 // TestObjectiveHolds proves each operator at, below and above its limit.
 func TestObjectiveHolds(t *testing.T) {
 	cases := []struct {
-		op                  string
+		op                    string
 		below, at, above, nan bool
 	}{
 		{"<", true, false, false, false},
