@@ -26,11 +26,11 @@ const nPlusOneCount = 10
 func findRepeats(base, deg []tree) []Repeat {
 	type key struct{ parent, child string }
 	type acc struct {
-		r         Repeat
-		baseSum   int
-		baseN     int
-		degSum    int
-		degN      int
+		r       Repeat
+		baseSum int
+		baseN   int
+		degSum  int
+		degN    int
 	}
 	all := map[key]*acc{}
 	scan := func(ts []tree, degraded bool) {

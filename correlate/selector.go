@@ -56,6 +56,10 @@ var keywords = map[string]bool{
 	"by": true, "without": true, "on": true, "ignoring": true,
 	"group_left": true, "group_right": true, "inf": true, "nan": true,
 	"start": true, "end": true,
+	// aggregation operators, which may come before their by/without clause
+	"sum": true, "min": true, "max": true, "avg": true, "group": true, "stddev": true,
+	"stdvar": true, "count": true, "count_values": true, "bottomk": true, "topk": true,
+	"quantile": true, "limitk": true, "limit_ratio": true,
 }
 
 // labelListKeywords are followed by a parenthesised list of label names.
