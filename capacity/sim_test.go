@@ -38,7 +38,7 @@ func (s *simTarget) Probe(ctx context.Context, p Probe) (Summary, error) {
 	}
 	s.probes = append(s.probes, p)
 	var sum Summary
-	merged := hdrhistogram.New(1, 3_600_000_000, 3)
+	merged := hdrhistogram.New(10, 60_000_000, 2)
 	var latSum, inFlight float64
 	var sec int
 	stopped := false
@@ -97,7 +97,7 @@ func (s *simTarget) second(rate float64) (Tick, *hdrhistogram.Histogram, float64
 	s.frac += rate
 	n := int(s.frac)
 	s.frac -= float64(n)
-	h := hdrhistogram.New(1, 3_600_000_000, 3)
+	h := hdrhistogram.New(10, 60_000_000, 2)
 	t := Tick{Offered: offered, Achieved: float64(n), Requests: int64(n)}
 	var latSum float64
 	drain := s.Capacity / float64(max(n, 1))

@@ -75,6 +75,19 @@ func TestRunStudyEndToEndOnSimulatedTargets(t *testing.T) {
 		}
 	}
 
+	var text strings.Builder
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Single instance: capacity", "Little's Law: at", "USL: ", "Prediction: 3 × ", "Stress: after", "Recommendation: scale out at", "max instances = "} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, text.String())
+		}
+	}
+	if testing.Verbose() {
+		t.Log("\n" + text.String())
+	}
+
 	raw, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
