@@ -85,6 +85,12 @@ var badPlans = []struct {
 	{"threshold bad value", minimal + "thresholds:\n  - http_req_duration: avg<fast\n", `plan.yaml:12: thresholds[0].http_req_duration: "avg<fast": "fast" is not a duration or a number of milliseconds`},
 	{"threshold rate above 1", minimal + "thresholds:\n  - http_req_failed: rate<2\n", `plan.yaml:12: thresholds[0].http_req_failed: "rate<2": 2 must be between 0 and 1`},
 	{"threshold two metrics", minimal + "thresholds:\n  - { http_reqs: count>1, http_req_failed: rate<0.1 }\n", `plan.yaml:12: thresholds[0]: a threshold is one metric and its expression, e.g. - http_req_duration: "p(99)<400ms"`},
+	{"threshold list item", minimal + "thresholds:\n  - http_req_duration:\n      - avg<1s\n      - p(95)<1x\n",
+		`plan.yaml:14: thresholds[0].http_req_duration[1]: "p(95)<1x": "1x" is not a duration or a number of milliseconds`},
+	{"threshold object without expression", minimal + "thresholds:\n  - http_req_failed: { abortOnFail: true }\n",
+		`plan.yaml:12: thresholds[0].http_req_failed.threshold: required, e.g. "p(99)<400ms"`},
+	{"threshold object unknown key", minimal + "thresholds:\n  - http_req_failed: { threshold: rate<0.1, abortOnFial: true }\n",
+		`plan.yaml:12: thresholds[0].http_req_failed.abortOnFial: unknown field (did you mean "abortOnFail"?)`},
 	{"threshold percentile", minimal + "thresholds:\n  - http_req_duration: p(120)<1s\n", `plan.yaml:12: thresholds[0].http_req_duration: "p(120)<1s": percentile "120" must be a number above 0 and at most 100`},
 }
 

@@ -56,6 +56,12 @@ type Threshold struct {
 	Value  float64 // milliseconds for durations, a fraction for rates, per second for http_reqs rate
 	Text   string  // as written
 	Line   int
+
+	// AbortOnFail stops the run as soon as the threshold fails, after
+	// DelayAbortEval from the start (k6's object form:
+	// { threshold: "p(99)<1s", abortOnFail: true, delayAbortEval: 10s }).
+	AbortOnFail    bool
+	DelayAbortEval time.Duration
 }
 
 // Load is the load profile.

@@ -3,12 +3,13 @@ package plan
 import "strings"
 
 // suggest returns the known word closest to word when it is close enough to
-// be a likely typo ("gett" → "get", "URL" → "url"), or "".
+// be a likely typo ("gett" → "get", "URL" → "url", "abortOnFial" →
+// "abortOnFail"), or "". Case is ignored.
 func suggest(word string, known []string) string {
 	lower := strings.ToLower(word)
 	best, bestDist := "", 0
 	for _, k := range known {
-		dist := editDistance(lower, k)
+		dist := editDistance(lower, strings.ToLower(k))
 		if best == "" || dist < bestDist {
 			best, bestDist = k, dist
 		}
@@ -23,28 +24,35 @@ func suggest(word string, known []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-// Keys are short; the cost is bounded by maxKeyLen for hostile input.
+// editDistance counts the single-byte insertions, deletions, substitutions
+// and swaps of neighbours that turn a into b (optimal string alignment).
+// Keys are short; hostile input is cut off at maxKeyLen.
 func editDistance(a, b string) int {
 	const maxKeyLen = 64
 	if len(a) > maxKeyLen || len(b) > maxKeyLen {
 		return maxKeyLen
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	// rows[i][j] is the distance between a[:i] and b[:j].
+	rows := make([][]int, len(a)+1)
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+		rows[i][0] = i
+	}
+	for j := range rows[0] {
+		rows[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d := min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d = min(d, rows[i-2][j-2]+1)
+			}
+			rows[i][j] = d
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return rows[len(a)][len(b)]
 }

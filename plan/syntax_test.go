@@ -176,6 +176,27 @@ func TestThresholdForms(t *testing.T) {
 	}
 }
 
+// TestThresholdAbortOnFail proves k6's object form of a threshold.
+func TestThresholdAbortOnFail(t *testing.T) {
+	src := minimal + `thresholds:
+  - http_req_failed:
+      - rate<0.5
+      - { threshold: "rate<0.2", abortOnFail: true, delayAbortEval: 30s }
+`
+	p, err := Parse("plan.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Threshold{
+		{Metric: "http_req_failed", Stat: "rate", Op: "<", Value: 0.5, Text: "rate<0.5", Line: 12},
+		{Metric: "http_req_failed", Stat: "rate", Op: "<", Value: 0.2, Text: "rate<0.2", Line: 12,
+			AbortOnFail: true, DelayAbortEval: 30 * time.Second},
+	}
+	if !reflect.DeepEqual(p.Thresholds, want) {
+		t.Errorf("thresholds\n got  %#v\n want %#v", p.Thresholds, want)
+	}
+}
+
 // TestDataPath proves that data files resolve against the plan's folder.
 func TestDataPath(t *testing.T) {
 	src := minimal + "data: { users: { csv: users.csv }, abs: { csv: /srv/a.csv } }\n"

@@ -62,23 +62,64 @@ func (d *decoder) thresholdMap(n *yaml.Node, path, listField string, dst *[]Thre
 			}
 			return d.errorf(e.keyAt, mpath, "unknown metric (use %s)", strings.Join(thresholdMetrics, ", "))
 		}
-		var exprs []string
-		if err := d.setStringList(e.value, mpath, &exprs); err != nil {
+		v, err := d.resolve(e.value, mpath)
+		if err != nil {
 			return err
 		}
-		if len(exprs) == 0 {
+		items := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			items = v.Content
+		}
+		if isNull(v) || len(items) == 0 {
 			return d.errorf(e.keyAt, mpath, "needs an expression, e.g. \"p(99)<400ms\"")
 		}
-		for _, text := range exprs {
-			t, problem := parseThreshold(e.key, text)
-			if problem != "" {
-				return d.errorf(e.keyAt, mpath, "%q: %s", text, problem)
+		for i, it := range items {
+			ipath := mpath
+			if v.Kind == yaml.SequenceNode {
+				ipath = indexPath(mpath, i)
+			}
+			t, err := d.threshold(it, ipath, e.key)
+			if err != nil {
+				return err
 			}
 			t.Line = e.keyAt.Line
 			*dst = append(*dst, t)
 		}
 	}
 	return nil
+}
+
+// threshold decodes one expression: text, or k6's object form with
+// threshold, abortOnFail and delayAbortEval.
+func (d *decoder) threshold(n *yaml.Node, field, metric string) (Threshold, error) {
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return Threshold{}, err
+	}
+	var text string
+	var abort bool
+	var delay time.Duration
+	if r.Kind == yaml.MappingNode {
+		err = d.object(r, field, fields{
+			"threshold":      func(n *yaml.Node, f string) error { return d.setString(n, f, &text) },
+			"abortOnFail":    func(n *yaml.Node, f string) error { return d.setBool(n, f, &abort) },
+			"delayAbortEval": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &delay) },
+		})
+		if err == nil && text == "" {
+			err = d.errorf(r, joinPath(field, "threshold"), "required, e.g. \"p(99)<400ms\"")
+		}
+	} else {
+		err = d.setString(r, field, &text)
+	}
+	if err != nil {
+		return Threshold{}, err
+	}
+	t, problem := parseThreshold(metric, text)
+	if problem != "" {
+		return Threshold{}, d.errorf(r, field, "%q: %s", text, problem)
+	}
+	t.AbortOnFail, t.DelayAbortEval = abort, delay
+	return t, nil
 }
 
 func isThresholdMetric(m string) bool {
