@@ -27,6 +27,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", versionCmd},
+		"run":     {"run a plan's load profile and check its SLOs", runCmd},
 	}
 }
 
