@@ -43,13 +43,11 @@ func buildFindings(rep Report, sz sizing) []Finding {
 				f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("its spans explain %.0f%% of the added latency", 100*share))
 			}
 		}
+		// One finding per resource: the first saturated signal in catalog
+		// order speaks for it, with the strongest score of the group.
 		if i, ok := byResource[r.Resource]; ok {
-			if f.Score > out[i].Score {
-				f.Evidence.Related = append(out[i].Evidence.Related, *out[i].Evidence.Signal)
-				out[i] = f
-			} else {
-				out[i].Evidence.Related = append(out[i].Evidence.Related, r)
-			}
+			out[i].Evidence.Related = append(out[i].Evidence.Related, r)
+			out[i].Score = math.Max(out[i].Score, f.Score)
 			continue
 		}
 		byResource[r.Resource] = len(out)
