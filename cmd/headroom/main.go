@@ -26,8 +26,9 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", versionCmd},
-		"run":     {"run a plan's load profile and check its SLOs", runCmd},
+		"version":   {"print the version", versionCmd},
+		"run":       {"run a plan's load profile and check its SLOs", runCmd},
+		"correlate": {"explain a saved run or study from Prometheus metrics and Tempo traces", correlateCmd},
 	}
 }
 

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/headroom-sre/headroom/correlate"
+	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// correlateCmd re-runs correlation on a saved run or study and prints the
+// top three findings.
+func correlateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("headroom correlate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	planPath := fs.String("plan", "", "plan file: SLO p99 and the observe section")
+	out := fs.String("out", "", "write the whole report (findings JSON) to this file")
+	prom := fs.String("prometheus", "", "Prometheus base URL (overrides observe.prometheus)")
+	tempo := fs.String("tempo", "", "Tempo base URL (overrides observe.tempo)")
+	jaeger := fs.String("jaeger", "", "Jaeger query base URL, instead of Tempo")
+	selector := fs.String("selector", "", `PromQL selector added to every signal, e.g. {job="shop"} (overrides observe.selector)`)
+	service := fs.String("service", "", "service name in traces (overrides observe.service)")
+	slo := fs.Duration("slo-p99", 0, "p99 SLO (overrides the plan's slo.p99); 0 with no plan: p99 doubling")
+	timeout := fs.Duration("timeout", 10*time.Second, "per HTTP call to Prometheus or the trace store")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom correlate [flags] run.json|study.json")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "headroom correlate: want exactly one run.json or study.json")
+		fs.Usage()
+		return exitUsage
+	}
+	if *timeout <= 0 || *slo < 0 {
+		fmt.Fprintln(stderr, "headroom correlate: --timeout must be positive and --slo-p99 not negative")
+		return exitUsage
+	}
+	var p *plan.Plan
+	if *planPath != "" {
+		var err error
+		if p, err = plan.LoadFile(*planPath); err != nil {
+			fmt.Fprintf(stderr, "headroom correlate: %v\n", err)
+			return exitUsage
+		}
+	}
+	in, err := loadResult(fs.Arg(0), p)
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom correlate: %v\n", err)
+		return exitUsage
+	}
+	override(&in.Observe.Prometheus, *prom)
+	override(&in.Observe.Tempo, *tempo)
+	override(&in.Observe.Selector, *selector)
+	override(&in.Observe.Service, *service)
+	if *slo > 0 {
+		in.SLOP99Ms = float64(*slo) / float64(time.Millisecond)
+	}
+	in.Options.Timeout = *timeout
+	src := correlate.SourcesFor(in.Observe, *timeout)
+	if *jaeger != "" {
+		j, err := correlate.NewJaeger(*jaeger, *timeout)
+		if err != nil {
+			fmt.Fprintf(stderr, "headroom correlate: --jaeger: %v\n", err)
+			return exitUsage
+		}
+		src.Traces = j
+		src.Missing = dropTempoMissing(src.Missing)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := correlate.Explain(ctx, in, src)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "headroom correlate: %s: %v\n", fs.Arg(0), err)
+		return exitUsage
+	}
+	printReport(stdout, rep)
+	if *out != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			fmt.Fprintf(stderr, "headroom correlate: --out: %v\n", err)
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+func override(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+func dropTempoMissing(missing []string) []string {
+	var out []string
+	for _, m := range missing {
+		if !strings.HasPrefix(m, "tempo:") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// savedStudy is the part of a saved capacity study correlation reads.
+// Steps need wall-clock times ("start"/"end") to be correlated.
+type savedStudy struct {
+	Plan     string `json:"plan"`
+	Capacity struct {
+		RequiredRPS float64 `json:"required_rps"`
+	} `json:"capacity"`
+	Steps []struct {
+		Index      int       `json:"index"`
+		Start      time.Time `json:"start"`
+		End        time.Time `json:"end"`
+		Offered    float64   `json:"offered"`
+		Achieved   float64   `json:"achieved"`
+		Throughput float64   `json:"throughput"`
+		ErrorRate  float64   `json:"error_rate"`
+		InFlight   float64   `json:"in_flight"`
+		Latency    struct {
+			P99 float64 `json:"p99_ms"`
+		} `json:"latency"`
+	} `json:"steps"`
+}
+
+// loadResult reads a saved run (generator.Result JSON, with "windows") or
+// study (capacity.Study JSON, with "steps") into correlation's input.
+func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return correlate.Input{}, err
+	}
+	var shape map[string]json.RawMessage
+	if err := json.Unmarshal(data, &shape); err != nil {
+		return correlate.Input{}, fmt.Errorf("%s: not a JSON object: %w", path, err)
+	}
+	switch {
+	case shape["windows"] != nil:
+		var r generator.Result
+		if err := json.Unmarshal(data, &r); err != nil {
+			return correlate.Input{}, fmt.Errorf("%s: run: %w", path, err)
+		}
+		return correlate.FromRun(r, p), nil
+	case shape["steps"] != nil:
+		return studyInput(path, data, p)
+	}
+	return correlate.Input{}, fmt.Errorf("%s: neither a run (no \"windows\") nor a study (no \"steps\")", path)
+}
+
+func studyInput(path string, data []byte, p *plan.Plan) (correlate.Input, error) {
+	var s savedStudy
+	if err := json.Unmarshal(data, &s); err != nil {
+		return correlate.Input{}, fmt.Errorf("%s: study: %w", path, err)
+	}
+	var in correlate.Input
+	for i, st := range s.Steps {
+		if st.Start.IsZero() || !st.End.After(st.Start) {
+			return correlate.Input{}, fmt.Errorf("%s: steps[%d] (step %d) has no \"start\"/\"end\" times; correlation needs them to query Prometheus", path, i, st.Index)
+		}
+		perIter := 1.0
+		if st.Achieved > 0 && st.Throughput > 0 {
+			perIter = st.Throughput / st.Achieved
+		}
+		in.Steps = append(in.Steps, correlate.Step{Start: st.Start, End: st.End, Offered: st.Offered * perIter,
+			Achieved: st.Throughput, P99Ms: st.Latency.P99, ErrorRate: st.ErrorRate, InFlight: st.InFlight})
+	}
+	if p != nil {
+		in.SLOP99Ms = float64(p.SLO.P99) / float64(time.Millisecond)
+		in.Observe = p.Observe
+		in.TargetRPS = p.Capacity.RequiredRPS
+	}
+	if s.Capacity.RequiredRPS > 0 {
+		in.TargetRPS = s.Capacity.RequiredRPS
+	}
+	return in, nil
+}
+
+func printReport(w io.Writer, rep correlate.Report) {
+	win := rep.Window
+	if win.Found {
+		fmt.Fprintf(w, "degraded from %s to %s (%s): p99 %.0f ms at %.1f/s",
+			win.Onset.Format(time.TimeOnly), win.End.Format(time.TimeOnly), win.Reason, win.DegradedP99Ms, win.DegradedRate)
+		if win.HasBaseline() {
+			fmt.Fprintf(w, ", baseline %.0f ms at %.1f/s", win.BaselineP99Ms, win.BaselineRate)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	for _, f := range rep.Top(3) {
+		fmt.Fprintf(w, "\n%d. %s  [%s, score %.2f]\n", f.Rank, f.Title, f.Kind, f.Score)
+		for _, fact := range f.Evidence.Facts {
+			fmt.Fprintf(w, "   - %s\n", fact)
+		}
+		if len(f.Evidence.Traces) > 0 {
+			fmt.Fprintf(w, "   trace: %s\n", f.Evidence.Traces[0].URL)
+		}
+		fmt.Fprintf(w, "   → %s\n", f.Recommendation)
+	}
+	if len(rep.NotAvailable) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range rep.NotAvailable {
+			fmt.Fprintf(w, "%s\n", n)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroom-sre/headroom/generator"
+)
+
+// savedRun writes a run whose p99 breaks 400 ms from second 40 on.
+func savedRun(t *testing.T) string {
+	t.Helper()
+	start := time.Unix(1_700_000_000, 0).UTC()
+	var r generator.Result
+	for i := 0; i < 80; i++ {
+		p99 := 40.0
+		if i >= 40 {
+			p99 = 900
+		}
+		r.Seconds = append(r.Seconds, generator.SecondRecord{Start: start.Add(time.Duration(i) * time.Second),
+			Requests: 50, Latency: generator.Latency{P99: p99}})
+	}
+	b, _ := json.Marshal(r)
+	path := filepath.Join(t.TempDir(), "run.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCorrelateCommandCompletesWithoutSources(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	out := filepath.Join(t.TempDir(), "findings.json")
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"correlate", "--slo-p99", "400ms", "--prometheus", downURL, "--out", out, savedRun(t)}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	text := stdout.String()
+	for _, want := range []string{"degraded from", "1. No signal explains", "prometheus: not available", "connection refused", "tempo: not available: observe.tempo is not set"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	var rep struct {
+		Findings []struct {
+			Rank int    `json:"rank"`
+			Kind string `json:"kind"`
+		} `json:"findings"`
+		NotAvailable []string `json:"not_available"`
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Findings) != 1 || rep.Findings[0].Kind != "unexplained" || len(rep.NotAvailable) != 2 {
+		t.Errorf("--out report %s (err %v)", b, err)
+	}
+}
+
+func TestCorrelateCommandRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no file", []string{}, "want exactly one"},
+		{"missing file", []string{filepath.Join(dir, "nope.json")}, "no such file"},
+		{"not JSON", []string{write("bad.json", "{")}, "not a JSON object"},
+		{"unknown shape", []string{write("x.json", `{"hello":1}`)}, "neither a run"},
+		{"study without times", []string{write("study.json", `{"steps":[{"index":1,"offered":10}]}`)}, `steps[0] (step 1) has no "start"/"end"`},
+		{"bad flag", []string{"--timeout", "-1s", savedRun(t)}, "--timeout must be positive"},
+		{"bad jaeger URL", []string{"--jaeger", "localhost:16686", savedRun(t)}, "--jaeger"},
+		{"bad plan", []string{"--plan", filepath.Join(dir, "missing.yaml"), savedRun(t)}, "missing.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := dispatch(append([]string{"correlate"}, tt.args...), &stdout, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitUsage, tt.want)
+			}
+		})
+	}
+}
