@@ -98,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Port, "port", 18999, "loopback port of the target")
 	fs.StringVar(&cfg.GenCPUs, "gen-cpus", "0", "taskset CPU list for the load tools (\"\" = no pinning)")
 	fs.StringVar(&cfg.TargetCPUs, "target-cpus", "1", "taskset CPU list for the target (\"\" = no pinning)")
-	fs.StringVar(&cfg.TargetMode, "target-mode", "raw", "bench/target -mode: raw or nethttp")
+	fs.StringVar(&cfg.TargetMode, "target-mode", "epoll", "bench/target -mode: epoll, raw or nethttp")
 	fs.StringVar(&tools, "tools", strings.Join(knownTools, ","), "comma-separated tools to compare, in order")
 	fs.IntVar(&cfg.Repeat, "repeat", 1, "how many times to run the whole comparison")
 	fs.StringVar(&cfg.Wrk, "wrk", "wrk", "wrk executable")
@@ -126,8 +126,8 @@ func (c *config) check() error {
 		return fmt.Errorf("-port: %d is outside 1024..65535", c.Port)
 	case c.Repeat < 1 || c.Repeat > 10:
 		return fmt.Errorf("-repeat: %d is outside 1..10", c.Repeat)
-	case c.TargetMode != "raw" && c.TargetMode != "nethttp":
-		return fmt.Errorf("-target-mode: %q is neither raw nor nethttp", c.TargetMode)
+	case c.TargetMode != "epoll" && c.TargetMode != "raw" && c.TargetMode != "nethttp":
+		return fmt.Errorf("-target-mode: %q is not epoll, raw or nethttp", c.TargetMode)
 	case len(c.Tools) == 0:
 		return errors.New("-tools: no tool named")
 	}

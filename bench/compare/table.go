@@ -35,6 +35,9 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 		if n := mismatch(m); n != "" {
 			fmt.Fprintf(w, "WARNING %s: %s\n", m.Tool, n)
 		}
+		if n := starved(m); n != "" {
+			fmt.Fprintf(w, "WARNING %s: %s\n", m.Tool, n)
+		}
 	}
 	return nil
 }
@@ -90,4 +93,16 @@ func mismatch(m measurement) string {
 		problems = append(problems, fmt.Sprintf("the target wrote %d responses, %d more than the tool's %d successful requests", target, target-tool, tool))
 	}
 	return strings.Join(problems, "; ")
+}
+
+// starved says when neither the tool nor the target kept its CPU busy: at
+// maximum rate one of them should, so something else took the CPUs (other
+// processes on a shared machine) and the row says little about the tool.
+func starved(m measurement) string {
+	tool, target := busy(m.Usage.CPU, m.Usage.Wall), busy(m.TargetCPU, m.Usage.Wall)
+	if m.Usage.Wall <= 0 || tool >= 0.8 || target >= 0.8 {
+		return ""
+	}
+	return fmt.Sprintf("neither the tool (%.0f%%) nor the target (%.0f%%) kept its CPU busy: "+
+		"other processes were competing for the CPUs; do not compare this row", 100*tool, 100*target)
 }

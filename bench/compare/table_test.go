@@ -43,7 +43,7 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 	if strings.Contains(out, "WARNING") {
 		t.Errorf("warning for consistent counts:\n%s", out)
 	}
-	if !regexp.MustCompile(`generator on CPU 0, target .* on CPU 1`).MatchString(out) {
+	if !regexp.MustCompile(`load generator on CPU 0, target .* on CPU 1`).MatchString(out) {
 		t.Errorf("footnote does not say how the run was pinned:\n%s", out)
 	}
 }
@@ -79,5 +79,23 @@ func TestMismatch(t *testing.T) {
 				t.Errorf("mismatch = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestStarvedFlagsRunsWhereNothingWasCPUBound(t *testing.T) {
+	wall := 10 * time.Second
+	tests := []struct {
+		tool, target time.Duration
+		want         bool
+	}{
+		{tool: 9 * time.Second, target: 2 * time.Second, want: false}, // tool-bound
+		{tool: 3 * time.Second, target: 9 * time.Second, want: false}, // target-bound
+		{tool: 1 * time.Second, target: 1 * time.Second, want: true},
+	}
+	for _, tt := range tests {
+		got := starved(measurement{Usage: usage{CPU: tt.tool, Wall: wall}, TargetCPU: tt.target})
+		if (got != "") != tt.want {
+			t.Errorf("tool %v target %v over %v: starved = %q, want flagged %v", tt.tool, tt.target, wall, got, tt.want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("target", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:18999", "loopback `host:port` to listen on")
-	mode := fs.String("mode", "raw", "server: raw (lean TCP responder) or nethttp (net/http, for comparison)")
+	mode := fs.String("mode", "epoll", "server: epoll (one event loop), raw (goroutine per connection) or nethttp (net/http)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,8 +42,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "target: -addr: %v\n", err)
 		return 2
 	}
-	if *mode != "raw" && *mode != "nethttp" {
-		fmt.Fprintf(stderr, "target: -mode: %q is neither raw nor nethttp\n", *mode)
+	serve := serverFor(*mode)
+	if serve == nil {
+		fmt.Fprintf(stderr, "target: -mode: %q is not epoll, raw or nethttp\n", *mode)
 		return 2
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -55,12 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	var got counts
-	if *mode == "raw" {
-		got, err = serveRaw(ctx, ln)
-	} else {
-		got, err = serveNetHTTP(ctx, ln)
-	}
+	got, err := serve(ctx, ln)
 	if err != nil {
 		fmt.Fprintf(stderr, "target: %v\n", err)
 		return 1
@@ -70,6 +66,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// serverFor is the server a -mode names, or nil. Each serves ln until ctx
+// ends and returns what it counted.
+func serverFor(mode string) func(context.Context, net.Listener) (counts, error) {
+	switch mode {
+	case "epoll":
+		return serveEpoll
+	case "raw":
+		return serveRaw
+	case "nethttp":
+		return serveNetHTTP
+	}
+	return nil
 }
 
 // checkLoopback accepts only a host:port on 127.0.0.1, ::1 or localhost.

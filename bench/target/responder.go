@@ -84,44 +84,13 @@ func (r *responder) closeAll() {
 // read go out in one write.
 func (r *responder) serveConn(c net.Conn) {
 	defer c.Close()
-	buf := make([]byte, 2*maxHeadBytes)
+	s := newSession()
 	out := make([]byte, 0, 4096)
-	var start, end int
-	var skip int64 // body bytes still to drop
 	for {
-		nr, err := c.Read(buf[end:])
-		end += nr
-		out = out[:0]
+		nr, err := c.Read(s.free())
 		var served int64
-		closing := false
-		for !closing {
-			if skip > 0 {
-				k := min(skip, int64(end-start))
-				start += int(k)
-				skip -= k
-				if skip > 0 {
-					break
-				}
-			}
-			h, n, perr := parseHead(buf[start:end])
-			if perr != nil {
-				out = append(out, errorResponse(perr)...)
-				closing = true
-				break
-			}
-			if n == 0 {
-				break
-			}
-			start += n
-			skip = h.contentLength
-			served++
-			if h.close {
-				out = append(out, okCloseResponse...)
-				closing = true
-			} else {
-				out = append(out, okResponse...)
-			}
-		}
+		var closing bool
+		out, served, closing = s.answer(nr, out[:0])
 		if len(out) > 0 {
 			if _, werr := c.Write(out); werr != nil {
 				return
@@ -130,17 +99,6 @@ func (r *responder) serveConn(c net.Conn) {
 		}
 		if closing || err != nil {
 			// A read error is io.EOF or a reset: the peer is gone.
-			return
-		}
-		// Keep the unread part (an incomplete head) at the front.
-		if start == end {
-			start, end = 0, 0
-		} else if start > 0 {
-			end = copy(buf, buf[start:end])
-			start = 0
-		}
-		if end == len(buf) { // only blank lines and no head: give up
-			_, _ = c.Write(errorResponse(errHeadTooLarge))
 			return
 		}
 	}
