@@ -24,6 +24,13 @@ type testShop struct {
 
 func newTestShop(t *testing.T, cfg Config) *testShop {
 	t.Helper()
+	return newTestShopWith(t, cfg, nil)
+}
+
+// newTestShopWith runs prepare (when not nil) on the server before it
+// starts serving, e.g. to install the inHandler hook.
+func newTestShopWith(t *testing.T, cfg Config, prepare func(*Server)) *testShop {
+	t.Helper()
 	if cfg.Products == 0 {
 		cfg.Products = 2000
 	}
@@ -37,6 +44,9 @@ func newTestShop(t *testing.T, cfg Config) *testShop {
 	srv, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if prepare != nil {
+		prepare(srv)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
