@@ -52,10 +52,10 @@ func buildTool(name string, cfg config, work string) (tool, error) {
 			return tool{}, err
 		}
 		out := filepath.Join(work, "headroom.json")
-		args := []string{cfg.Headroom, "run", "--out", out, planPath}
+		args := []string{cfg.Headroom, "run", "--quiet", "--out", out, planPath}
 		return tool{
 			Name: name, Args: args, ReportFile: out, Parse: parseHeadroom,
-			How: fmt.Sprintf("headroom run --out result.json plan.yaml (bench/plan.yaml: closed model, %d virtual users from t=0, one GET, no think time, %s)", cfg.Conns, dur),
+			How: fmt.Sprintf("headroom run --quiet --out result.json plan.yaml (bench/plan.yaml: closed model, %d virtual users from t=0, one GET, no think time, %s)", cfg.Conns, dur),
 		}, nil
 	}
 	return tool{}, fmt.Errorf("-tools: unknown tool %q (known: %s)", name, strings.Join(knownTools, ", "))
