@@ -144,7 +144,7 @@ func decodeJaeger(body []byte) ([]Trace, error) {
 				}
 				sp.Attrs[tag.Key] = str
 			}
-			sp.Client = sp.Attrs["span.kind"] == "client"
+			sp.Client = sp.Attrs["span.kind"] == "client" || sp.Attrs["peer.service"] != ""
 			t.Spans = append(t.Spans, sp)
 		}
 		out = append(out, t)

@@ -169,6 +169,7 @@ func fromOTLP(id string, rss []*tracepb.ResourceSpans) Trace {
 						sp.Attrs[kv.GetKey()] = anyString(kv.GetValue())
 					}
 				}
+				sp.Client = sp.Client || sp.Attrs["peer.service"] != ""
 				tr.Spans = append(tr.Spans, sp)
 			}
 		}

@@ -45,7 +45,7 @@ type Span struct {
 	ID, ParentID string
 	Name         string
 	Service      string
-	Client       bool // span kind client: a call out of the service
+	Client       bool // a call out of the service: span kind client, or a peer.service attribute
 	Start, End   time.Time
 	Attrs        map[string]string
 }
