@@ -57,7 +57,9 @@ func (v *vu) serveClosed(running *atomic.Bool) {
 	e := v.e
 	e.users.Add(1)
 	defer func() {
-		e.users.Add(-1)
+		if !e.stopping.Load() { // users stopped by the end of the run still count for its last second
+			e.users.Add(-1)
+		}
 		e.wg.Done()
 		running.Store(false)
 	}()

@@ -24,6 +24,7 @@ type collector struct {
 	winStart           time.Time
 	inFlight           float64
 	samples            int
+	users              int // virtual users at the last sample (≤ 10 ms before a window closes)
 	iterBase, dropBase int64
 	stop               chan struct{}
 	done               chan *Result
@@ -53,10 +54,10 @@ func (c *collector) loop() {
 	for {
 		select {
 		case now := <-tick.C:
-			c.sample()
 			for !now.Before(c.winStart.Add(time.Second)) {
 				c.closeWindow(c.winStart.Add(time.Second))
 			}
+			c.sample()
 		case <-c.stop:
 			end := time.Now()
 			c.sample()
@@ -85,6 +86,7 @@ func (c *collector) sample() {
 	}
 	c.inFlight += float64(n)
 	c.samples++
+	c.users = int(c.e.users.Load())
 }
 
 // closeWindow harvests the shards into the window [c.winStart, end).
@@ -113,7 +115,7 @@ func (c *collector) closeWindow(end time.Time) {
 		Offered:    e.prof.mean(a, b),
 		Iterations: iters - c.iterBase,
 		Dropped:    dropped - c.dropBase,
-		VUs:        int(e.users.Load()),
+		VUs:        c.users,
 	}
 	if c.samples > 0 {
 		sec.InFlight = c.inFlight / float64(c.samples)

@@ -1,8 +1,10 @@
 package generator
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +70,42 @@ func TestOpenDropsIterationsWithoutAFreeUser(t *testing.T) {
 	}
 	if res.Seconds[0].VUs != 1 {
 		t.Errorf("VUs = %d, want 1", res.Seconds[0].VUs)
+	}
+}
+
+func TestAbortOnP99StopsTheRun(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(120 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	p := newPlan(srv.URL, constant(20, 20*time.Second, 100))
+	p.Abort = plan.Abort{P99: 100 * time.Millisecond, For: 2 * time.Second}
+	res := mustRun(t, p, Options{})
+	if !strings.HasPrefix(res.Aborted, "p99 ") || !strings.HasSuffix(res.Aborted, " ≥ 100ms for 2s") {
+		t.Errorf("aborted = %q, want a p99 reason", res.Aborted)
+	}
+	if d := res.End.Sub(res.Start); d > 8*time.Second {
+		t.Errorf("the run lasted %v after the p99 limit held for 2 s", d)
+	}
+}
+
+func TestCancelReturnsWhatItHas(t *testing.T) {
+	srv := okServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var seconds int
+	res, err := Run(ctx, newPlan(srv.URL, constant(50, time.Minute, 20)), Options{OnSecond: func(Second) {
+		seconds++
+		if seconds == 2 {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.End.Sub(res.Start); d > 10*time.Second || res.Summary.Requests < 50 {
+		t.Errorf("cancelled run lasted %v with %d requests; want it to stop soon with what it had", d, res.Summary.Requests)
 	}
 }

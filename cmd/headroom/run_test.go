@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// shop is a tiny checkout API: login → token, add to cart (Bearer token) →
+// checkoutShop is a tiny checkout API: login → token, add to cart (Bearer token) →
 // cart_id, then the cart by id.
-func shop(t *testing.T) *httptest.Server {
+func checkoutShop(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +119,7 @@ func runHeadroom(t *testing.T, args ...string) (code int, stdout, stderr string)
 }
 
 func TestRunCheckoutJourneyPassesItsSLOs(t *testing.T) {
-	srv := shop(t)
+	srv := checkoutShop(t)
 	path := writePlan(t, checkoutPlan, srv.URL)
 	out := filepath.Join(t.TempDir(), "run.json")
 	code, stdout, stderr := runHeadroom(t, "--quiet", path, "--out", out)
@@ -189,7 +189,7 @@ func TestRunCheckoutJourneyPassesItsSLOs(t *testing.T) {
 }
 
 func TestRunFailingSLOExitsOne(t *testing.T) {
-	srv := shop(t)
+	srv := checkoutShop(t)
 	plan := strings.Replace(checkoutPlan, "p95: 500ms", "p95: 5ms", 1)
 	plan = strings.Replace(plan, "get: /cart/{{ .vars.cart_id }}", "get: /slow", 1)
 	plan = strings.Replace(plan, "expect: { status: 200, json: { state: open } }", "expect: { status: 200 }", 1)
@@ -265,7 +265,7 @@ func TestRunUnknownFlagExitsTwo(t *testing.T) {
 }
 
 func TestProgressLinePrintsEveryFiveSecondsOffATerminal(t *testing.T) {
-	srv := shop(t)
+	srv := checkoutShop(t)
 	plan := strings.Replace(checkoutPlan, "{ duration: 2s, target: 20 }", "{ duration: 5s, target: 5 }", 1)
 	plan = strings.Replace(plan, "min_throughput: 10/s", "min_throughput: 1/s", 1)
 	code, _, stderr := runHeadroom(t, writePlan(t, plan, srv.URL))

@@ -95,11 +95,12 @@ func printSummary(w io.Writer, p *plan.Plan, res *generator.Result, slos []sloRe
 	d := res.End.Sub(res.Start)
 	fmt.Fprintf(w, "\nheadroom run: %s — %s model, %v\n\n", p.Name, p.Load.Model, d.Round(100*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  request\trequests\trate\tp50\tp90\tp95\tp99\tmax\terrors\t")
+	fmt.Fprintln(tw, "  request\trequests\trate\tp50\tp90\tp95\tp99\tmax\terrors")
 	row := func(name string, s generator.Summary) {
 		l := s.Latency
-		fmt.Fprintf(tw, "  %s\t%d\t%.1f/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, s.Requests, s.ThroughputRPS,
+		line := fmt.Sprintf("  %s\t%d\t%.1f/s\t%s\t%s\t%s\t%s\t%s\t%s  %s", name, s.Requests, s.ThroughputRPS,
 			fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P95), fmtMs(l.P99), fmtMs(l.Max), fmtPct(s.ErrorRate), topClasses(s.Classes, 3))
+		fmt.Fprintln(tw, strings.TrimRight(line, " "))
 	}
 	for _, s := range res.ByName {
 		row(s.Name, s)
@@ -122,7 +123,7 @@ func printSummary(w io.Writer, p *plan.Plan, res *generator.Result, slos []sloRe
 			if !r.Pass {
 				mark = "✗"
 			}
-			fmt.Fprintf(tw, "  %s %s\t%s\tmeasured %s\t\n", mark, r.Name, r.Threshold, fmtValue(r))
+			fmt.Fprintf(tw, "  %s %s\t%s\tmeasured %s\n", mark, r.Name, r.Threshold, fmtValue(r))
 		}
 		tw.Flush()
 	}

@@ -1,0 +1,51 @@
+// Package generator is Headroom's load engine: it sends a plan's load
+// profile to the system under test and measures it, one second at a time.
+//
+// Two models drive the load. The open model (load.model: open) schedules
+// iterations at the rate the stages give, ramping linearly from the previous
+// target; each iteration is due at its exact time (from the integral of the
+// rate) and goes to a free virtual user from a pool that grows up to
+// load.max_vus. With no user free the iteration is dropped and counted, never
+// delayed, and the first request of an iteration is timed from when it was
+// due, so a stalled service shows in the percentiles instead of hiding behind
+// a slower send rate (coordinated omission). The closed model (load.model:
+// closed) runs as many virtual users as the stages say, each looping over
+// journeys with think time.
+//
+// Each iteration is one journey, picked by weight; its steps are templated
+// requests (text/template with randInt, randString, uuid and the fields
+// .data.<source>.<column>, .vars.<name>, .env.<NAME>) with checks and
+// extractions. Every request carries a fresh W3C traceparent, and each
+// window keeps the trace IDs of its slowest requests as exemplars.
+//
+// Outcomes are recorded into a few sharded HDR histograms (µs, 1 µs – 1 h, 3
+// significant digits) and merged once a second into a Second, which is
+// handed to Options.OnSecond and kept as a compact SecondRecord; memory does
+// not grow with the length of a run beyond those records. Abort rules
+// (abort.error_rate and abort.p99 held for abort.for, abort.max_rate as a
+// cap on the open model) stop a run by themselves; Result.Aborted says why.
+//
+// A run:
+//
+//	p, err := plan.LoadFile("plan.yaml")
+//	if err != nil {
+//		return err
+//	}
+//	res, err := generator.Run(ctx, p, generator.Options{
+//		OnSecond: func(s generator.Second) {
+//			fmt.Printf("%v %d req p99 %.1f ms\n", s.Start, s.Total.Requests, s.Total.Latency.P99)
+//		},
+//	})
+//	if err != nil {
+//		return err // a bad plan, option or data file; no load was sent
+//	}
+//	fmt.Println(res.Summary.ThroughputRPS, res.Summary.Latency.P99, res.Aborted)
+//
+// Maximum rate: the leanest way to find the most a target takes is the
+// closed model with N users from the start and no think time, for example
+// load: {model: closed, start: 64, stages: [{duration: 30s, target: 64}]}.
+// Each user then sends its next request as soon as the previous response is
+// read, over a kept-alive connection, with no allocation of the engine's own
+// beyond the traceparent value. An open-model stage may also ask for a very
+// high rate; the iterations no user can take are then counted as dropped.
+package generator
