@@ -261,3 +261,29 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestHTTPSUsesHTTP2WhenOffered(t *testing.T) {
+	var h2, other atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			h2.Add(1)
+		} else {
+			other.Add(1)
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	p := newPlan(srv.URL, constant(10, time.Second, 5))
+	p.Target.Insecure = true // httptest's own certificate
+	res := mustRun(t, p, Options{})
+	if res.Summary.Errors != 0 || h2.Load() != res.Summary.Requests || other.Load() != 0 {
+		t.Errorf("%d HTTP/2 and %d other requests, %d errors %v; want all HTTP/2", h2.Load(), other.Load(), res.Summary.Errors, res.Summary.Classes)
+	}
+
+	p.Target.Insecure = false // the certificate is not trusted: every request fails
+	res = mustRun(t, p, Options{})
+	if res.Summary.Errors != res.Summary.Requests || res.Summary.Requests == 0 {
+		t.Errorf("without insecure_tls: %d errors of %d requests, want all to fail", res.Summary.Errors, res.Summary.Requests)
+	}
+}
