@@ -93,6 +93,7 @@ type Summary struct {
 	Elapsed time.Duration // whole run, warm-up included
 	Sent    int64         // requests completed over the whole run
 	Stopped bool          // ended early by Watch
+	Aborted string        // why the load engine's abort rules stopped the run; "" if they did not
 }
 
 // ErrorRate is Errors/Requests, 0 without requests.

@@ -210,6 +210,12 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, 
 		}
 		reasons = append([]string{fmt.Sprintf("stopped early after %.0fs: %s", sum.Elapsed.Seconds(), why)}, reasons...)
 	}
+	if sum.Aborted != "" {
+		if v != Unacceptable {
+			v, reasons = Unacceptable, nil
+		}
+		reasons = append([]string{"stopped by the plan's abort rules: " + sum.Aborted}, reasons...)
+	}
 	st := newStep(phase, s.o.URL, rate, sum, v, reasons)
 	st.Index = idx
 	s.ex.Steps = append(s.ex.Steps, st)

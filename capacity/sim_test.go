@@ -52,7 +52,7 @@ func (s *simTarget) Probe(ctx context.Context, p Probe) (Summary, error) {
 			tick.Elapsed = time.Duration(sec) * time.Second
 			sum.Elapsed = tick.Elapsed
 			sum.Sent += tick.Requests
-			if tick.Elapsed > p.Warmup {
+			if tick.Elapsed-time.Second >= p.Warmup {
 				sum.Seconds++
 				sum.Offered += tick.Offered
 				sum.Achieved += tick.Achieved

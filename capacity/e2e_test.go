@@ -1,0 +1,179 @@
+package capacity
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// workerServer is an HTTP service whose capacity is known by construction:
+// k workers, each taking a fixed service time per request, behind a queue
+// of bounded length; a request that finds the queue full gets a 503. Its
+// capacity is k / service requests per second.
+type workerServer struct {
+	*httptest.Server
+	queue chan job
+}
+
+// job is one queued request: when it arrived, and a channel closed when
+// it is served.
+type job struct {
+	at   time.Time
+	done chan struct{}
+}
+
+// newWorkerServer starts a workerServer on loopback; it stops with the test.
+func newWorkerServer(t *testing.T, k int, service time.Duration, queueLen int) *workerServer {
+	t.Helper()
+	ws := &workerServer{queue: make(chan job, queueLen)}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws.work(service, quit)
+		}()
+	}
+	ws.Server = httptest.NewServer(http.HandlerFunc(ws.serve))
+	t.Cleanup(func() {
+		ws.Close() // waits for handlers, which the workers still serve
+		close(quit)
+		wg.Wait()
+	})
+	return ws
+}
+
+// work serves queued requests one at a time in virtual time: a request
+// starts when it arrived or when the previous one ended, whichever is
+// later, and ends a service time after that. A late timer delays the
+// response but not the schedule, so the worker's rate stays 1/service.
+func (ws *workerServer) work(service time.Duration, quit <-chan struct{}) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var busyUntil time.Time
+	for {
+		select {
+		case <-quit:
+			return
+		case j := <-ws.queue:
+			start := j.at
+			if start.Before(busyUntil) {
+				start = busyUntil
+			}
+			busyUntil = start.Add(service)
+			timer.Reset(time.Until(busyUntil))
+			select {
+			case <-timer.C:
+			case <-quit:
+				close(j.done)
+				return
+			}
+			close(j.done)
+		}
+	}
+}
+
+func (ws *workerServer) serve(w http.ResponseWriter, r *http.Request) {
+	done := make(chan struct{})
+	select {
+	case ws.queue <- job{at: time.Now(), done: done}:
+	default:
+		http.Error(w, "queue full", http.StatusServiceUnavailable)
+		return
+	}
+	select {
+	case <-done:
+		_, _ = w.Write([]byte("ok\n"))
+	case <-r.Context().Done():
+	}
+}
+
+// e2ePlan is a plan against url with one GET journey and short steps.
+// With a positive avg it has SLOs: mean latency under avg (a threshold),
+// p99 under a second and at most 1% errors; without, none.
+func e2ePlan(t *testing.T, url string, start float64, avg time.Duration) *plan.Plan {
+	t.Helper()
+	slo := ""
+	if avg > 0 {
+		slo = fmt.Sprintf("slo:\n  p99: 1s\n  error_rate: 1%%\nthresholds:\n  - http_req_duration: \"avg<%d\"\n", avg.Milliseconds())
+	}
+	src := fmt.Sprintf(`version: 1
+name: e2e
+target:
+  base_url: %s
+  allow: [127.0.0.1]
+  timeout: 5s
+%sload:
+  model: open
+  max_vus: 1000
+  stages:
+    - { duration: 1s, target: 1 }
+journeys:
+  - name: get
+    steps:
+      - name: root
+        get: /
+abort:
+  max_rate: 2000/s
+capacity:
+  start_rate: %g
+  step_duration: 4s
+  warmup: 20%%
+  precision: 5%%
+  cooldown: 1s
+`, url, slo, start)
+	p, err := plan.Parse("e2e.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return p
+}
+
+func TestFindMeasuresKnownCapacityWithTheGenerator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends load for about a minute per target")
+	}
+	cases := []struct {
+		name    string
+		workers int
+		service time.Duration
+		avg     time.Duration // mean latency SLO; 0: no SLOs, relative rule
+	}{
+		{"4 workers × 20ms with SLOs", 4, 20 * time.Millisecond, 60 * time.Millisecond},
+		{"3 workers × 10ms with SLOs", 3, 10 * time.Millisecond, 50 * time.Millisecond},
+		{"16 workers × 40ms without SLOs", 16, 40 * time.Millisecond, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := float64(c.workers) / c.service.Seconds()
+			// A queue of a second of work absorbs the stalls of a busy
+			// machine; past capacity the wait in it grows every second.
+			srv := newWorkerServer(t, c.workers, c.service, int(want))
+			p := e2ePlan(t, srv.URL, want/5, c.avg)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			ex, err := Find(ctx, p, NewProber(p, func(string) {}), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range ex.Steps {
+				t.Logf("%-8s %7.1f/s  X %7.1f  p99 %6.1fms  err %5.2f%%  in-flight %5.1f  L %5.1f  %s %v",
+					st.Phase, st.Rate, st.Throughput, st.Latency.P99, st.ErrorRate*100, st.InFlight, st.LittlesL, st.Verdict, st.Reasons)
+			}
+			if math.Abs(ex.Capacity-want) > 0.05*want {
+				t.Errorf("capacity %.1f/s, want %.0f/s ± 5%% (unacceptable from %.1f/s)", ex.Capacity, want, ex.Unacceptable)
+			}
+			if ex.AtLeast {
+				t.Errorf("capacity reported as a lower bound (%s): %v", ex.LimitedBy, ex.Notes)
+			}
+		})
+	}
+}

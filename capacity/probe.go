@@ -1,0 +1,144 @@
+package capacity
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// NewProber returns a Prober that runs each probe as one generator run of
+// p's journeys in the open model, the holds as constant-rate stages.
+// warn receives the generator's one-time warnings; nil writes them to
+// standard error.
+func NewProber(p *plan.Plan, warn func(string)) Prober {
+	return generatorProber{plan: p, warn: warn}
+}
+
+// generatorProber adapts generator.Run to Prober.
+type generatorProber struct {
+	plan *plan.Plan
+	warn func(string)
+}
+
+// jump is how long the step from one hold's rate to the next takes.
+const jump = time.Millisecond
+
+// Probe runs p with the generator and summarises its seconds after the
+// warm-up. Seconds after Watch asked to stop are left out.
+func (g generatorProber) Probe(ctx context.Context, p Probe) (Summary, error) {
+	if len(p.Holds) == 0 {
+		return Summary{}, errors.New("probe: no holds")
+	}
+	load := plan.Load{Model: "open", MaxVUs: g.plan.Load.MaxVUs, Start: p.Holds[0].Rate}
+	for i, h := range p.Holds {
+		d := h.Duration
+		if i > 0 && d > jump {
+			load.Stages = append(load.Stages, plan.Stage{Duration: jump, Target: h.Rate})
+			d -= jump
+		}
+		load.Stages = append(load.Stages, plan.Stage{Duration: d, Target: h.Rate})
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	acc := newAccumulator(p.Warmup, p.Duration())
+	res, err := generator.Run(runCtx, g.plan, generator.Options{
+		BaseURL: p.URL,
+		Load:    &load,
+		Warn:    g.warn,
+		OnSecond: func(s generator.Second) {
+			if acc.stopped {
+				return
+			}
+			t := acc.add(s)
+			if t.Elapsed <= acc.profile && p.Watch != nil && !p.Watch(t) {
+				acc.stopped = true
+				stop()
+			}
+		},
+	})
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := acc.summary()
+	sum.Elapsed = res.End.Sub(res.Start)
+	sum.Sent = res.Summary.Requests
+	sum.Aborted = res.Aborted
+	if ctx.Err() != nil {
+		return sum, ctx.Err()
+	}
+	return sum, nil
+}
+
+// accumulator folds generator seconds into a Summary.
+type accumulator struct {
+	warmup, profile time.Duration
+	start           time.Time
+	hist            *hdrhistogram.Histogram
+	sum             Summary
+	inFlight        float64
+	loadSecs        float64 // measured seconds inside the load profile
+	stopped         bool
+}
+
+func newAccumulator(warmup, profile time.Duration) *accumulator {
+	return &accumulator{warmup: warmup, profile: profile, hist: generator.NewHistogram()}
+}
+
+// add takes one second and returns it as a Tick. Seconds that start at or
+// after the warm-up count, the drain after the profile included (its
+// requests were started during the step).
+func (a *accumulator) add(s generator.Second) Tick {
+	if a.start.IsZero() {
+		a.start = s.Start
+	}
+	offset := s.Start.Sub(a.start)
+	t := Tick{
+		Elapsed:  offset + time.Second,
+		Offered:  s.Offered,
+		Achieved: float64(s.Iterations),
+		Requests: s.Total.Requests,
+		Errors:   s.Total.Errors,
+		Dropped:  s.Dropped,
+		InFlight: s.InFlight,
+		Latency:  Latency(s.Total.Latency),
+	}
+	if offset < a.warmup {
+		return t
+	}
+	a.sum.Requests += s.Total.Requests
+	a.sum.Errors += s.Total.Errors
+	if s.Total.Hist != nil {
+		a.hist.Merge(s.Total.Hist)
+	}
+	if offset < a.profile {
+		a.loadSecs++
+		a.sum.Offered += s.Offered
+		a.sum.Iterations += s.Iterations
+		a.sum.Dropped += s.Dropped
+		a.inFlight += s.InFlight
+	}
+	return t
+}
+
+// summary divides the totals by the measured seconds.
+func (a *accumulator) summary() Summary {
+	s := a.sum
+	s.Stopped = a.stopped
+	n := a.loadSecs
+	if n == 0 {
+		return s
+	}
+	s.Seconds = n
+	s.Offered /= n
+	s.Achieved = float64(s.Iterations) / n
+	s.Throughput = float64(s.Requests) / n
+	s.Goodput = float64(s.Requests-s.Errors) / n
+	s.InFlight = a.inFlight / n
+	s.Hist = a.hist
+	s.Latency = Latency(generator.LatencyOf(a.hist))
+	return s
+}
