@@ -53,8 +53,8 @@ func (e *engine) runOpen() {
 			e.users.Store(int64(spawned))
 			e.wg.Add(1)
 			go v.serveOpen(due, work)
-		default:
-			e.dropped.Add(1)
+		default: // no user free: drop it, and whatever else is already due
+			e.dropped.Add(1 + sch.skipTo(time.Since(e.start)))
 		}
 	}
 }

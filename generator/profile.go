@@ -155,6 +155,29 @@ func (s *schedule) next() (due time.Duration, ok bool) {
 	return 0, false
 }
 
+// skipTo passes over every iteration due at or before offset at, returning
+// how many it passed; the open model drops them in one go when no user is
+// free, instead of spinning through each.
+func (s *schedule) skipTo(at time.Duration) int64 {
+	var done, total float64 // integral up to at, and of the whole profile
+	t := at.Seconds()
+	for _, seg := range s.segs {
+		total += seg.area()
+		if t <= seg.t0 {
+			continue
+		}
+		end := math.Min(t, seg.t0+seg.dur)
+		done += (seg.r0 + seg.rateAt(end)) / 2 * (end - seg.t0)
+	}
+	upto := math.Min(math.Floor(done+1e-9)+1, math.Ceil(total-1e-9))
+	if upto <= s.k {
+		return 0
+	}
+	n := upto - s.k
+	s.k = upto
+	return int64(n)
+}
+
 // solveRamp returns τ ≥ 0 with a·τ + b·τ²/2 = n, the time a rate starting at a
 // and changing by b per second takes to accumulate n iterations. It uses the
 // cancellation-free form 2n / (a + √(a² + 2bn)).

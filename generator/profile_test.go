@@ -106,3 +106,35 @@ func TestBadLoadIsRefusedNamingTheField(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleSkipsWhatIsDue(t *testing.T) {
+	prof, _ := newProfile(plan.Load{Start: 100, Stages: []plan.Stage{{Duration: 2 * time.Second, Target: 100}}}, 0)
+	sch := newSchedule(prof)
+	for range 10 { // iterations 0..9, due at 0 .. 90 ms
+		sch.next()
+	}
+	if n := sch.skipTo(500 * time.Millisecond); n != 41 { // 10..50, due at 100 .. 500 ms
+		t.Errorf("skipped %d, want 41", n)
+	}
+	if due, _ := sch.next(); due != 510*time.Millisecond {
+		t.Errorf("next due at %v, want 510ms", due)
+	}
+	if n := sch.skipTo(time.Hour); n != 148 { // 52..199
+		t.Errorf("skipped %d to the end, want 148", n)
+	}
+	if _, ok := sch.next(); ok {
+		t.Error("iterations left after skipping to the end")
+	}
+}
+
+func TestOpenModelAtAVeryHighRateDropsWithoutSpinning(t *testing.T) {
+	srv := okServer(t)
+	res := mustRun(t, newPlan(srv.URL, constant(1e6, time.Second, 4)), Options{})
+	s := res.Summary
+	if s.Iterations+s.DroppedIterations != 1e6 {
+		t.Errorf("iterations %d + dropped %d, want 1e6 due", s.Iterations, s.DroppedIterations)
+	}
+	if s.Requests == 0 || s.Errors != 0 {
+		t.Errorf("requests %d, errors %d", s.Requests, s.Errors)
+	}
+}
