@@ -92,29 +92,33 @@ func (o Options) withDefaults(p *plan.Plan) Options {
 	return o
 }
 
-// validate reports the first setting a search cannot work with.
-func (o Options) validate() error {
+// validate reports the first setting a search cannot work with, as a
+// *plan.Error naming the setting (file is the plan's path).
+func (o Options) validate(file string) error {
+	bad := func(field, format string, args ...any) error {
+		return &plan.Error{File: file, Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case o.BaselineRate <= 0:
-		return fmt.Errorf("capacity.start_rate: %g is not a positive rate", o.BaselineRate)
+		return bad("capacity.start_rate", "%g is not a positive rate", o.BaselineRate)
 	case o.From <= 0:
-		return fmt.Errorf("capacity: first rate %g is not positive", o.From)
+		return bad("capacity", "first rate %g is not positive", o.From)
 	case o.Growth <= 1:
-		return fmt.Errorf("capacity: growth factor %g must be above 1", o.Growth)
+		return bad("capacity", "growth factor %g must be above 1", o.Growth)
 	case o.StepDuration < time.Second:
-		return fmt.Errorf("capacity.step_duration: %s is shorter than 1s", o.StepDuration)
+		return bad("capacity.step_duration", "%s is shorter than 1s", o.StepDuration)
 	case o.Warmup < 0 || o.Warmup >= 1:
-		return fmt.Errorf("capacity.warmup: %g is not a fraction in [0, 1)", o.Warmup)
+		return bad("capacity.warmup", "%g is not a fraction in [0, 1)", o.Warmup)
 	case o.Precision <= 0 || o.Precision >= 1:
-		return fmt.Errorf("capacity.precision: %g is not a fraction in (0, 1)", o.Precision)
+		return bad("capacity.precision", "%g is not a fraction in (0, 1)", o.Precision)
 	case o.MaxRate < 0:
-		return fmt.Errorf("abort.max_rate: %g is negative", o.MaxRate)
+		return bad("abort.max_rate", "%g is negative", o.MaxRate)
 	case o.Instances < 1:
-		return fmt.Errorf("capacity.instances: %d is below 1", o.Instances)
+		return bad("capacity.instances", "%d is below 1", o.Instances)
 	case o.StressFactor < 1:
-		return fmt.Errorf("capacity.stress_factor: %g is below 1", o.StressFactor)
+		return bad("capacity.stress_factor", "%g is below 1", o.StressFactor)
 	case o.AutoscaleAt <= 0 || o.AutoscaleAt > 1:
-		return fmt.Errorf("capacity.autoscale_at: %g is not a fraction in (0, 1]", o.AutoscaleAt)
+		return bad("capacity.autoscale_at", "%g is not a fraction in (0, 1]", o.AutoscaleAt)
 	}
 	return nil
 }

@@ -49,7 +49,11 @@ func (e Exploration) At(rate float64) (Step, bool) {
 // abort.max_rate. A cancelled search returns what it found with ctx's error.
 func Find(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (Exploration, error) {
 	o := opts.withDefaults(p)
-	if err := o.validate(); err != nil {
+	file := ""
+	if p != nil {
+		file = p.File
+	}
+	if err := o.validate(file); err != nil {
 		return Exploration{}, err
 	}
 	var objs []objective

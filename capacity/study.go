@@ -80,7 +80,11 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 		return nil, errors.New("capacity: no plan")
 	}
 	o := opts.withDefaults(p)
-	if err := o.validate(); err != nil {
+	file := ""
+	if p != nil {
+		file = p.File
+	}
+	if err := o.validate(file); err != nil {
 		return nil, err
 	}
 	s := &Study{Plan: p.Name, URL: o.URL, Started: time.Now()}
@@ -93,7 +97,7 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 		return s, err
 	}
 	capStep, _ := ex.At(ex.Capacity)
-	rpi := requestsPerIteration(capStep)
+	rpi := requestsPerIteration(p, capStep)
 	s.Capacity = Bounds{
 		SingleInstanceRPS: ex.Capacity * rpi, UnacceptableRPS: ex.Unacceptable * rpi,
 		SingleInstanceRate: ex.Capacity, UnacceptableRate: ex.Unacceptable,
@@ -120,8 +124,28 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 	return s, nil
 }
 
-// requestsPerIteration is how many requests one iteration made at a step.
-func requestsPerIteration(st Step) float64 {
+// requestsPerIteration is how many requests one iteration of p's journeys
+// makes on average (weights and chances included); without journeys, the
+// ratio measured at st.
+func requestsPerIteration(p *plan.Plan, st Step) float64 {
+	var reqs, weights float64
+	for _, j := range p.Journeys {
+		w := float64(max(j.Weight, 1))
+		weights += w
+		for _, step := range j.Steps {
+			if step.Method == "" {
+				continue
+			}
+			chance := step.Chance
+			if chance <= 0 {
+				chance = 1
+			}
+			reqs += w * chance
+		}
+	}
+	if reqs > 0 {
+		return reqs / weights
+	}
 	if st.Achieved <= 0 || st.Throughput <= 0 {
 		return 1
 	}
@@ -191,7 +215,7 @@ func (s *Study) predict(ctx context.Context, p *plan.Plan, prober Prober, o Opti
 		return fmt.Errorf("verify at %s: %w", o.VerifyURL, err)
 	}
 	capStep, _ := vex.At(vex.Capacity)
-	measured := vex.Capacity * requestsPerIteration(capStep)
+	measured := vex.Capacity * requestsPerIteration(p, capStep)
 	ratio := 0.0
 	if pr.PredictedRPS > 0 {
 		ratio = measured / pr.PredictedRPS

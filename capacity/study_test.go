@@ -152,3 +152,19 @@ func lookup(doc map[string]any, path string) (any, bool) {
 	}
 	return cur, true
 }
+
+func TestRequestsPerIterationFollowsThePlan(t *testing.T) {
+	get := plan.Step{Method: "GET", Path: "/"}
+	maybe := plan.Step{Method: "POST", Path: "/", Chance: 0.3}
+	p := &plan.Plan{Journeys: []plan.Journey{
+		{Weight: 3, Steps: []plan.Step{get, {Think: plan.Range{Min: time.Second}}, get}}, // 2 requests
+		{Weight: 1, Steps: []plan.Step{get, maybe}},                                      // 1.3 requests
+	}}
+	// (3 × 2 + 1 × 1.3) / 4 = 1.825.
+	if got := requestsPerIteration(p, Step{}); math.Abs(got-1.825) > 1e-9 {
+		t.Errorf("requests per iteration %v, want 1.825", got)
+	}
+	if got := requestsPerIteration(&plan.Plan{}, Step{Achieved: 100, Throughput: 250}); got != 2.5 {
+		t.Errorf("without journeys: %v, want the measured 2.5", got)
+	}
+}

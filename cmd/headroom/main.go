@@ -27,6 +27,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":   {"print the version", versionCmd},
+		"capacity":  {"find single-instance capacity, extrapolate, verify, stress, recommend", capacityCmd},
 		"run":       {"run a plan's load profile and check its SLOs", runCmd},
 		"correlate": {"explain a saved run or study from Prometheus metrics and Tempo traces", correlateCmd},
 	}
