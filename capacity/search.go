@@ -76,6 +76,7 @@ type searcher struct {
 }
 
 func (s *searcher) find(ctx context.Context) error {
+	defer func() { s.ex.Capacity, s.ex.Unacceptable = s.lo, s.hi }()
 	if s.o.MaxRate > 0 && s.o.BaselineRate > s.o.MaxRate {
 		s.o.BaselineRate = s.o.MaxRate
 	}
@@ -137,7 +138,6 @@ func (s *searcher) find(ctx context.Context) error {
 			break
 		}
 	}
-	s.ex.Capacity, s.ex.Unacceptable = s.lo, s.hi
 	if s.lo == 0 {
 		s.ex.Notes = append(s.ex.Notes, fmt.Sprintf("no acceptable rate found down to %.4g/s", s.hi))
 	}

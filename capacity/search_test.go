@@ -239,8 +239,8 @@ func TestFindReturnsWhatItHasWhenCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if len(ex.Steps) != 3 {
-		t.Errorf("%d steps kept, want the 3 that ran", len(ex.Steps))
+	if len(ex.Steps) != 3 || ex.Capacity != 40 {
+		t.Errorf("%d steps kept, capacity %.0f; want the 3 that ran (10, 20, 40/s) and 40/s so far", len(ex.Steps), ex.Capacity)
 	}
 }
 

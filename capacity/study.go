@@ -254,7 +254,13 @@ func (s *Study) stress(ctx context.Context, p *plan.Plan, prober Prober, o Optio
 	}
 	surge := Surge{
 		URL: o.URL, Rate: rate, Hold: o.StressHold.Round(time.Second),
-		RecoveryRate: 0.5 * ex.Capacity, Window: o.RecoveryWindow, Baseline: ex.Baseline().Latency,
+		RecoveryRate: 0.5 * ex.Capacity, Window: o.RecoveryWindow,
+	}
+	for _, st := range ex.Steps { // the relative rule's reference: the first acceptable step
+		if st.Verdict == Acceptable {
+			surge.Baseline = st.Latency
+			break
+		}
 	}
 	if surge.Hold < time.Second {
 		surge.Hold = time.Second
