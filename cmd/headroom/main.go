@@ -28,6 +28,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":   {"print the version", versionCmd},
 		"capacity":  {"find single-instance capacity, extrapolate, verify, stress, recommend", capacityCmd},
+		"demo":      {"run the demo shop service or its round-robin front", demoCmd},
 		"run":       {"run a plan's load profile and check its SLOs", runCmd},
 		"correlate": {"explain a saved run or study from Prometheus metrics and Tempo traces", correlateCmd},
 	}

@@ -93,3 +93,6 @@ func (c Config) knobs() Knobs {
 		Capacity:          c.Capacity,
 	}
 }
+
+// Validate reports the first bad field of c (after defaults) as New would.
+func (c Config) Validate() error { return c.withDefaults().validate() }
