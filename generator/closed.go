@@ -57,13 +57,13 @@ func (v *vu) serveClosed(running *atomic.Bool) {
 	e := v.e
 	e.users.Add(1)
 	defer func() {
-		if !e.stopping.Load() { // users stopped by the end of the run still count for its last second
+		if !e.stopped() { // users stopped by the end of the run still count for its last second
 			e.users.Add(-1)
 		}
 		e.wg.Done()
 		running.Store(false)
 	}()
-	for !e.stopping.Load() && int64(v.id) < e.target.Load() {
+	for !e.stopped() && int64(v.id) < e.target.Load() {
 		v.iterate(time.Time{})
 	}
 }

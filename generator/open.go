@@ -28,7 +28,7 @@ func (e *engine) runOpen() {
 			case <-e.loadCtx.Done():
 				return
 			}
-		} else if e.stopping.Load() {
+		} else if e.stopped() {
 			if e.reqCtx.Err() == nil {
 				e.dropped.Add(1) // due before the end, never handed out
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -272,6 +273,7 @@ func TestHTTPSUsesHTTP2WhenOffered(t *testing.T) {
 		}
 	}))
 	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-certificate half fails handshakes on purpose
 	srv.StartTLS()
 	defer srv.Close()
 	p := newPlan(srv.URL, constant(10, time.Second, 5))

@@ -80,7 +80,7 @@ type engine struct {
 	users    atomic.Int64 // virtual users (open: the pool; closed: running)
 	dropped  atomic.Int64
 	target   atomic.Int64 // closed model: users that should run
-	stopping atomic.Bool  // set once loadCtx is done (cheaper to poll than ctx.Err)
+	stopping atomic.Bool  // set once loadCtx is done; read through stopped()
 	wg       sync.WaitGroup
 	warned   sync.Map // warning key → struct{}
 }
@@ -227,6 +227,22 @@ func (e *engine) run(ctx context.Context) *Result {
 	<-e.loadCtx.Done()
 	e.waitUsers()
 	return c.finish()
+}
+
+// stopped reports whether the load has stopped (the profile ended, an
+// abort fired or the caller cancelled). The flag makes the common answer a
+// single atomic load; the channel makes it exact.
+func (e *engine) stopped() bool {
+	if e.stopping.Load() {
+		return true
+	}
+	select {
+	case <-e.loadCtx.Done():
+		e.stopping.Store(true)
+		return true
+	default:
+		return false
+	}
 }
 
 // stopRequests stops the load and cancels the requests in flight.

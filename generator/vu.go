@@ -95,7 +95,7 @@ func (v *vu) iterate(due time.Time) {
 	clear(v.vars)
 	from := due
 	for _, st := range j.steps {
-		if v.e.stopping.Load() {
+		if v.e.stopped() {
 			return
 		}
 		if st.chance < 1 && v.r.float64() >= st.chance {
