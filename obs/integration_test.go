@@ -59,9 +59,7 @@ func TestStackScrapesTargetsAndStoresTraces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		value, _, _, err := v1.NewAPI(client).QueryRange(ctx, query, v1.Range{
-			Start: windowStart.Add(-time.Second), End: time.Now(), Step: time.Second,
-		})
+		value, _, _, err := v1.NewAPI(client).QueryRange(ctx, query, rangeSince(windowStart))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +154,14 @@ func TestStartRefusesABusyPort(t *testing.T) {
 	}
 }
 
+// rangeSince is a 1 s step range from start to now that ends exactly at now,
+// so the newest sample (which a Wait just saw) is inside it.
+func rangeSince(start time.Time) v1.Range {
+	end := time.Now()
+	steps := max(1, int(end.Sub(start)/time.Second)+1)
+	return v1.Range{Start: end.Add(-time.Duration(steps) * time.Second), End: end, Step: time.Second}
+}
+
 // startStack starts the stack in a fresh folder and stops it when t ends.
 func startStack(ctx context.Context, t *testing.T, cfg obs.Config) *obs.Stack {
 	t.Helper()
@@ -170,9 +176,11 @@ func startStack(ctx context.Context, t *testing.T, cfg obs.Config) *obs.Stack {
 	t.Logf("stack ready in %v: %s, %s, OTLP %s", time.Since(started).Round(time.Millisecond),
 		stack.PrometheusURL, stack.TracesURL, stack.OTLPEndpoint)
 	t.Cleanup(func() {
+		stopping := time.Now()
 		if err := stack.Stop(); err != nil {
 			t.Error(err)
 		}
+		t.Logf("stack stopped in %v", time.Since(stopping).Round(time.Millisecond))
 	})
 	return stack
 }

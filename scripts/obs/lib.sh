@@ -53,10 +53,11 @@ obs_alive() {
 # obs_stop PIDFILE PATTERN GRACE KILL: SIGTERM the process in PIDFILE, wait up
 # to GRACE seconds, then SIGKILL when KILL=kill. Removes the PID file.
 obs_stop() {
-  local pidfile=$1 pattern=$2 grace=$3 kill=$4 pid waited=0
+  local pidfile=$1 pattern=$2 grace=$3 kill=$4 pid waited=0 start_ms
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
   if [[ "$pid" =~ ^[0-9]+$ ]] && obs_alive "$pid" "$pattern"; then
+    start_ms=$(date +%s%3N)
     kill -TERM "$pid" 2>/dev/null || true
     while obs_alive "$pid" "$pattern" && [ "$waited" -lt $((grace * 10)) ]; do
       sleep 0.1
@@ -76,6 +77,7 @@ obs_stop() {
         return 1
       fi
     fi
+    obs_log "stopped $(basename "$pidfile" .pid) (PID $pid) in $(($(date +%s%3N) - start_ms)) ms"
   fi
   rm -f "$pidfile"
 }
