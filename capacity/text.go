@@ -80,13 +80,13 @@ func (s *Study) WriteText(w io.Writer) error {
 // writeSteps writes a table of steps.
 func writeSteps(w io.Writer, steps []Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tin-flight\tL=X·W\tverdict")
+	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tin-flight\tL=X·W\t  verdict")
 	for _, st := range steps {
 		verdict := string(st.Verdict)
 		if st.Stopped {
 			verdict += " (stopped early)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f\t%.1f\t%s\n",
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f\t%.1f\t  %s\n",
 			st.Index, st.Phase, num(st.Rate), st.Offered, st.Achieved, st.Throughput,
 			st.Latency.P50, st.Latency.P95, st.Latency.P99, st.Latency.Max, st.ErrorRate*100,
 			st.InFlight, st.LittlesL, verdict)

@@ -148,7 +148,7 @@ func TestCapacityCommandExitsOneBelowRequiredRPS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends load for about twenty seconds")
 	}
-	srv := slotServer(t, 4, 20*time.Millisecond)
+	srv := slotServer(t, 16, 20*time.Millisecond) // far above max_rate 100/s
 	path := capacityPlanFile(t, srv.URL, "100", "100000")
 	code, stdout, stderr := runCapacity("--quiet", "--step-duration", "2s", path)
 	if code != exitFailed {
