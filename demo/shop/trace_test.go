@@ -1,7 +1,12 @@
 package shop
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -108,6 +113,44 @@ func TestCheckoutSpansValidateAndPayment(t *testing.T) {
 	for _, want := range []string{"validate", "payment", "SELECT sessions", "SELECT orders", "INSERT orders", "UPDATE carts"} {
 		if names[want] == 0 {
 			t.Errorf("checkout trace has no %q span; spans: %v", want, names)
+		}
+	}
+}
+
+func TestOTLPEndpointReceivesSpansByShutdown(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posts = append(posts, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type")+" "+string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer receiver.Close()
+	ctx := context.Background()
+	srv, err := New(ctx, Config{Products: 100, Users: 5, ServiceName: "shop-otlp-test",
+		OTLPEndpoint: strings.TrimPrefix(receiver.URL, "http://")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/products/3", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET: %d", rec.Code)
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) == 0 {
+		t.Fatal("no OTLP export reached the receiver by Shutdown")
+	}
+	got := strings.Join(posts, "\n")
+	for _, want := range []string{"POST /v1/traces application/x-protobuf", "shop-otlp-test", "GET /v1/products/{id}", "db.statement"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("OTLP exports lack %q", want)
 		}
 	}
 }
