@@ -32,10 +32,13 @@ obs_targets() {
   local name=$1 list=${!1:-} out="" t
   local IFS=','
   for t in $list; do
-    t="${t// /}"
+    t="${t#"${t%%[![:space:]]*}"}"
+    t="${t%"${t##*[![:space:]]}"}"
     [ -z "$t" ] && continue
-    if ! [[ "$t" =~ ^[A-Za-z0-9.-]+:[0-9]+$ || "$t" =~ ^\[[0-9A-Fa-f:]+\]:[0-9]+$ ]]; then
-      obs_die "$name: \"$t\" is not host:port"
+    # Loopback only, as everything the stack touches.
+    if ! [[ "$t" =~ ^(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\]):([0-9]+)$ ]] ||
+      [ "${BASH_REMATCH[2]}" -lt 1 ] || [ "${BASH_REMATCH[2]}" -gt 65535 ]; then
+      obs_die "$name: \"$t\" is not a loopback host:port (127.0.0.1:PORT, localhost:PORT or [::1]:PORT)"
     fi
     out="${out:+$out, }'$t'"
   done
