@@ -6,7 +6,6 @@ import (
 	"testing"
 )
 
-
 // BenchmarkNewSeedsDefaultDatabase measures a cold start with the default
 // seed (10000 products, 1000 users, 20000 orders) into a new file.
 func BenchmarkNewSeedsDefaultDatabase(b *testing.B) {
