@@ -2,6 +2,7 @@
 # Shared settings and helpers for the observability scripts (obs-deps,
 # obs-up, obs-down, build-jaeger). Sourced, never run. One place for the
 # versions, paths, default ports and the stop-by-PID logic.
+# shellcheck disable=SC2034 # the OBS_* variables are read by the scripts that source this
 
 OBS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="/usr/local/go/bin:$PATH"

@@ -2,6 +2,11 @@
 // observability stack runs as a separate test/demo process. It is its own
 // module so that the main module's `go test ./...` and `go vet ./...` do not
 // descend into it and headroom never links Jaeger code.
+//
+// Jaeger, not Grafana Tempo: Tempo is under the AGPL, which the project's
+// environment marks not-to-use; Jaeger v2 (Apache-2.0) stores OTLP traces in
+// memory and serves them by ID over HTTP, which is what the stack needs.
+// Bumping the version here rebuilds .cache/jaeger/<version>/jaeger.
 module github.com/headroom-sre/headroom/tools/jaeger
 
 go 1.26.0
