@@ -42,6 +42,10 @@ bench:
 	GO="$(GO)" BENCH_SECONDS=$(BENCH_SECONDS) BENCH_CONNS=$(BENCH_CONNS) \
 	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) bash scripts/bench.sh
 
+## demo: a capacity study of the demo shop with Prometheus and traces (KEEP=1 leaves it running)
+demo: build obs-deps
+	KEEP=$(KEEP) scripts/demo
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
