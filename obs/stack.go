@@ -51,7 +51,9 @@ type Stack struct {
 var portNames = []string{"OBS_PROM_PORT", "OBS_TRACES_PORT", "OBS_TRACES_GRPC_PORT", "OBS_OTLP_PORT", "OBS_HEALTH_PORT"}
 
 // Start runs scripts/obs-up with free loopback ports and cfg's targets, and
-// returns once Prometheus and Jaeger are ready. The caller must Stop it.
+// returns once Prometheus and Jaeger are ready. The caller must Stop it; if
+// this process exits without doing so (a test killed by its timeout), the
+// stack stops itself about a second later.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	env, err := cfg.env()
 	if err != nil {
@@ -74,7 +76,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		runEnv := append([]string{"OBS_DIR=" + dir}, env...)
+		runEnv := append([]string{"OBS_DIR=" + dir, "OBS_STOP_WITH_PID=" + strconv.Itoa(os.Getpid())}, env...)
 		for j, name := range portNames {
 			runEnv = append(runEnv, name+"="+strconv.Itoa(ports[j]))
 		}
