@@ -6,7 +6,9 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,6 +139,55 @@ capacity:
 	return p
 }
 
+// The machine is shared: when something else starves this process, the
+// latencies measured are the machine's, not the target's. An attempt is
+// inconclusive when a 10 ms ticker was late by more than maxStall, or when
+// the search itself said the generator could not keep up; the test then
+// tries again, and skips (saying why) when no attempt was conclusive.
+const (
+	maxStall = 250 * time.Millisecond
+	attempts = 2
+)
+
+// stallMeter records the worst lateness of a 10 ms ticker until stopped.
+type stallMeter struct {
+	worst atomic.Int64 // ns
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+func startStallMeter() *stallMeter {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &stallMeter{stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		const every = 10 * time.Millisecond
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				now := time.Now()
+				if late := now.Sub(last) - every; late > time.Duration(m.worst.Load()) {
+					m.worst.Store(int64(late))
+				}
+				last = now
+			}
+		}
+	}()
+	return m
+}
+
+// Stop ends the meter and returns the worst lateness seen.
+func (m *stallMeter) Stop() time.Duration {
+	m.stop()
+	<-m.done
+	return time.Duration(m.worst.Load())
+}
+
 func TestFindMeasuresKnownCapacityWithTheGenerator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends load for about a minute per target")
@@ -154,26 +205,51 @@ func TestFindMeasuresKnownCapacityWithTheGenerator(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			want := float64(c.workers) / c.service.Seconds()
-			// A queue of a second of work absorbs the stalls of a busy
-			// machine; past capacity the wait in it grows every second.
-			srv := newWorkerServer(t, c.workers, c.service, int(want))
-			p := e2ePlan(t, srv.URL, want/5, c.avg)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			ex, err := Find(ctx, p, NewProber(p, func(string) {}), Options{})
-			if err != nil {
-				t.Fatal(err)
+			var why []string
+			for attempt := 1; attempt <= attempts; attempt++ {
+				ex, stall := findOnWorkerServer(t, c.workers, c.service, c.avg)
+				switch {
+				case stall > maxStall:
+					why = append(why, fmt.Sprintf("attempt %d: the machine stalled this process for %s", attempt, stall.Round(time.Millisecond)))
+					continue
+				case ex.LimitedBy == "generator":
+					why = append(why, fmt.Sprintf("attempt %d: %s", attempt, ex.Notes[len(ex.Notes)-1]))
+					continue
+				}
+				if math.Abs(ex.Capacity-want) > 0.05*want {
+					t.Errorf("capacity %.1f/s, want %.0f/s ± 5%% (unacceptable from %.1f/s; worst stall %s)", ex.Capacity, want, ex.Unacceptable, stall)
+				}
+				if ex.AtLeast {
+					t.Errorf("capacity reported as a lower bound (%s): %v", ex.LimitedBy, ex.Notes)
+				}
+				return
 			}
-			for _, st := range ex.Steps {
-				t.Logf("%-8s %7.1f/s  X %7.1f  p99 %6.1fms  err %5.2f%%  in-flight %5.1f  L %5.1f  %s %v",
-					st.Phase, st.Rate, st.Throughput, st.Latency.P99, st.ErrorRate*100, st.InFlight, st.LittlesL, st.Verdict, st.Reasons)
-			}
-			if math.Abs(ex.Capacity-want) > 0.05*want {
-				t.Errorf("capacity %.1f/s, want %.0f/s ± 5%% (unacceptable from %.1f/s)", ex.Capacity, want, ex.Unacceptable)
-			}
-			if ex.AtLeast {
-				t.Errorf("capacity reported as a lower bound (%s): %v", ex.LimitedBy, ex.Notes)
-			}
+			t.Skipf("no conclusive measurement on this busy machine: %s", strings.Join(why, "; "))
 		})
 	}
+}
+
+// findOnWorkerServer runs Find with the real generator against a fresh
+// worker server and returns what it found and the worst stall seen.
+func findOnWorkerServer(t *testing.T, workers int, service, avg time.Duration) (Exploration, time.Duration) {
+	t.Helper()
+	want := float64(workers) / service.Seconds()
+	// A queue of a second of work absorbs short stalls; past capacity the
+	// wait in it grows every second.
+	srv := newWorkerServer(t, workers, service, int(want))
+	p := e2ePlan(t, srv.URL, want/5, avg)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	meter := startStallMeter()
+	ex, err := Find(ctx, p, NewProber(p, func(string) {}), Options{})
+	stall := meter.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range ex.Steps {
+		t.Logf("%-8s %7.1f/s  X %7.1f  p99 %6.1fms  err %5.2f%%  in-flight %5.1f  L %5.1f  %s %v",
+			st.Phase, st.Rate, st.Throughput, st.Latency.P99, st.ErrorRate*100, st.InFlight, st.LittlesL, st.Verdict, st.Reasons)
+	}
+	t.Logf("capacity %.1f/s, unacceptable %.1f/s, worst stall %s", ex.Capacity, ex.Unacceptable, stall.Round(time.Millisecond))
+	return ex, stall
 }
