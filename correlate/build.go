@@ -62,6 +62,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 			explained = true
 		}
 	}
+	explained = explained || len(rep.Repeats) > 0 || len(rep.Serial) > 0
 	for i, r := range rep.Repeats[:min(2, len(rep.Repeats))] {
 		share := 0.0
 		if rep.Spans != nil {

@@ -99,6 +99,13 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 	}
 	if src.Metrics != nil {
 		readings, promErr = measure(ctx, src.Metrics, Catalog(in.Observe.Signals), ms, w, slots, opts)
+		if promErr == nil {
+			if note, missing := scrapeHealth(ctx, src.Metrics, ms, w, opts.Step); missing {
+				rep.NotAvailable = append(rep.NotAvailable, "prometheus: "+note)
+			} else if note != "" {
+				rep.Notes = append(rep.Notes, note)
+			}
+		}
 	}
 	<-done
 	if promErr != nil && ctx.Err() == nil {

@@ -26,6 +26,7 @@ var at = t0.Add(knee - 2*time.Second) // signals move just before the knee
 // quietSignals are the service's signals when nothing is wrong with them.
 func quietSignals() map[string]curve {
 	return map[string]curve{
+		"avg(up{":                        constant(1),
 		"process_cpu_seconds_total":      stepAt(at, 0.3, 0.35),
 		"go_sched_gomaxprocs_threads":    constant(2),
 		"go_sql_wait_duration_seconds":   constant(0),
@@ -70,6 +71,15 @@ func cpuScenario() scenario {
 		degraded: []spanSpec{{name: "GET /v1/products", to: 700 * time.Millisecond},
 			{name: "SELECT products", parent: "GET /v1/products", from: 680 * time.Millisecond, to: 690 * time.Millisecond, stmt: listStmt}},
 	}
+}
+
+// cpuStarvedScenario: the host's other work leaves the process under half
+// its cores, yet goroutines queue for a CPU.
+func cpuStarvedScenario() scenario {
+	s := cpuScenario()
+	s.curves["process_cpu_seconds_total"] = stepAt(at, 0.3, 0.9)
+	s.curves["go_sched_latencies_seconds_bucket"] = stepAt(at, 0.0004, 0.05)
+	return s
 }
 
 func downstreamScenario() scenario {
@@ -197,6 +207,17 @@ func TestExplainRanksCPUFirstWhenCoresAreUsedUp(t *testing.T) {
 	}
 }
 
+func TestExplainBlamesCPUWhenGoroutinesWaitForACore(t *testing.T) {
+	rep := explainScenario(t, cpuStarvedScenario())
+	top := rep.Findings[0]
+	if top.Kind != "cpu_usage" || !strings.Contains(top.Recommendation, "host is oversubscribed") {
+		t.Fatalf("top finding %s %q, want cpu_usage naming the oversubscribed host (all: %s)", top.Kind, top.Recommendation, kinds(rep.Findings))
+	}
+	if rep.Findings[1].Kind != "slow_span" || !hasNote(rep.Findings[1].Evidence.Facts, "consistent with the CPU finding") {
+		t.Errorf("second finding %s %v, want the handler's own time, tied to CPU", rep.Findings[1].Kind, rep.Findings[1].Evidence.Facts)
+	}
+}
+
 func TestExplainNamesTheSlowDownstreamSpanAndBlamesNoResource(t *testing.T) {
 	rep := explainScenario(t, downstreamScenario())
 	top := rep.Findings[0]
@@ -235,6 +256,20 @@ func TestExplainWithoutSignalsOrSpansSaysUnexplained(t *testing.T) {
 	rep := explainScenario(t, s)
 	if rep.Findings[0].Kind != "unexplained" || !strings.Contains(rep.Findings[0].Recommendation, `"payment"`) {
 		t.Errorf("findings %s, first %q", kinds(rep.Findings), rep.Findings[0].Recommendation)
+	}
+}
+
+func TestExplainNotesScrapeGapsAndUnmatchedSelectors(t *testing.T) {
+	s := poolScenario()
+	s.curves["avg(up{"] = stepAt(at.Add(20*time.Second), 1, 0) // scrapes fail from 78 s on
+	rep := explainScenario(t, s)
+	if !hasNote(rep.Notes, "failed 7", "of its scrapes") {
+		t.Errorf("notes %q, want the failed scrapes", rep.Notes)
+	}
+	delete(s.curves, "avg(up{")
+	rep = explainScenario(t, s)
+	if !hasNote(rep.NotAvailable, "no scrape target matches the selector", `avg(up{job="shop"})`) {
+		t.Errorf("not available %q, want the unmatched selector", rep.NotAvailable)
 	}
 }
 

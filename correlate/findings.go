@@ -58,6 +58,14 @@ func assess(r Reading) assessment {
 			a.saturated = r.HasBaseline && r.Degraded >= 2*r.Baseline && r.Degraded >= 0.5
 			a.facts = append(a.facts, fmt.Sprintf("%.2f cores used; no CPU limit or GOMAXPROCS series to compare with", r.Degraded))
 		}
+		// Runnable goroutines waiting for a CPU: starved even when the
+		// host, not this process, uses the cores.
+		if sched := r.Context["sched_p99"]; sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline && r.Degraded > r.Baseline {
+			a.saturated = true
+			a.util = math.Max(a.util, 0.9)
+			a.facts = append(a.facts, fmt.Sprintf("runnable goroutines waited up to %.1f ms for a CPU (p99 scheduler latency; %.1f ms at baseline)",
+				1000*sched.Degraded, 1000*sched.Baseline))
+		}
 	case "cpu_throttling":
 		a.util = r.Degraded
 		a.saturated = r.Degraded >= 0.1

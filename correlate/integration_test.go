@@ -95,9 +95,11 @@ func describe(rep correlate.Report) string {
 
 var scenarios = []scenario{
 	{
-		name: "pool", healthy: shop.Config{Pool: 10}, baseRate: 40, faultRate: 150,
-		fault:   func(k shop.Knobs) shop.Knobs { k.Pool, k.MissingIndex = 1, false; return k },
-		iterate: listProducts,
+		// Checkout's recent-orders lookup scans 200k orders (missing_index,
+		// on from the start): with a pool of one those scans queue.
+		name: "pool", healthy: shop.Config{Pool: 10, MissingIndex: true, Users: 20_000}, baseRate: 4, faultRate: 30,
+		fault:   func(k shop.Knobs) shop.Knobs { k.Pool = 1; return k },
+		iterate: buy,
 		check: func(t *testing.T, rep correlate.Report) {
 			top := rep.Findings[0]
 			if top.Kind != "pool_wait" || !strings.Contains(top.Recommendation, "connection pool") {
@@ -106,8 +108,10 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		name: "cpu_burn", healthy: shop.Config{}, baseRate: 20, faultRate: 60,
-		fault:   func(k shop.Knobs) shop.Knobs { k.CPUBurn = 30 * time.Millisecond; return k },
+		// 70/s × 20 ms = 1.4 of the 2 cores: busy, yet still scraped (a
+		// process starved outright cannot answer Prometheus either).
+		name: "cpu_burn", healthy: shop.Config{}, baseRate: 20, faultRate: 70,
+		fault:   func(k shop.Knobs) shop.Knobs { k.CPUBurn = 20 * time.Millisecond; return k },
 		iterate: listProducts,
 		check: func(t *testing.T, rep correlate.Report) {
 			if top := rep.Findings[0]; top.Kind != "cpu_usage" {
@@ -186,7 +190,13 @@ func TestExplainAgainstRealStack(t *testing.T) {
 
 func runScenario(ctx context.Context, t *testing.T, stack *obs.Stack, sc scenario, ln net.Listener, addr string) correlate.Report {
 	cfg := sc.healthy
-	cfg.OTLPEndpoint, cfg.ServiceName, cfg.Instance, cfg.Products, cfg.Users = stack.OTLPEndpoint, "shop-"+sc.name, addr, 5000, 1000
+	cfg.OTLPEndpoint, cfg.ServiceName, cfg.Instance = stack.OTLPEndpoint, "shop-"+sc.name, addr
+	if cfg.Products == 0 {
+		cfg.Products = 5000
+	}
+	if cfg.Users == 0 {
+		cfg.Users = 1000
+	}
 	s, err := shop.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +219,7 @@ func runScenario(ctx context.Context, t *testing.T, stack *obs.Stack, sc scenari
 	base := "http://" + addr
 	baseFor, faultFor := sc.baseFor, sc.faultFor
 	if baseFor == 0 {
-		baseFor, faultFor = 12*time.Second, 15*time.Second
+		baseFor, faultFor = 15*time.Second, 15*time.Second
 	}
 	rec := newRecorder(time.Now())
 	drive(ctx, base, sc.baseRate, baseFor, rec, sc.iterate)
@@ -221,6 +231,7 @@ func runScenario(ctx context.Context, t *testing.T, stack *obs.Stack, sc scenari
 
 	in := rec.input()
 	in.SLOP99Ms = sc.sloP99Ms
+	in.Options.Margin = 5 * time.Second // leaves most of the short healthy phase as baseline
 	in.Observe.Selector, in.Observe.Service = selector, cfg.ServiceName
 	// Wait until Prometheus has scraped past the end and the slowest trace is stored.
 	wctx, wcancel = context.WithTimeout(ctx, 30*time.Second)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,6 +112,12 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 			}
 			r.Available, r.Query, r.samples = true, q, samples
 			summarise(&r, w, slots)
+			if r.LeadSeconds != nil && strings.Contains(q, "rate(") {
+				// rate() over a window reaches half a step change half a
+				// window after it happened.
+				lead := *r.LeadSeconds + rateSpan(step).Seconds()/2
+				r.LeadSeconds = &lead
+			}
 			for _, aux := range sig.Context {
 				q, samples, err := ask(aux.Queries)
 				if err != nil {
@@ -118,8 +126,10 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				if r.Context == nil {
 					r.Context = map[string]Pair{}
 				}
-				b, _ := meanBetween(samples, w.BaselineStart, w.BaselineEnd)
-				d, _ := meanBetween(samples, w.Onset, w.End)
+				// Medians: a limit that changed at the knee reads as the
+				// value in force, not a blend.
+				b, _ := medianBetween(samples, w.BaselineStart, w.BaselineEnd)
+				d, _ := medianBetween(samples, w.Onset, w.End)
 				r.Context[aux.Name] = Pair{Baseline: b, Degraded: d, Query: q}
 			}
 			out[i] = r
@@ -176,6 +186,21 @@ func meanBetween(s []Sample, a, b time.Time) (float64, bool) {
 		return 0, false
 	}
 	return sum / float64(n), true
+}
+
+// medianBetween is the median of the samples in [a, b].
+func medianBetween(s []Sample, a, b time.Time) (float64, bool) {
+	var vs []float64
+	for _, v := range s {
+		if !v.At.Before(a) && !v.At.After(b) {
+			vs = append(vs, v.Value)
+		}
+	}
+	if len(vs) == 0 {
+		return 0, false
+	}
+	sort.Float64s(vs)
+	return vs[len(vs)/2], true
 }
 
 // moveOnset is when the signal first crossed halfway from its baseline to
@@ -263,4 +288,27 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// scrapeHealth reads up{selector} over the degraded window: no series
+// means the selector matches no scrape target; gaps mean the service's own
+// metrics are incomplete there. It returns a note, or "".
+func scrapeHealth(ctx context.Context, m Metrics, ms []Matcher, w Window, step time.Duration) (string, bool) {
+	q, err := expand(`avg(up)`, ms, step)
+	if err != nil {
+		return "", false
+	}
+	ss, err := m.QueryRange(ctx, q, w.Onset, w.End, step)
+	if err != nil {
+		return "", false
+	}
+	samples := sumSeries(ss)
+	if len(samples) == 0 {
+		return fmt.Sprintf("no scrape target matches the selector (%s has no series): check observe.selector", q), true
+	}
+	up, _ := meanBetween(samples, w.Onset, w.End)
+	if up < 0.9 {
+		return fmt.Sprintf("Prometheus failed %.0f%% of its scrapes of the service in the degraded window (%s): an overloaded process often cannot answer /metrics, so its signals there are incomplete", 100*(1-up), q), false
+	}
+	return "", false
 }

@@ -116,12 +116,17 @@ func recommendCPU(r Reading, sz sizing) string {
 		return "The service is CPU-bound: add instances or raise its CPU limit, and profile the handlers (pprof) for the hot path."
 	}
 	need := sz.rate * perReq
+	starved := ""
+	if sched := r.Context["sched_p99"]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 {
+		starved = fmt.Sprintf("Goroutines waited %.0f ms for a CPU while the process used only %.2f of %.2f cores: the host is oversubscribed, so reserve CPU for it (a CPU request of at least %.2f cores) as well. ",
+			1000*sched.Degraded, r.Degraded, limit, need/sz.util)
+	}
 	if limit <= 0 {
 		return fmt.Sprintf("The service is CPU-bound at %.1f ms of CPU per request: %.0f/s needs %.2f cores, %.2f cores at %.0f%% utilisation. Profile the handlers (pprof) for the hot path.",
 			1000*perReq, sz.rate, need, need/sz.util, 100*sz.util)
 	}
 	n := int(math.Ceil(need / (sz.util * limit)))
-	return fmt.Sprintf("The service is CPU-bound: %.1f ms of CPU per request, so %.0f/s needs %.2f cores. Scale out to %d instances of %.2f cores (%.0f%% utilisation each), or raise one instance's limit to %.2f cores; profile the handlers (pprof) to cut CPU per request.",
+	return starved + fmt.Sprintf("The service is CPU-bound: %.1f ms of CPU per request, so %.0f/s needs %.2f cores. Scale out to %d instances of %.2f cores (%.0f%% utilisation each), or raise one instance's limit to %.2f cores; profile the handlers (pprof) to cut CPU per request.",
 		1000*perReq, sz.rate, need, max(n, 1), limit, 100*sz.util, need/sz.util)
 }
 

@@ -55,9 +55,10 @@ func Catalog(overrides map[string]string) []Signal {
 
 // rateWindow is the range of rate() over samples taken every step: four
 // samples at least, and never under 10s.
-func rateWindow(step time.Duration) string {
-	w := max(4*step, 10*time.Second)
-	return (w.Round(time.Second)).String()
+func rateWindow(step time.Duration) string { return rateSpan(step).String() }
+
+func rateSpan(step time.Duration) time.Duration {
+	return max(4*step, 10*time.Second).Round(time.Second)
 }
 
 // expand fills a template for one selector and step.
@@ -79,6 +80,9 @@ func defaultSignals() []Signal {
 					`sum(kube_pod_container_resource_limits{resource="cpu"})`,
 				}},
 				{Name: "gomaxprocs", Queries: []string{`sum(go_sched_gomaxprocs_threads)`}},
+				// How long runnable goroutines wait for a CPU: high when the
+				// process is starved, whether by its own work or the host's.
+				{Name: "sched_p99", Queries: []string{`histogram_quantile(0.99, sum by (le) (rate(go_sched_latencies_seconds_bucket[$rate])))`}},
 			},
 		},
 		{

@@ -93,7 +93,7 @@ func FindWindow(in Input) (Window, error) {
 	w.Start = w.Onset.Add(-opts.Margin)
 	w.End = slots[last].end
 	w.DegradedP99Ms, w.DegradedRate = meanOver(slots[onset : last+1])
-	w.DegradedOffered = slots[onset].offered
+	w.DegradedOffered = medianOffered(slots[onset : last+1])
 
 	// Baseline: acceptable windows that end before the degraded window starts.
 	// A step ends where the next begins, so for steps the onset is the cut.
@@ -104,7 +104,9 @@ func FindWindow(in Input) (Window, error) {
 	var base []slot
 	for i := onset - 1; i >= 0; i-- {
 		s := slots[i]
-		if s.end.After(cut) || bad(s) || s.rate <= 0 {
+		// Every degraded second before the onset is a blip shorter than
+		// sustain, still acceptable load; a degraded step is not.
+		if s.end.After(cut) || (need == 1 && bad(s)) || s.rate <= 0 {
 			continue
 		}
 		if len(base) > 0 && base[0].end.Sub(s.start) > opts.Baseline {
@@ -164,6 +166,17 @@ func referenceP99(slots []slot) float64 {
 	first := append([]float64(nil), p[:n]...)
 	sort.Float64s(first)
 	return first[len(first)/2]
+}
+
+// medianOffered is the typical offered rate of the degraded slots (the
+// first one of a run is often a partial second).
+func medianOffered(slots []slot) float64 {
+	vs := make([]float64, 0, len(slots))
+	for _, s := range slots {
+		vs = append(vs, s.offered)
+	}
+	sort.Float64s(vs)
+	return vs[len(vs)/2]
 }
 
 // meanOver returns the rate-weighted mean p99 and the mean rate of slots.

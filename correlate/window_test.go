@@ -37,6 +37,10 @@ func TestFindWindowNeedsThreeSustainedSeconds(t *testing.T) {
 	if !w.Onset.Equal(pts[30].At) || !w.End.Equal(pts[32].At.Add(time.Second)) {
 		t.Errorf("onset %v end %v, want the three-second episode at 30 s", w.Onset, w.End)
 	}
+	// The blip is acceptable load: the baseline runs through it.
+	if !w.BaselineStart.Equal(pts[0].At) || !w.BaselineEnd.Equal(pts[20].At) {
+		t.Errorf("baseline [%v, %v], want [0 s, 20 s]", w.BaselineStart, w.BaselineEnd)
+	}
 }
 
 func TestFindWindowWithoutSLOUsesDoubling(t *testing.T) {
