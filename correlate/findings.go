@@ -60,7 +60,9 @@ func assess(r Reading) assessment {
 		}
 		// Runnable goroutines waiting for a CPU: starved even when the
 		// host, not this process, uses the cores.
-		if sched := r.Context["sched_p99"]; sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline && r.Degraded > r.Baseline {
+		sched := r.Context["sched_p99"]
+		moreWork := !r.HasBaseline || r.Degraded >= 1.5*r.Baseline
+		if moreWork && (sched.Degraded >= 0.02 || (sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline)) {
 			a.saturated = true
 			a.util = math.Max(a.util, 0.9)
 			a.facts = append(a.facts, fmt.Sprintf("runnable goroutines waited up to %.1f ms for a CPU (p99 scheduler latency; %.1f ms at baseline)",

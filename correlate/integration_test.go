@@ -76,6 +76,7 @@ func findKind(rep correlate.Report, kind string) *correlate.Finding {
 func describe(rep correlate.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "window %+v\n", rep.Window)
+	fmt.Fprintf(&b, "notes %q\n", rep.Notes)
 	for _, f := range rep.Findings {
 		fmt.Fprintf(&b, "%d. [%s %.2f] %s\n   facts: %s\n   → %s\n", f.Rank, f.Kind, f.Score, f.Title, strings.Join(f.Evidence.Facts, "; "), f.Recommendation)
 	}
@@ -97,7 +98,7 @@ var scenarios = []scenario{
 	{
 		// Checkout's recent-orders lookup scans 200k orders (missing_index,
 		// on from the start): with a pool of one those scans queue.
-		name: "pool", healthy: shop.Config{Pool: 10, MissingIndex: true, Users: 20_000}, baseRate: 4, faultRate: 30,
+		name: "pool", healthy: shop.Config{Pool: 10, MissingIndex: true, Users: 20_000}, baseRate: 4, faultRate: 40,
 		fault:   func(k shop.Knobs) shop.Knobs { k.Pool = 1; return k },
 		iterate: buy,
 		check: func(t *testing.T, rep correlate.Report) {
@@ -257,7 +258,11 @@ func runScenario(ctx context.Context, t *testing.T, stack *obs.Stack, sc scenari
 		t.Fatal(err)
 	}
 	if !rep.Window.Found {
-		t.Fatalf("no degradation found:\n%s", describe(rep))
+		var secs []string
+		for _, p := range in.Seconds {
+			secs = append(secs, fmt.Sprintf("%.0f/s %.0fms", p.Rate, p.P99Ms))
+		}
+		t.Fatalf("no degradation found in %s:\n%s", strings.Join(secs, ", "), describe(rep))
 	}
 	return rep
 }
