@@ -204,7 +204,9 @@ func TestFindMeasuresKnownCapacityWithTheGenerator(t *testing.T) {
 		// the mean of a 4 s step's measured part.
 		{"4 workers × 20ms with SLOs", 4, 20 * time.Millisecond, 95 * time.Millisecond},
 		{"3 workers × 10ms with SLOs", 3, 10 * time.Millisecond, 85 * time.Millisecond},
-		{"16 workers × 40ms without SLOs", 16, 40 * time.Millisecond, 0},
+		// Without SLOs the limit is twice the baseline p99: a long service
+		// time keeps that well above the jitter queueing near capacity.
+		{"40 workers × 100ms without SLOs", 40, 100 * time.Millisecond, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
