@@ -131,9 +131,9 @@ func (c *config) check() error {
 	case len(c.Tools) == 0:
 		return errors.New("-tools: no tool named")
 	}
-	for _, cpus := range []string{c.GenCPUs, c.TargetCPUs} {
-		if strings.Trim(cpus, "0123456789,-") != "" {
-			return fmt.Errorf("-gen-cpus/-target-cpus: %q is not a CPU list like 0 or 0-1,3", cpus)
+	for flagName, cpus := range map[string]string{"gen-cpus": c.GenCPUs, "target-cpus": c.TargetCPUs} {
+		if _, err := sampleCPUs(cpus); err != nil {
+			return fmt.Errorf("-%s: %w", flagName, err)
 		}
 	}
 	type executable struct {

@@ -22,6 +22,10 @@ type measurement struct {
 	Usage     usage         // what /usr/bin/time -v measured of the tool
 	Target    targetCounts  // what the target counted
 	TargetCPU time.Duration // CPU the target used while the tool ran
+
+	// Others* are the shares of the generator's and the target's CPUs that
+	// other processes took while the tool ran.
+	OthersGen, OthersTarget float64
 }
 
 // measure starts a fresh target, runs t against it pinned to the generator
@@ -43,6 +47,14 @@ func measure(ctx context.Context, cfg config, t tool, work string) (measurement,
 	if cfg.GenCPUs != "" {
 		argv = append([]string{"taskset", "-c", cfg.GenCPUs}, argv...)
 	}
+	genBefore, err := sampleCPUs(cfg.GenCPUs)
+	if err != nil {
+		return m, err
+	}
+	targetBefore, err := sampleCPUs(cfg.TargetCPUs)
+	if err != nil {
+		return m, err
+	}
 	runCtx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Seconds)*time.Second+90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
@@ -52,6 +64,8 @@ func measure(ctx context.Context, cfg config, t tool, work string) (measurement,
 	runErr := cmd.Run()
 
 	cpuAfter, cpuErr := processCPU(target.cmd.Process.Pid)
+	genAfter, genErr := sampleCPUs(cfg.GenCPUs)
+	targetAfter, targetErr := sampleCPUs(cfg.TargetCPUs)
 	counts, stopErr := target.stop()
 	if runErr != nil {
 		return m, fmt.Errorf("%s: %v\n%s", t.Name, runErr, tail(stderr.String(), 2000))
@@ -59,8 +73,8 @@ func measure(ctx context.Context, cfg config, t tool, work string) (measurement,
 	if cpuErr != nil {
 		return m, cpuErr
 	}
-	if stopErr != nil {
-		return m, stopErr
+	if err := errors.Join(stopErr, genErr, targetErr); err != nil {
+		return m, err
 	}
 	m.Target, m.TargetCPU = counts, cpuAfter-cpuBefore
 
@@ -80,6 +94,13 @@ func measure(ctx context.Context, cfg config, t tool, work string) (measurement,
 	if m.Report, err = t.Parse(reportOut); err != nil {
 		return m, fmt.Errorf("%w\n%s", err, tail(stdout.String()+stderr.String(), 2000))
 	}
+	toolJiffies, targetJiffies := jiffies(m.Usage.CPU), jiffies(m.TargetCPU)
+	if cfg.GenCPUs == cfg.TargetCPUs { // the same CPUs: both are ours
+		toolJiffies += targetJiffies
+		targetJiffies = toolJiffies
+	}
+	m.OthersGen = othersShare(genBefore, genAfter, toolJiffies)
+	m.OthersTarget = othersShare(targetBefore, targetAfter, targetJiffies)
 	return m, nil
 }
 
@@ -202,6 +223,11 @@ func parseProcStatCPU(b []byte) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// jiffies converts CPU time to /proc's clock ticks.
+func jiffies(d time.Duration) int64 {
+	return int64(d * clockTicks / time.Second)
 }
 
 // tail is the end of s, at most n bytes.

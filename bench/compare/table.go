@@ -15,13 +15,14 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 		rate[m.Tool] = m.Report.Throughput
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\tvs vegeta\tvs wrk\ttool busy\ttarget busy\t")
+	fmt.Fprintln(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\tvs vegeta\tvs wrk\ttool busy\ttarget busy\tothers gen/target\t")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t%s\t%s\t%.0f%%\t%.0f%%\t\n",
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t%s\t%s\t%.0f%%\t%.0f%%\t%.0f%%/%.0f%%\t\n",
 			m.Tool, m.Report.Throughput, m.Report.Requests, m.Target.Requests, m.Report.Errors,
 			cpuPer100k(m), float64(m.Usage.MaxRSSKB)/1024,
 			ratio(m.Report.Throughput, rate["vegeta"]), ratio(m.Report.Throughput, rate["wrk"]),
-			100*busy(m.Usage.CPU, m.Usage.Wall), 100*busy(m.TargetCPU, m.Usage.Wall))
+			100*busy(m.Usage.CPU, m.Usage.Wall), 100*busy(m.TargetCPU, m.Usage.Wall),
+			100*m.OthersGen, 100*m.OthersTarget)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -30,12 +31,13 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), cfg.TargetMode, orAll(cfg.TargetCPUs))
 	fmt.Fprintln(w, "requests/s and requests: the tool's own report; target count: responses the target wrote;")
 	fmt.Fprintln(w, "CPU, peak RSS and tool busy (CPU over wall time): /usr/bin/time -v of the tool;")
-	fmt.Fprintln(w, "target busy: the target's CPU time over the tool's wall time (near 100%: the target, not the tool, set the pace).")
+	fmt.Fprintln(w, "target busy: the target's CPU time over the tool's wall time (near 100%: the target, not the tool, set the pace);")
+	fmt.Fprintln(w, "others gen/target: the share of the generator's and the target's CPUs other processes took meanwhile (/proc/stat).")
 	for _, m := range ms {
 		if n := mismatch(m); n != "" {
 			fmt.Fprintf(w, "WARNING %s: %s\n", m.Tool, n)
 		}
-		if n := starved(m); n != "" {
+		if n := contended(m); n != "" {
 			fmt.Fprintf(w, "WARNING %s: %s\n", m.Tool, n)
 		}
 	}
@@ -95,14 +97,13 @@ func mismatch(m measurement) string {
 	return strings.Join(problems, "; ")
 }
 
-// starved says when neither the tool nor the target kept its CPU busy: at
-// maximum rate one of them should, so something else took the CPUs (other
-// processes on a shared machine) and the row says little about the tool.
-func starved(m measurement) string {
-	tool, target := busy(m.Usage.CPU, m.Usage.Wall), busy(m.TargetCPU, m.Usage.Wall)
-	if m.Usage.Wall <= 0 || tool >= 0.8 || target >= 0.8 {
+// contended says when other processes took a noticeable share of the
+// generator's or the target's CPU: the row then understates the tool.
+func contended(m measurement) string {
+	const limit = 0.10
+	if m.OthersGen < limit && m.OthersTarget < limit {
 		return ""
 	}
-	return fmt.Sprintf("neither the tool (%.0f%%) nor the target (%.0f%%) kept its CPU busy: "+
-		"other processes were competing for the CPUs; do not compare this row", 100*tool, 100*target)
+	return fmt.Sprintf("other processes took %.0f%% of the generator CPU and %.0f%% of the target CPU during this run; "+
+		"the row understates the tool, do not compare it", 100*m.OthersGen, 100*m.OthersTarget)
 }

@@ -12,7 +12,7 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 	cfg := config{Seconds: 10, Conns: 64, GenCPUs: "0", TargetCPUs: "1", TargetMode: "raw"}
 	ms := []measurement{
 		{Tool: "wrk", Report: report{Requests: 400000, Throughput: 40000},
-			Usage: usage{CPU: 8 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 4096}, Target: targetCounts{400030, 64}, TargetCPU: 9 * time.Second},
+			Usage: usage{CPU: 8 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 4096}, Target: targetCounts{400030, 64}, TargetCPU: 9 * time.Second, OthersGen: 0.01},
 		{Tool: "vegeta", Report: report{Requests: 200000, Throughput: 20000},
 			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 20480}, Target: targetCounts{200000, 64}, TargetCPU: 5 * time.Second},
 		{Tool: "headroom", Report: report{Requests: 100000, Throughput: 10000},
@@ -30,10 +30,10 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		// tool rps requests target errors cpu/100k rss vs-vegeta vs-wrk tool-busy target-busy
-		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 2.00x 1.00x 80% 90%",
-		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 1.00x 0.50x 100% 50%",
-		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 0.50x 0.25x 100% 20%",
+		// tool rps requests target errors cpu/100k rss vs-vegeta vs-wrk tool-busy target-busy others
+		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 2.00x 1.00x 80% 90% 1%/0%",
+		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 1.00x 0.50x 100% 50% 0%/0%",
+		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 0.50x 0.25x 100% 20% 0%/0%",
 	}
 	for tool, row := range want {
 		if rows[tool] != row {
@@ -82,20 +82,19 @@ func TestMismatch(t *testing.T) {
 	}
 }
 
-func TestStarvedFlagsRunsWhereNothingWasCPUBound(t *testing.T) {
-	wall := 10 * time.Second
+func TestContendedFlagsRunsSharedWithOtherProcesses(t *testing.T) {
 	tests := []struct {
-		tool, target time.Duration
-		want         bool
+		gen, target float64
+		want        bool
 	}{
-		{tool: 9 * time.Second, target: 2 * time.Second, want: false}, // tool-bound
-		{tool: 3 * time.Second, target: 9 * time.Second, want: false}, // target-bound
-		{tool: 1 * time.Second, target: 1 * time.Second, want: true},
+		{gen: 0.02, target: 0.05, want: false},
+		{gen: 0.30, target: 0.01, want: true},
+		{gen: 0.01, target: 0.12, want: true},
 	}
 	for _, tt := range tests {
-		got := starved(measurement{Usage: usage{CPU: tt.tool, Wall: wall}, TargetCPU: tt.target})
+		got := contended(measurement{OthersGen: tt.gen, OthersTarget: tt.target})
 		if (got != "") != tt.want {
-			t.Errorf("tool %v target %v over %v: starved = %q, want flagged %v", tt.tool, tt.target, wall, got, tt.want)
+			t.Errorf("others %v/%v: contended = %q, want flagged %v", tt.gen, tt.target, got, tt.want)
 		}
 	}
 }
