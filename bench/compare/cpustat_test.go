@@ -17,11 +17,12 @@ func TestParseProcStat(t *testing.T) {
 		list string
 		want cpuSample
 	}{
-		// busy = user+nice+system+irq+softirq+steal; total adds idle and iowait; guest is not added twice.
-		{"0", cpuSample{busy: 265, total: 675}},
+		// busy = user+nice+system+steal; total adds idle, iowait, irq and
+		// softirq; guest is not added twice.
+		{"0", cpuSample{busy: 260, total: 675}},
 		{"1", cpuSample{busy: 150, total: 760}},
-		{"0-1", cpuSample{busy: 415, total: 1435}},
-		{"", cpuSample{busy: 415, total: 1435}},
+		{"0-1", cpuSample{busy: 410, total: 1435}},
+		{"", cpuSample{busy: 410, total: 1435}},
 	}
 	for _, tt := range tests {
 		got, err := parseProcStat([]byte(procStat), tt.list)

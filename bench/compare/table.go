@@ -32,7 +32,7 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 	fmt.Fprintln(w, "requests/s and requests: the tool's own report; target count: responses the target wrote;")
 	fmt.Fprintln(w, "CPU, peak RSS and tool busy (CPU over wall time): /usr/bin/time -v of the tool;")
 	fmt.Fprintln(w, "target busy: the target's CPU time over the tool's wall time (near 100%: the target, not the tool, set the pace);")
-	fmt.Fprintln(w, "others gen/target: the share of the generator's and the target's CPUs other processes took meanwhile (/proc/stat).")
+	fmt.Fprintln(w, "others gen/target: the share of the generator's and the target's CPUs other processes took meanwhile (/proc/stat, softirq left out).")
 	for _, m := range ms {
 		if n := mismatch(m); n != "" {
 			fmt.Fprintf(w, "WARNING %s: %s\n", m.Tool, n)
