@@ -86,8 +86,10 @@ func TestCapacityCommandRunsAStudyAndWritesJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends load for about a minute")
 	}
-	single := slotServer(t, 4, 20*time.Millisecond)
-	fleet := slotServer(t, 8, 20*time.Millisecond)
+	// Slots to spare at the rates that matter, so a busy machine's
+	// bursts do not decide the result: this test is about the command.
+	single := slotServer(t, 8, 20*time.Millisecond)
+	fleet := slotServer(t, 16, 20*time.Millisecond)
 	path := capacityPlanFile(t, single.URL, "600", "50")
 	out := filepath.Join(t.TempDir(), "study.json")
 	code, stdout, stderr := runCapacity(path, "--step-duration", "2s", "--instances", "2", "--verify-url", fleet.URL, "--out", out)
