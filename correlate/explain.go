@@ -33,8 +33,8 @@ type Sources struct {
 	Missing []string
 }
 
-// SourcesFor builds the Prometheus and Tempo clients a plan's observe
-// section names. An empty or malformed URL leaves its source nil and says
+// SourcesFor builds the Prometheus and trace-store clients a plan's observe
+// section names (Jaeger when observe.jaeger is set, else Tempo). An empty or malformed URL leaves its source nil and says
 // so in Missing.
 func SourcesFor(o plan.Observe, timeout time.Duration) Sources {
 	var s Sources
@@ -47,12 +47,21 @@ func SourcesFor(o plan.Observe, timeout time.Duration) Sources {
 	} else {
 		s.Metrics = p
 	}
-	if o.Tempo == "" {
-		s.Missing = append(s.Missing, "tempo: not available: observe.tempo is not set in the plan")
-	} else if t, err := NewTempo(o.Tempo, timeout); err != nil {
-		s.Missing = append(s.Missing, "tempo: not available: "+err.Error())
-	} else {
-		s.Traces = t
+	switch {
+	case o.Jaeger != "":
+		if j, err := NewJaeger(o.Jaeger, timeout); err != nil {
+			s.Missing = append(s.Missing, "jaeger: not available: "+err.Error())
+		} else {
+			s.Traces = j
+		}
+	case o.Tempo == "":
+		s.Missing = append(s.Missing, "tempo: not available: observe.tempo is not set in the plan (nor observe.jaeger)")
+	default:
+		if t, err := NewTempo(o.Tempo, timeout); err != nil {
+			s.Missing = append(s.Missing, "tempo: not available: "+err.Error())
+		} else {
+			s.Traces = t
+		}
 	}
 	return s
 }

@@ -138,7 +138,8 @@ type Abort struct {
 type Observe struct {
 	Prometheus string
 	Selector   string
-	Tempo      string
+	Tempo      string // Tempo's HTTP API (trace by ID, TraceQL search)
+	Jaeger     string // Jaeger's query API, used instead of Tempo when set
 	Service    string
 	Grafana    string
 	Signals    map[string]string

@@ -130,6 +130,7 @@ func (d *decoder) observe(n *yaml.Node, field string, o *Observe) error {
 		"prometheus": func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Prometheus) },
 		"selector":   func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Selector) },
 		"tempo":      func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Tempo) },
+		"jaeger":     func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Jaeger) },
 		"service":    func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Service) },
 		"grafana":    func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Grafana) },
 		"signals":    func(n *yaml.Node, f string) error { return d.setStringMap(n, f, &o.Signals) },

@@ -172,6 +172,7 @@ func (d *decoder) checkURLs(p *Plan) error {
 		{"capacity.verify_url", p.Capacity.VerifyURL, true},
 		{"observe.prometheus", p.Observe.Prometheus, false},
 		{"observe.tempo", p.Observe.Tempo, false},
+		{"observe.jaeger", p.Observe.Jaeger, false},
 		{"observe.grafana", p.Observe.Grafana, false},
 	}
 	for i, j := range p.Journeys {
