@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -109,6 +110,11 @@ func (a *accumulator) add(s generator.Second) Tick {
 	if offset < a.warmup {
 		return t
 	}
+	if a.sum.Start.IsZero() {
+		a.sum.Start = s.Start
+	}
+	a.sum.End = s.Start.Add(time.Second)
+	a.sum.Exemplars = slowest(a.sum.Exemplars, s.Total.Exemplars, maxExemplars)
 	a.sum.Requests += s.Total.Requests
 	a.sum.Errors += s.Total.Errors
 	if s.Total.Hist != nil {
@@ -141,4 +147,22 @@ func (a *accumulator) summary() Summary {
 	s.Hist = a.hist
 	s.Latency = Latency(generator.LatencyOf(a.hist))
 	return s
+}
+
+// maxExemplars is how many of a step's slowest requests it keeps.
+const maxExemplars = 10
+
+// slowest merges more into kept and keeps the n slowest, slowest first.
+func slowest(kept, more []generator.Exemplar, n int) []generator.Exemplar {
+	for _, e := range more {
+		if e.TraceID == "" {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].LatencyMs > kept[j].LatencyMs })
+	if len(kept) > n {
+		kept = kept[:n]
+	}
+	return kept
 }

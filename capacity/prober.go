@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/headroom-sre/headroom/generator"
 )
 
 // Prober runs load at constant rates against a URL and summarises what it
@@ -89,6 +90,13 @@ type Summary struct {
 	// Hist, when set, is the merged latency histogram (µs) of the measured
 	// part; it answers quantiles the Latency fields do not hold.
 	Hist *hdrhistogram.Histogram
+
+	// Start and End are the wall-clock span of the measured part, so the
+	// step's telemetry can be queried later.
+	Start, End time.Time
+	// Exemplars are the slowest requests of the measured part, with the
+	// trace IDs the generator sent (at most maxExemplars).
+	Exemplars []generator.Exemplar
 
 	Elapsed time.Duration // whole run, warm-up included
 	Sent    int64         // requests completed over the whole run

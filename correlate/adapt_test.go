@@ -29,25 +29,16 @@ func TestFromRunCopiesWindowsExemplarsAndPlan(t *testing.T) {
 	}
 }
 
-func TestStepClockTimesStudySteps(t *testing.T) {
-	now := t0
-	clock := NewStepClock()
-	clock.now = func() time.Time { return now }
-	clock.Observe(capacity.Event{Phase: capacity.PhaseBaseline, Step: 1})
-	now = now.Add(30 * time.Second)
-	clock.Observe(capacity.Event{Phase: capacity.PhaseBaseline, Step: 1, Verdict: capacity.Acceptable})
-	now = now.Add(10 * time.Second)
-	clock.Observe(capacity.Event{Phase: capacity.PhaseCooldown, Step: 1})
-	clock.Observe(capacity.Event{Phase: capacity.PhaseExplore, Step: 2})
-	now = now.Add(30 * time.Second)
-	clock.Observe(capacity.Event{Phase: capacity.PhaseExplore, Step: 2, Verdict: capacity.Unacceptable})
-
+func TestFromStudyUsesStepTimesAndExemplars(t *testing.T) {
 	s := capacity.Study{Plan: "p", Steps: []capacity.Step{
-		{Index: 1, Offered: 10, Achieved: 10, Throughput: 20, Seconds: 24, Latency: capacity.Latency{P99: 40}},
-		{Index: 2, Offered: 20, Achieved: 20, Throughput: 40, Seconds: 24, Latency: capacity.Latency{P99: 900}},
-		{Index: 3, Seconds: 24}, // never seen by the clock
+		{Index: 1, Offered: 10, Achieved: 10, Throughput: 20, Seconds: 24, Latency: capacity.Latency{P99: 40},
+			Start: t0.Add(6 * time.Second), End: t0.Add(30 * time.Second)},
+		{Index: 2, Offered: 20, Achieved: 20, Throughput: 40, Seconds: 24, Latency: capacity.Latency{P99: 900},
+			Start: t0.Add(46 * time.Second), End: t0.Add(70 * time.Second),
+			Exemplars: []generator.Exemplar{{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", Name: "GET /", LatencyMs: 950, At: t0.Add(50 * time.Second)}}},
+		{Index: 3, Seconds: 24}, // saved without times: left out
 	}}
-	in, err := FromStudy(s, &plan.Plan{SLO: plan.SLO{P99: 400 * time.Millisecond}}, clock)
+	in, err := FromStudy(s, &plan.Plan{SLO: plan.SLO{P99: 400 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +47,16 @@ func TestStepClockTimesStudySteps(t *testing.T) {
 	}
 	st := in.Steps[1]
 	if !st.End.Equal(t0.Add(70*time.Second)) || !st.Start.Equal(t0.Add(46*time.Second)) || st.Offered != 40 || st.Achieved != 40 {
-		t.Errorf("step 2 %+v: want the last 24 s before 70 s, 40 requests/s", st)
+		t.Errorf("step 2 %+v: want 46 s to 70 s, 40 requests/s", st)
+	}
+	if len(in.Exemplars) != 1 || in.Exemplars[0].TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || in.Exemplars[0].LatencyMs != 950 {
+		t.Errorf("exemplars %+v", in.Exemplars)
 	}
 	w, err := FindWindow(in)
 	if err != nil || !w.Found || !w.Onset.Equal(st.Start) {
 		t.Errorf("window %+v err %v", w, err)
 	}
-	if _, err := FromStudy(s, nil, NewStepClock()); err == nil || !strings.Contains(err.Error(), "StepClock") {
+	if _, err := FromStudy(capacity.Study{Plan: "p", Steps: s.Steps[2:]}, nil); err == nil || !strings.Contains(err.Error(), "wall-clock") {
 		t.Errorf("study without times: error %v", err)
 	}
 }

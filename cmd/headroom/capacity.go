@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/headroom-sre/headroom/capacity"
+	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -35,6 +36,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	instances := fs.String("instances", "", "extrapolate to this many instances (overrides capacity.instances)")
 	stepDuration := fs.String("step-duration", "", "length of each step, e.g. 5s (overrides capacity.step_duration)")
 	quiet := fs.Bool("quiet", false, "print no progress")
+	noCorrelate := fs.Bool("no-correlate", false, "skip the findings from the plan's Prometheus and trace store")
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -80,8 +82,14 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		if werr := study.WriteText(stdout); werr != nil {
 			fmt.Fprintln(stderr, "headroom capacity:", werr)
 		}
+		var findings *correlate.Report
+		if !*noCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
+			findings = explainAfter(ctx, p, stdout, stderr, "capacity", func(ctx context.Context) (correlate.Report, error) {
+				return correlate.ExplainStudy(ctx, *study, p)
+			})
+		}
 		if outFile != nil {
-			if werr := writeStudy(outFile, study); werr != nil {
+			if werr := writeStudy(outFile, study, findings); werr != nil {
 				fmt.Fprintln(stderr, "headroom capacity: --out:", werr)
 				return exitFailed
 			}
@@ -135,11 +143,20 @@ func capacityOptions(p *plan.Plan, baseURL, verifyURL, instances, stepDuration s
 	return o, nil
 }
 
-// writeStudy writes the study as indented JSON and closes f.
-func writeStudy(f *os.File, s *capacity.Study) error {
+// writeStudy writes the study, with its findings, as indented JSON and
+// closes f.
+func writeStudy(f *os.File, s *capacity.Study, rep *correlate.Report) error {
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(s); err != nil {
+	out := struct {
+		*capacity.Study
+		Findings    []correlate.Finding `json:"findings"`
+		Correlation *correlate.Report   `json:"correlation,omitempty"`
+	}{Study: s, Findings: []correlate.Finding{}, Correlation: rep}
+	if rep != nil {
+		out.Findings = rep.Findings
+	}
+	if err := enc.Encode(out); err != nil {
 		return err
 	}
 	return f.Close()

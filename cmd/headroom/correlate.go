@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
@@ -116,28 +117,6 @@ func dropTempoMissing(missing []string) []string {
 	return out
 }
 
-// savedStudy is the part of a saved capacity study correlation reads.
-// Steps need wall-clock times ("start"/"end") to be correlated.
-type savedStudy struct {
-	Plan     string `json:"plan"`
-	Capacity struct {
-		RequiredRPS float64 `json:"required_rps"`
-	} `json:"capacity"`
-	Steps []struct {
-		Index      int       `json:"index"`
-		Start      time.Time `json:"start"`
-		End        time.Time `json:"end"`
-		Offered    float64   `json:"offered"`
-		Achieved   float64   `json:"achieved"`
-		Throughput float64   `json:"throughput"`
-		ErrorRate  float64   `json:"error_rate"`
-		InFlight   float64   `json:"in_flight"`
-		Latency    struct {
-			P99 float64 `json:"p99_ms"`
-		} `json:"latency"`
-	} `json:"steps"`
-}
-
 // loadResult reads a saved run (generator.Result JSON, with "windows") or
 // study (capacity.Study JSON, with "steps") into correlation's input.
 func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
@@ -163,29 +142,13 @@ func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
 }
 
 func studyInput(path string, data []byte, p *plan.Plan) (correlate.Input, error) {
-	var s savedStudy
+	var s capacity.Study
 	if err := json.Unmarshal(data, &s); err != nil {
 		return correlate.Input{}, fmt.Errorf("%s: study: %w", path, err)
 	}
-	var in correlate.Input
-	for i, st := range s.Steps {
-		if st.Start.IsZero() || !st.End.After(st.Start) {
-			return correlate.Input{}, fmt.Errorf("%s: steps[%d] (step %d) has no \"start\"/\"end\" times; correlation needs them to query Prometheus", path, i, st.Index)
-		}
-		perIter := 1.0
-		if st.Achieved > 0 && st.Throughput > 0 {
-			perIter = st.Throughput / st.Achieved
-		}
-		in.Steps = append(in.Steps, correlate.Step{Start: st.Start, End: st.End, Offered: st.Offered * perIter,
-			Achieved: st.Throughput, P99Ms: st.Latency.P99, ErrorRate: st.ErrorRate, InFlight: st.InFlight})
-	}
-	if p != nil {
-		in.SLOP99Ms = float64(p.SLO.P99) / float64(time.Millisecond)
-		in.Observe = p.Observe
-		in.TargetRPS = p.Capacity.RequiredRPS
-	}
-	if s.Capacity.RequiredRPS > 0 {
-		in.TargetRPS = s.Capacity.RequiredRPS
+	in, err := correlate.FromStudy(s, p)
+	if err != nil {
+		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return in, nil
 }

@@ -85,7 +85,7 @@ func TestCorrelateCommandRejectsBadInput(t *testing.T) {
 		{"missing file", []string{filepath.Join(dir, "nope.json")}, "no such file"},
 		{"not JSON", []string{write("bad.json", "{")}, "not a JSON object"},
 		{"unknown shape", []string{write("x.json", `{"hello":1}`)}, "neither a run"},
-		{"study without times", []string{write("study.json", `{"steps":[{"index":1,"offered":10}]}`)}, `steps[0] (step 1) has no "start"/"end"`},
+		{"study without times", []string{write("study.json", `{"steps":[{"index":1,"offered":10}]}`)}, `no step has wall-clock times ("start"/"end")`},
 		{"bad flag", []string{"--timeout", "-1s", savedRun(t)}, "--timeout must be positive"},
 		{"bad jaeger URL", []string{"--jaeger", "localhost:16686", savedRun(t)}, "--jaeger"},
 		{"bad plan", []string{"--plan", filepath.Join(dir, "missing.yaml"), savedRun(t)}, "missing.yaml"},

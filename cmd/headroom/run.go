@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
 )
@@ -31,6 +32,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the full result (summary, SLOs, per-second windows) as JSON to this file")
 	baseURL := fs.String("base-url", "", "send the load here instead of target.base_url; its host must be allowed by the plan")
 	quiet := fs.Bool("quiet", false, "print no live progress line")
+	noCorrelate := fs.Bool("no-correlate", false, "skip the findings from the plan's Prometheus and trace store")
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -75,9 +77,15 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	interrupted := ctx.Err() != nil && res.Aborted == ""
 	slos := evaluate(p.Objectives(), res)
 	printSummary(stdout, p, res, slos, interrupted)
+	var findings *correlate.Report
+	if !*noCorrelate && !interrupted {
+		findings = explainAfter(ctx, p, stdout, stderr, "run", func(ctx context.Context) (correlate.Report, error) {
+			return correlate.ExplainRun(ctx, *res, p)
+		})
+	}
 
 	if outFile != nil {
-		if err := writeJSON(outFile, p, res, slos); err != nil {
+		if err := writeJSON(outFile, p, res, slos, findings); err != nil {
 			fmt.Fprintln(stderr, "headroom run: --out:", err)
 			return exitFailed
 		}
@@ -121,13 +129,19 @@ func totalDuration(l plan.Load) time.Duration {
 type runReport struct {
 	Plan string `json:"plan"`
 	*generator.Result
-	SLO []sloResult `json:"slo"`
+	SLO         []sloResult         `json:"slo"`
+	Findings    []correlate.Finding `json:"findings"`
+	Correlation *correlate.Report   `json:"correlation,omitempty"`
 }
 
-func writeJSON(f *os.File, p *plan.Plan, res *generator.Result, slos []sloResult) error {
+func writeJSON(f *os.File, p *plan.Plan, res *generator.Result, slos []sloResult, rep *correlate.Report) error {
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(runReport{Plan: p.Name, Result: res, SLO: slos}); err != nil {
+	out := runReport{Plan: p.Name, Result: res, SLO: slos, Findings: []correlate.Finding{}, Correlation: rep}
+	if rep != nil {
+		out.Findings = rep.Findings
+	}
+	if err := enc.Encode(out); err != nil {
 		return err
 	}
 	return f.Close()
