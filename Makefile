@@ -15,10 +15,11 @@ all: build
 build:
 	$(GO) build -o $(BIN)/headroom ./cmd/headroom
 
-## test: vet, unit and integration tests (race detector on concurrent packages)
+## test: vet, unit and integration tests with the race detector. Packages run one
+## at a time (-p 1): several hold real load tests that must not share 2 cores.
 test: build obs-deps
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -p 1 -timeout 30m $(PKGS)
 
 ## lint: gofmt, go vet and staticcheck (installed into .cache/tools)
 lint: $(TOOLS)/staticcheck
