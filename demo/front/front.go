@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/headroom-sre/headroom/demo/internal/httpstatus"
 )
 
 // Config configures a front.
@@ -178,14 +180,14 @@ func (f *Front) proxy(w http.ResponseWriter, r *http.Request) {
 		if len(body) > 0 {
 			out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpstatus.Recorder{ResponseWriter: w}
 		b.proxy.ServeHTTP(sw, out)
 		if a.err == nil {
-			f.metrics.requests.WithLabelValues(b.name, strconv.Itoa(sw.status())).Inc()
+			f.metrics.requests.WithLabelValues(b.name, strconv.Itoa(max(sw.Code, http.StatusOK))).Inc()
 			return
 		}
 		lastErr = a.err
-		if sw.code != 0 { // the answer had started: nothing more to send
+		if sw.Code != 0 { // the answer had started: nothing more to send
 			f.metrics.errors.WithLabelValues(b.name, "proxy").Inc()
 			return
 		}
@@ -221,36 +223,6 @@ func (f *Front) handleHealth(w http.ResponseWriter, _ *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]int{"backends": len(f.backends), "backends_alive": alive})
-}
-
-// statusWriter remembers the status the backend's answer had.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets ReverseProxy flush through to the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) status() int {
-	if w.code == 0 {
-		return http.StatusOK
-	}
-	return w.code
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

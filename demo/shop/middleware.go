@@ -11,30 +11,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/headroom-sre/headroom/demo/internal/httpstatus"
 )
-
-// statusWriter remembers the status code a handler answered.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // instrument wraps the handler of one route: the in-flight gauge, a server
 // span named by the route pattern continuing the caller's traceparent, the
@@ -55,22 +34,22 @@ func (s *Server) instrument(route string, applyKnobs bool, h http.HandlerFunc) h
 				attribute.String("url.path", r.URL.Path),
 				attribute.String("service.instance.id", s.cfg.Instance),
 			))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpstatus.Recorder{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		if applyKnobs {
 			s.serveLimited(sw, r, h)
 		} else {
 			h(sw, r)
 		}
-		if sw.code == 0 {
-			sw.code = http.StatusOK
+		if sw.Code == 0 {
+			sw.Code = http.StatusOK
 		}
-		span.SetAttributes(attribute.Int("http.response.status_code", sw.code))
-		if sw.code >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(sw.code))
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.Code))
+		if sw.Code >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.Code))
 		}
 		span.End()
-		s.metrics.duration.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		s.metrics.duration.WithLabelValues(route, strconv.Itoa(sw.Code)).Observe(time.Since(start).Seconds())
 	})
 }
 
