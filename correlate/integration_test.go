@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ type scenario struct {
 	baseRate  float64
 	faultRate float64
 	iterate   iteration
+	procs     int // GOMAXPROCS while the scenario runs (0: unchanged)
 	check     func(t *testing.T, rep correlate.Report)
 	baseFor   time.Duration
 	faultFor  time.Duration
@@ -32,6 +34,13 @@ type scenario struct {
 
 func listProducts(ctx context.Context, i int, do doer) error {
 	_, err := do(ctx, "list products", http.MethodGet, fmt.Sprintf("/v1/products?page=%d", 1+i%20), nil, nil)
+	return err
+}
+
+// listLongPages asks for 100 products a page: with n_plus_one on, 101
+// queries a request, enough to double p99 on any machine.
+func listLongPages(ctx context.Context, i int, do doer) error {
+	_, err := do(ctx, "list products", http.MethodGet, fmt.Sprintf("/v1/products?page=%d&per_page=100", 1+i%20), nil, nil)
 	return err
 }
 
@@ -109,10 +118,13 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		// 70/s × 20 ms = 1.4 of the 2 cores: busy, yet still scraped (a
-		// process starved outright cannot answer Prometheus either).
-		name: "cpu_burn", healthy: shop.Config{}, baseRate: 20, faultRate: 70,
-		fault:   func(k shop.Knobs) shop.Knobs { k.CPUBurn = 20 * time.Millisecond; return k },
+		// The shop gets one of the machine's cores (GOMAXPROCS 1) and
+		// 25/s × 30 ms of CPU = 75% of it, plus the handlers' own cost:
+		// saturated, yet still scraped (a process starved outright cannot
+		// answer Prometheus either), and the same on a quiet or a busy
+		// machine, with or without the race detector.
+		name: "cpu_burn", healthy: shop.Config{}, baseRate: 20, faultRate: 25, procs: 1,
+		fault:   func(k shop.Knobs) shop.Knobs { k.CPUBurn = 30 * time.Millisecond; return k },
 		iterate: listProducts,
 		check: func(t *testing.T, rep correlate.Report) {
 			if top := rep.Findings[0]; top.Kind != "cpu_usage" {
@@ -123,7 +135,7 @@ var scenarios = []scenario{
 	{
 		name: "n_plus_one", healthy: shop.Config{}, baseRate: 20, faultRate: 40,
 		fault:   func(k shop.Knobs) shop.Knobs { k.NPlusOne = true; return k },
-		iterate: listProducts,
+		iterate: listLongPages,
 		check: func(t *testing.T, rep correlate.Report) {
 			f := findKind(rep, "n_plus_one")
 			if f == nil || !strings.Contains(f.Title, "SELECT") || f.Evidence.Repeat == nil || f.Evidence.Repeat.MaxCount < 10 {
@@ -178,10 +190,10 @@ func TestExplainAgainstRealStack(t *testing.T) {
 	t.Cleanup(func() { _ = stack.Stop() })
 
 	for i, sc := range scenarios {
-		if sc.name == "cpu_burn" && raceDetector {
-			sc.faultRate = 25 // race-instrumented handlers cost more: keep the process scrapeable
-		}
 		t.Run(sc.name, func(t *testing.T) {
+			if sc.procs > 0 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(sc.procs))
+			}
 			rep := runScenario(ctx, t, stack, sc, listeners[i], addrs[i])
 			if len(rep.Findings) == 0 {
 				t.Fatalf("no findings:\n%s", describe(rep))
