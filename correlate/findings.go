@@ -60,9 +60,13 @@ func assess(r Reading) assessment {
 		}
 		// Runnable goroutines waiting for a CPU: starved even when the
 		// host, not this process, uses the cores.
+		// A wait of 20 ms or more that tripled is starvation whether or not
+		// this process's own use grew (the host's other work may hold the
+		// cores); smaller waits count only when the process did more work.
 		sched := r.Context["sched_p99"]
 		moreWork := !r.HasBaseline || r.Degraded >= 1.5*r.Baseline
-		if moreWork && (sched.Degraded >= 0.02 || (sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline)) {
+		starved := sched.Degraded >= 0.02 && sched.Degraded >= 3*sched.Baseline
+		if starved || (moreWork && (sched.Degraded >= 0.02 || (sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline))) {
 			a.saturated = true
 			a.util = math.Max(a.util, 0.9)
 			a.facts = append(a.facts, fmt.Sprintf("runnable goroutines waited up to %.1f ms for a CPU (p99 scheduler latency; %.1f ms at baseline)",
