@@ -7,9 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/headroom-sre/headroom/capacity"
@@ -51,6 +51,12 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "headroom correlate: --timeout must be positive and --slo-p99 not negative")
 		return exitUsage
 	}
+	for _, f := range []struct{ flag, raw string }{{"--prometheus", *prom}, {"--tempo", *tempo}, {"--jaeger", *jaeger}} {
+		if u, err := url.Parse(f.raw); f.raw != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			fmt.Fprintf(stderr, "headroom correlate: %s: %q is not an http(s) URL\n", f.flag, f.raw)
+			return exitUsage
+		}
+	}
 	var p *plan.Plan
 	if *planPath != "" {
 		var err error
@@ -66,6 +72,7 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	override(&in.Observe.Prometheus, *prom)
 	override(&in.Observe.Tempo, *tempo)
+	override(&in.Observe.Jaeger, *jaeger)
 	override(&in.Observe.Selector, *selector)
 	override(&in.Observe.Service, *service)
 	if *slo > 0 {
@@ -73,15 +80,6 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	in.Options.Timeout = *timeout
 	src := correlate.SourcesFor(in.Observe, *timeout)
-	if *jaeger != "" {
-		j, err := correlate.NewJaeger(*jaeger, *timeout)
-		if err != nil {
-			fmt.Fprintf(stderr, "headroom correlate: --jaeger: %v\n", err)
-			return exitUsage
-		}
-		src.Traces = j
-		src.Missing = dropTempoMissing(src.Missing)
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -105,16 +103,6 @@ func override(dst *string, v string) {
 	if v != "" {
 		*dst = v
 	}
-}
-
-func dropTempoMissing(missing []string) []string {
-	var out []string
-	for _, m := range missing {
-		if !strings.HasPrefix(m, "tempo:") {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // loadResult reads a saved run (generator.Result JSON, with "windows") or
