@@ -2,7 +2,6 @@ package capacity
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/headroom-sre/headroom/plan"
@@ -59,22 +58,9 @@ func objectivesOf(p *plan.Plan) []objective {
 	return out
 }
 
-// holds reports whether v meets the objective.
+// holds reports whether v meets the objective, by the plan's own rule.
 func (o objective) holds(v float64) bool {
-	if math.IsNaN(v) {
-		return false
-	}
-	switch o.op {
-	case "<":
-		return v < o.limit
-	case ">":
-		return v > o.limit
-	case ">=":
-		return v >= o.limit
-	case "<=":
-		return v <= o.limit
-	}
-	return false
+	return plan.Objective{Op: o.op, Limit: o.limit}.Holds(v)
 }
 
 // ofSummary is the objective's statistic over a step.
