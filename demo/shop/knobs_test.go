@@ -75,12 +75,33 @@ func TestKnobPoolMakesRequestsWaitForConnections(t *testing.T) {
 	if err := ts.SetKnobs(Knobs{Pool: 2}); err != nil {
 		t.Fatal(err)
 	}
-	ts.load(t, 16, 160, "/v1/products?per_page=50")
 	if got := ts.gathered(t, "go_sql_max_open_connections"); got != 2 {
 		t.Errorf("go_sql_max_open_connections = %v, want 2", got)
 	}
+	// Hold both connections of the pool, so the requests must wait for one
+	// however fast the machine is; release them after a while.
+	ctx := context.Background()
+	var held []interface{ Close() error }
+	for range 2 {
+		c, err := ts.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	release := time.AfterFunc(300*time.Millisecond, func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	defer release.Stop()
+	start := time.Now()
+	ts.load(t, 4, 4, "/v1/products?per_page=50")
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("pool 2 with both connections held: requests finished after %v, want them to wait for a connection", waited)
+	}
 	if w := ts.gathered(t, "go_sql_wait_count_total"); w == 0 {
-		t.Errorf("pool 2, 16 concurrent requests: no connection waits recorded")
+		t.Errorf("pool 2 with both connections held, 4 concurrent requests: no connection waits recorded")
 	}
 }
 
