@@ -15,12 +15,27 @@ type CPUGauge interface {
 	CPUAt(ctx context.Context, rps float64) (float64, error)
 }
 
+// StepCPUGauge is a CPUGauge that measures the study's own steps. The
+// study prefers it: it hands over its single-instance steps and records
+// how many cores the fraction is of.
+type StepCPUGauge interface {
+	CPUFromSteps(ctx context.Context, steps []Step, rps float64) (CPUReading, error)
+}
+
+// CPUReading is the CPU utilisation an instance shows at a request rate.
+type CPUReading struct {
+	Fraction float64 // of Cores, or of one core when Cores is 0
+	Cores    float64 // the instance's cores (GOMAXPROCS); 0 = not known
+	Note     string  // how it was found, e.g. extrapolated past the steps; "" when plain
+}
+
 // Recommendation is the autoscaling threshold and instance counts.
 type Recommendation struct {
 	AutoscaleRPS float64  `json:"autoscale_rps"`              // per instance
 	AutoscaleAt  float64  `json:"autoscale_at"`               // fraction of the unacceptable point
 	BasisRPS     float64  `json:"basis_rps"`                  // the unacceptable point (or the capacity bound) it is a fraction of
 	CPU          *float64 `json:"cpu_at_autoscale,omitempty"` // utilisation at AutoscaleRPS, when Prometheus is configured
+	CPUCores     float64  `json:"cpu_cores,omitempty"`        // cores CPU is a fraction of; 0 = one core (count not known)
 	SustainedRPS float64  `json:"sustained_rps"`
 	PeakRPS      float64  `json:"peak_rps"`
 	MinInstances int      `json:"min_instances"`

@@ -293,7 +293,16 @@ func (s *Study) recommend(ctx context.Context, p *plan.Plan, o Options) {
 		s.Notes = append(s.Notes, "recommendation: "+err.Error())
 		return
 	}
-	if o.CPU != nil {
+	if g, ok := o.CPU.(StepCPUGauge); ok {
+		if cpu, err := g.CPUFromSteps(ctx, s.Steps, r.AutoscaleRPS); err != nil {
+			s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+err.Error())
+		} else {
+			r.CPU, r.CPUCores = &cpu.Fraction, cpu.Cores
+			if cpu.Note != "" {
+				s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+cpu.Note)
+			}
+		}
+	} else if o.CPU != nil {
 		if cpu, err := o.CPU.CPUAt(ctx, r.AutoscaleRPS); err != nil {
 			s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+err.Error())
 		} else {

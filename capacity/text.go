@@ -60,7 +60,14 @@ func (s *Study) WriteText(w io.Writer) error {
 		fmt.Fprintf(b, "\nRecommendation: scale out at %s req/s per instance; %d instances minimum, %d maximum\n",
 			num(r.AutoscaleRPS), r.MinInstances, r.MaxInstances)
 		if r.CPU != nil {
-			fmt.Fprintf(b, "  CPU at the threshold: %.0f%%\n", *r.CPU*100)
+			of := "one core (core count not known)"
+			if r.CPUCores > 0 {
+				of = num(r.CPUCores) + " core"
+				if r.CPUCores != 1 {
+					of += "s"
+				}
+			}
+			fmt.Fprintf(b, "  CPU at the threshold: %.0f%% of %s\n", *r.CPU*100, of)
 		}
 		for _, a := range r.Arithmetic {
 			fmt.Fprintf(b, "  %s\n", a)
