@@ -61,6 +61,13 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	if p.Observe.Prometheus != "" { // the CPU an instance shows at the autoscaling threshold
+		g, err := correlate.NewCPUGauge(p.Observe, 0)
+		if err != nil {
+			return fail(err)
+		}
+		opts.CPU = g
+	}
 	var outFile *os.File
 	if *out != "" { // open it now: a bad --out must not cost a whole study
 		if outFile, err = os.Create(*out); err != nil {
