@@ -11,7 +11,8 @@ import (
 // class is an error class; classNone marks a success.
 type class uint8
 
-// The error classes a failed request or iteration is counted under.
+// The error classes a failed request or iteration is counted under, and
+// cancelled for a request the run itself cut off.
 const (
 	classNone class = iota
 	classTimeout
@@ -23,6 +24,9 @@ const (
 	classRedirectBlocked
 	classDataExhausted
 	classOther
+	// classCancelled marks a request the run cut off (abort or cancel); it
+	// is no error and counts in neither requests nor errors.
+	classCancelled
 	numClasses
 )
 
@@ -37,6 +41,7 @@ var classNames = [numClasses]string{
 	classRedirectBlocked: "redirect_blocked",
 	classDataExhausted:   "data_exhausted",
 	classOther:           "other",
+	classCancelled:       "cancelled",
 }
 
 // String is the class's name as it appears in windows and summaries.

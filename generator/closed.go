@@ -51,8 +51,9 @@ func (e *engine) runClosed() {
 	}
 }
 
-// serveClosed loops over iterations while the user is within the target.
-// running is cleared last, so the controller may then start it again.
+// serveClosed loops over iterations while the user is within the target,
+// each started when the pacer allows (abort.max_rate). running is cleared
+// last, so the controller may then start it again.
 func (v *vu) serveClosed(running *atomic.Bool) {
 	e := v.e
 	e.users.Add(1)
@@ -63,7 +64,21 @@ func (v *vu) serveClosed(running *atomic.Bool) {
 		e.wg.Done()
 		running.Store(false)
 	}()
-	for !e.stopped() && int64(v.id) < e.target.Load() {
+	var turn *time.Timer
+	if e.pace != nil {
+		turn = time.NewTimer(time.Hour)
+		turn.Stop()
+		defer turn.Stop()
+	}
+	for v.within() {
+		if turn != nil && (!e.pace.wait(e.loadCtx, turn) || !v.within()) {
+			return
+		}
 		v.iterate(time.Time{})
+		v.noteCutOff()
 	}
 }
+
+// within reports whether the user should run another iteration: the load
+// goes on and the target still counts this user.
+func (v *vu) within() bool { return !v.e.stopped() && int64(v.id) < v.e.target.Load() }

@@ -1,31 +1,43 @@
 package generator
 
 import (
+	"fmt"
 	"time"
 )
 
 // sampleEvery is how often the collector samples in-flight requests.
 const sampleEvery = 10 * time.Millisecond
 
+// minWindow is the shortest last window a run ends with: a final partial
+// window shorter than this is merged into the one before it, so a run never
+// ends on a sliver of a few milliseconds with almost no requests in it.
+// Every other window lasts one second.
+const minWindow = 250 * time.Millisecond
+
 // collector closes the per-second windows: it harvests the shards, hands
 // each Second to OnSecond, keeps its compact record, merges it into the
 // run's totals and checks the abort rules. It is the one owner of all the
 // window state.
+//
+// A closed window is held back for minWindow before it is delivered: if the
+// run ends meanwhile, the short remainder joins it instead of becoming a
+// window of its own.
 type collector struct {
 	e       *engine
-	win     []tally // per name, the open window
-	total   tally   // all names, the open window
-	overall []tally // per name, the whole run
-	all     tally   // all names, the whole run
+	open    *span // the window being recorded
+	held    *span // the last closed window, not yet delivered
+	spare   *span // nil while held is set
+	total   tally // all names, the window being delivered
+	overall []tally
+	all     tally
 	seconds []SecondRecord
 	abort   *abortRules
 	aborted string
+	capped  bool // the closed model ran at abort.max_rate
 
-	winStart           time.Time
-	inFlight           float64
-	samples            int
-	users              int // virtual users at the last sample (≤ 10 ms before a window closes)
+	users              int // virtual users at the last sample
 	iterBase, dropBase int64
+	delayBase          int64
 	stop               chan struct{}
 	done               chan *Result
 }
@@ -34,12 +46,14 @@ func newCollector(e *engine) *collector {
 	n := len(e.names)
 	c := &collector{
 		e:       e,
-		win:     make([]tally, n),
+		open:    newSpan(n),
+		spare:   newSpan(n),
 		overall: make([]tally, n),
 		abort:   newAbortRules(e.plan.Abort),
 		stop:    make(chan struct{}),
 		done:    make(chan *Result, 1),
 	}
+	c.open.reuse(e.start)
 	c.total.hist = NewHistogram()
 	c.all.hist = NewHistogram()
 	return c
@@ -50,24 +64,12 @@ func newCollector(e *engine) *collector {
 func (c *collector) loop() {
 	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
-	c.winStart = c.e.start
 	for {
 		select {
 		case now := <-tick.C:
-			for !now.Before(c.winStart.Add(time.Second)) {
-				c.closeWindow(c.winStart.Add(time.Second))
-			}
-			c.sample()
+			c.tick(now)
 		case <-c.stop:
-			end := time.Now()
-			c.sample()
-			for !end.Before(c.winStart.Add(time.Second)) {
-				c.closeWindow(c.winStart.Add(time.Second))
-			}
-			if end.After(c.winStart) {
-				c.closeWindow(end)
-			}
-			c.done <- c.result(end)
+			c.done <- c.end(time.Now())
 			return
 		}
 	}
@@ -79,59 +81,130 @@ func (c *collector) finish() *Result {
 	return <-c.done
 }
 
+// tick delivers the held window once minWindow has passed since it closed,
+// closes every whole second up to now and samples the in-flight requests.
+func (c *collector) tick(now time.Time) {
+	if c.held != nil && now.Sub(c.held.end) >= minWindow {
+		c.deliverHeld()
+	}
+	for !now.Before(c.open.start.Add(time.Second)) {
+		c.close(c.open.start.Add(time.Second))
+	}
+	c.sample()
+}
+
+// end closes the run at end: the whole seconds left, then the partial
+// window, merged into the held one when shorter than minWindow; it returns
+// the run's Result.
+func (c *collector) end(end time.Time) *Result {
+	c.sample()
+	for !end.Before(c.open.start.Add(time.Second)) {
+		c.close(c.open.start.Add(time.Second))
+	}
+	if end.After(c.open.start) {
+		if c.held != nil && end.Sub(c.open.start) < minWindow {
+			c.harvest(c.open, end)
+			c.held.absorb(c.open)
+		} else {
+			c.close(end)
+		}
+	}
+	if c.held != nil {
+		c.deliverHeld()
+	}
+	return c.result(end)
+}
+
 func (c *collector) sample() {
 	var n int64
 	for _, s := range c.e.shards {
 		n += s.inFlight.Load()
 	}
-	c.inFlight += float64(n)
-	c.samples++
+	c.open.inFlight += float64(n)
+	c.open.samples++
 	c.users = int(c.e.users.Load())
 }
 
-// closeWindow harvests the shards into the window [c.winStart, end).
-func (c *collector) closeWindow(end time.Time) {
+// close ends the open window at end and holds it; the window held before
+// it, if any, is delivered first.
+func (c *collector) close(end time.Time) {
+	c.harvest(c.open, end)
+	if c.held != nil {
+		c.deliverHeld()
+	}
+	c.held, c.open, c.spare = c.open, c.spare, nil
+	c.open.reuse(end)
+}
+
+// harvest moves what the shards recorded since the last harvest into sp,
+// which then ends at end.
+func (c *collector) harvest(sp *span, end time.Time) {
 	e := c.e
 	var iters int64
 	for _, s := range e.shards {
 		t := s.swap()
 		for i := range t {
 			if !t[i].empty() {
-				c.win[i].merge(&t[i])
+				sp.names[i].merge(&t[i])
 				t[i].reset()
 			}
 		}
 		iters += s.iterations.Load()
 	}
-	dropped := e.dropped.Load()
-	c.total.reset()
-	for i := range c.win {
-		c.total.merge(&c.win[i])
+	for i := range sp.names {
+		if n := e.cutoffs[i].Swap(0); n > 0 {
+			sp.names[i].classes[classCancelled] += n
+		}
 	}
-	a, b := c.winStart.Sub(e.start).Seconds(), end.Sub(e.start).Seconds()
+	sp.unnamed += e.cutoffs[len(sp.names)].Swap(0)
+	dropped := e.dropped.Load()
+	sp.end = end
+	sp.iterations += iters - c.iterBase
+	sp.dropped += dropped - c.dropBase
+	sp.users = c.users
+	c.iterBase, c.dropBase = iters, dropped
+}
+
+// deliverHeld delivers the held window and keeps its span for reuse.
+func (c *collector) deliverHeld() {
+	c.deliver(c.held)
+	c.held, c.spare = nil, c.held
+}
+
+// deliver turns sp into a Second: OnSecond, its record, the run's totals
+// and the abort rules.
+func (c *collector) deliver(sp *span) {
+	e := c.e
+	c.total.reset()
+	for i := range sp.names {
+		c.total.merge(&sp.names[i])
+	}
+	c.total.classes[classCancelled] += sp.unnamed
+	a, b := sp.start.Sub(e.start).Seconds(), sp.end.Sub(e.start).Seconds()
 	sec := Second{
-		Start:      c.winStart,
+		Start:      sp.start,
+		Duration:   sp.duration(),
 		Total:      c.total.window("", e.names),
 		Offered:    e.prof.mean(a, b),
-		Iterations: iters - c.iterBase,
-		Dropped:    dropped - c.dropBase,
-		VUs:        c.users,
+		Iterations: sp.iterations,
+		Dropped:    sp.dropped,
+		VUs:        sp.users,
 	}
-	if c.samples > 0 {
-		sec.InFlight = c.inFlight / float64(c.samples)
+	if sp.samples > 0 {
+		sec.InFlight = sp.inFlight / float64(sp.samples)
 	}
-	for i := range c.win {
-		if !c.win[i].empty() {
-			sec.ByName = append(sec.ByName, c.win[i].window(e.names[i], e.names))
+	for i := range sp.names {
+		if recorded(&sp.names[i]) {
+			sec.ByName = append(sec.ByName, sp.names[i].window(e.names[i], e.names))
 		}
 	}
 	if e.opts.OnSecond != nil {
 		e.opts.OnSecond(sec)
 	}
 	c.seconds = append(c.seconds, record(sec))
-	for i := range c.win {
-		if !c.win[i].empty() {
-			c.overall[i].merge(&c.win[i])
+	for i := range sp.names {
+		if recorded(&sp.names[i]) {
+			c.overall[i].merge(&sp.names[i])
 		}
 	}
 	c.all.merge(&c.total)
@@ -142,12 +215,24 @@ func (c *collector) closeWindow(end time.Time) {
 			e.stopRequests()
 		}
 	}
-	for i := range c.win {
-		c.win[i].reset()
+	c.checkPace(sec)
+}
+
+// checkPace notes, and warns once, when the closed model's users ran at
+// abort.max_rate: the pacer held some of them back and the window started
+// iterations at (nearly) the cap.
+func (c *collector) checkPace(sec Second) {
+	p := c.e.pace
+	if p == nil || c.capped {
+		return
 	}
-	c.winStart = end
-	c.iterBase, c.dropBase = iters, dropped
-	c.inFlight, c.samples = 0, 0
+	delayed := p.delayed.Load()
+	held := delayed > c.delayBase
+	c.delayBase = delayed
+	if held && sec.IterationRate() >= 0.95*p.rate {
+		c.capped = true
+		c.e.warn("max_rate", fmt.Sprintf("the virtual users would start more iterations than abort.max_rate %g/s; their starts are paced to at most %g/s", p.rate, p.rate))
+	}
 }
 
 // result assembles the Result of the run that ended at end.
@@ -155,11 +240,15 @@ func (c *collector) result(end time.Time) *Result {
 	e := c.e
 	d := end.Sub(e.start)
 	r := &Result{
-		Start:   e.start,
-		End:     end,
-		Seconds: c.seconds,
-		Aborted: c.aborted,
-		Hist:    c.all.hist,
+		Start:    e.start,
+		End:      end,
+		Seconds:  c.seconds,
+		Aborted:  c.aborted,
+		CappedAt: e.cappedAt,
+		Hist:     c.all.hist,
+	}
+	if c.capped {
+		r.CappedAt = e.pace.rate
 	}
 	r.Summary = summarize("", &c.all, d)
 	for _, s := range c.seconds {
@@ -167,7 +256,7 @@ func (c *collector) result(end time.Time) *Result {
 		r.Summary.DroppedIterations += s.Dropped
 	}
 	for i := range c.overall {
-		if !c.overall[i].empty() {
+		if recorded(&c.overall[i]) {
 			r.ByName = append(r.ByName, summarize(e.names[i], &c.overall[i], d))
 		}
 	}

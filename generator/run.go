@@ -31,13 +31,17 @@ type Options struct {
 
 // Result is what a run measured.
 type Result struct {
-	Start   time.Time               `json:"start"`
-	End     time.Time               `json:"end"`
-	Summary Summary                 `json:"summary"`           // overall
-	ByName  []Summary               `json:"by_name"`           // per request name, sorted by name
-	Seconds []SecondRecord          `json:"windows"`           // one compact record per second
-	Aborted string                  `json:"aborted,omitempty"` // why an abort rule stopped the run; "" if it ran to the end
-	Hist    *hdrhistogram.Histogram `json:"-"`                 // merged overall histogram (µs)
+	Start   time.Time      `json:"start"`
+	End     time.Time      `json:"end"`
+	Summary Summary        `json:"summary"`           // overall
+	ByName  []Summary      `json:"by_name"`           // per request name, sorted by name
+	Seconds []SecondRecord `json:"windows"`           // one compact record per second
+	Aborted string         `json:"aborted,omitempty"` // why an abort rule stopped the run; "" if it ran to the end
+	// CappedAt is abort.max_rate when it held the load back: the open
+	// model's profile asked for more, or the closed model's users would
+	// have started more iterations a second; 0 when it did not.
+	CappedAt float64                 `json:"capped_at,omitempty"`
+	Hist     *hdrhistogram.Histogram `json:"-"` // merged overall histogram (µs)
 }
 
 // Run sends the plan's load (or opts.Load) to the plan's target (or
@@ -77,7 +81,10 @@ type engine struct {
 	stopLoad context.CancelFunc
 	reqCtx   context.Context // ends requests in flight
 	stopReqs context.CancelFunc
-	users    atomic.Int64 // virtual users (open: the pool; closed: running)
+	pace     *pacer         // closed model under abort.max_rate; nil otherwise
+	cappedAt float64        // open model: abort.max_rate when it capped the profile
+	cutoffs  []atomic.Int64 // per request name (+1 unnamed): requests the run cut off
+	users    atomic.Int64   // virtual users (open: the pool; closed: running)
 	dropped  atomic.Int64
 	target   atomic.Int64 // closed model: users that should run
 	stopping atomic.Bool  // set once loadCtx is done; read through stopped()
@@ -115,6 +122,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 	prof, capped := newProfile(e.load, maxRate)
 	e.prof = prof
 	if capped {
+		e.cappedAt = maxRate
 		e.warn("max_rate", fmt.Sprintf("the load profile asks for more than abort.max_rate %g/s; the offered rate is capped at %g/s", maxRate, maxRate))
 	}
 	if e.data, err = loadData(p); err != nil {
@@ -124,6 +132,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 	if e.journeys, e.names, err = compileJourneys(p, e.base, e.data, e.env); err != nil {
 		return nil, err
 	}
+	e.cutoffs = make([]atomic.Int64, len(e.names)+1)
 	total := 0
 	for _, j := range e.journeys {
 		total += j.weight
@@ -222,6 +231,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	if e.load.Model == "open" {
 		e.runOpen()
 	} else {
+		if r := e.plan.Abort.MaxRate; r > 0 {
+			e.pace = newPacer(r, e.start)
+		}
 		e.runClosed()
 	}
 	<-e.loadCtx.Done()

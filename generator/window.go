@@ -7,17 +7,34 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Second is one closed 1-second window: all requests combined and per
-// request name.
+// Second is one closed window of a run, one second long except the last,
+// which lasts from minWindow (250 ms) to 1.25 s: all requests combined and
+// per request name. Rates come from its Duration (RequestRate,
+// IterationRate), never from its counts alone.
 type Second struct {
 	Start      time.Time
-	Total      Window   // all requests of the second
-	ByName     []Window // one per request name seen in the second, sorted by name
-	Offered    float64  // target rate/VUs of the profile at this second
-	Iterations int64    // iterations started
-	Dropped    int64    // iterations dropped (open model: no free VU)
-	InFlight   float64  // mean in-flight requests (sampled ~every 10 ms)
-	VUs        int      // active virtual users at the end of the second
+	Duration   time.Duration // how long the window lasted
+	Total      Window        // all requests of the second
+	ByName     []Window      // one per request name seen in the second, sorted by name
+	Offered    float64       // target rate/VUs of the profile at this second
+	Iterations int64         // iterations started
+	Dropped    int64         // iterations dropped (open model: no free VU)
+	InFlight   float64       // mean in-flight requests (sampled ~every 10 ms)
+	VUs        int           // active virtual users at the end of the second
+}
+
+// RequestRate is the window's requests per second over its real duration.
+func (s Second) RequestRate() float64 { return perSecond(s.Total.Requests, s.Duration) }
+
+// IterationRate is the window's iterations started per second over its real
+// duration.
+func (s Second) IterationRate() float64 { return perSecond(s.Iterations, s.Duration) }
+
+func perSecond(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
 }
 
 // Window holds one second's outcomes of one request name (or of all).
@@ -26,7 +43,7 @@ type Window struct {
 	Requests  int64
 	Errors    int64
 	Bytes     int64                   // response bytes received
-	Classes   map[string]int64        // error classes: timeout, connect_refused, reset, status_4xx, status_5xx, check_failed, redirect_blocked, data_exhausted, other
+	Classes   map[string]int64        // error classes: timeout, connect_refused, reset, status_4xx, status_5xx, check_failed, redirect_blocked, data_exhausted, other; and cancelled, requests the run cut off, which are in neither Requests nor Errors
 	Latency   Latency                 // ms
 	Hist      *hdrhistogram.Histogram `json:"-"` // µs, 1 µs – 1 h, 3 significant digits; valid only inside OnSecond
 	Exemplars []Exemplar              // the slowest few (≤5) requests of this window with their trace IDs
