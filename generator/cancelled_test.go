@@ -88,6 +88,10 @@ func TestAbortCountsTheRequestsItCutOff(t *testing.T) {
 		t.Fatalf("the run was not aborted: %+v", res.Summary)
 	}
 	s := res.Summary
+	t.Logf("aborted after %v: %s", res.End.Sub(res.Start), res.Aborted)
+	for _, w := range res.Seconds {
+		t.Logf("window %v: %d requests %v, %d iterations", w.Start.Sub(res.Start), w.Requests, w.Classes, w.Iterations)
+	}
 	if got := cancelledIn(res); got != 3 || s.Classes["cancelled"] != 3 {
 		t.Errorf("cancelled: %d in the windows, %d in the summary; want the 3 requests in flight", got, s.Classes["cancelled"])
 	}

@@ -16,11 +16,17 @@ import "encoding/hex"
 // off. send leaves such a request unrecorded, its outcome started (at set)
 // but with neither a latency nor a class; every recorded outcome has one
 // or the other. Marking the outcome counted makes a second call a no-op.
+//
+// A cut-off request also marks the run as stopping: the requests' context
+// ends before the load's (its child) while the cancellation spreads, and
+// in that gap a user would otherwise start iterations whose requests fail
+// at once.
 func (v *vu) noteCutOff() {
 	o := &v.o
 	if o.at == 0 || o.us != 0 || o.class != classNone || v.e.reqCtx.Err() == nil {
 		return
 	}
+	v.e.stopping.Store(true)
 	v.e.cutoffs[v.nameOfTrace(&o.trace)].Add(1)
 	o.us = -1
 }

@@ -28,10 +28,14 @@ func TestMaxRateCapsTheClosedModel(t *testing.T) {
 	if rate := float64(s.Iterations) / d; rate > 50*1.02+2/d || s.Iterations < 50 {
 		t.Errorf("%d iterations in %.2f s = %.1f/s, want ≤ 50/s and a real run", s.Iterations, d, rate)
 	}
+	lengths := windowLengths(res)
 	for i, w := range res.Seconds {
-		if w.Iterations > 52 {
-			t.Errorf("window %d started %d iterations, want ≤ 50 (+2 for timer jitter)", i, w.Iterations)
+		if limit := 50*lengths[i].Seconds() + 2; float64(w.Iterations) > limit {
+			t.Errorf("window %d started %d iterations in %v, want ≤ %.0f", i, w.Iterations, lengths[i], limit)
 		}
+	}
+	if res.CappedAt != 50 {
+		t.Errorf("capped at %g, want 50", res.CappedAt)
 	}
 	mu.Lock()
 	defer mu.Unlock()

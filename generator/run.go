@@ -87,7 +87,7 @@ type engine struct {
 	users    atomic.Int64   // virtual users (open: the pool; closed: running)
 	dropped  atomic.Int64
 	target   atomic.Int64 // closed model: users that should run
-	stopping atomic.Bool  // set once loadCtx is done; read through stopped()
+	stopping atomic.Bool  // set once loadCtx (or reqCtx) is done; read through stopped()
 	wg       sync.WaitGroup
 	warned   sync.Map // warning key → struct{}
 }
@@ -257,8 +257,11 @@ func (e *engine) stopped() bool {
 	}
 }
 
-// stopRequests stops the load and cancels the requests in flight.
-func (e *engine) stopRequests() { e.stopReqs() }
+// stopRequests stops the load, then cancels the requests in flight.
+func (e *engine) stopRequests() {
+	e.stopLoad()
+	e.stopReqs()
+}
 
 // waitUsers waits for the virtual users to finish their requests in
 // flight, at most the longest request timeout, then cancels what is left.
