@@ -29,14 +29,7 @@ func newPacer(rate float64, base time.Time) *pacer {
 // false when ctx ends first.
 func (p *pacer) wait(ctx context.Context, t *time.Timer) bool {
 	now := int64(time.Since(p.base))
-	var at int64
-	for {
-		next := p.next.Load()
-		at = max(next, now)
-		if p.next.CompareAndSwap(next, at+p.interval) {
-			break
-		}
-	}
+	at := p.claim(now)
 	if at <= now {
 		return true
 	}
@@ -48,5 +41,17 @@ func (p *pacer) wait(ctx context.Context, t *time.Timer) bool {
 	case <-ctx.Done():
 		t.Stop()
 		return false
+	}
+}
+
+// claim takes the earliest free start at or after now (ns after base) and
+// returns it; the next caller's turn is one interval later.
+func (p *pacer) claim(now int64) int64 {
+	for {
+		next := p.next.Load()
+		at := max(next, now)
+		if p.next.CompareAndSwap(next, at+p.interval) {
+			return at
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -47,5 +48,41 @@ func TestMaxRateCapsTheClosedModel(t *testing.T) {
 	}
 	if capped != 1 {
 		t.Errorf("warnings %q, want exactly one about abort.max_rate", warnings)
+	}
+}
+
+func TestPacerHandsOutTurnsOneIntervalApart(t *testing.T) {
+	p := newPacer(200, time.Now()) // one start every 5 ms
+	ms := func(d int64) int64 { return d * int64(time.Millisecond) }
+	for i, tc := range []struct{ now, want int64 }{
+		{0, 0}, {0, ms(5)}, {ms(1), ms(10)}, // three users at once: one after the other
+		{ms(12), ms(15)},   // asked before its turn: waits for it
+		{ms(500), ms(500)}, // after an idle stretch: at once, but no credit for the idle time…
+		{ms(500), ms(505)}, // …so the next waits its interval
+	} {
+		if got := p.claim(tc.now); got != tc.want {
+			t.Errorf("claim %d at %v: turn at %v, want %v", i, time.Duration(tc.now), time.Duration(got), time.Duration(tc.want))
+		}
+	}
+}
+
+func TestPacerWaitEndsWithItsContext(t *testing.T) {
+	p := newPacer(0.001, time.Now()) // one start every 1000 s
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	if !p.wait(ctx, timer) {
+		t.Fatal("the first start had to wait")
+	}
+	cancel()
+	done := make(chan bool, 1)
+	go func() { done <- p.wait(ctx, timer) }()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Error("wait returned true after its context ended, 1000 s before its turn")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait ignored its cancelled context")
 	}
 }
