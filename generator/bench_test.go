@@ -44,8 +44,17 @@ func BenchmarkRecordParallel(b *testing.B) {
 
 // BenchmarkEngine drives a tiny loopback service at the maximum rate a
 // closed model with no think time reaches, and reports requests per second
-// and allocations per request.
+// and allocations per request (the in-process server's included), once
+// with the users' own connections and once through net/http's transport.
 func BenchmarkEngine(b *testing.B) {
+	b.Run("own-connections", benchmarkEngine)
+	b.Run("net-http", func(b *testing.B) {
+		b.Setenv("HEADROOM_HTTP_CLIENT", "net/http")
+		benchmarkEngine(b)
+	})
+}
+
+func benchmarkEngine(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok"))
 	}))

@@ -90,10 +90,10 @@ func parseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// roundTrip sends req and follows redirects to allowed hosts only; body is
-// the request body, resent on 307/308.
-func (e *engine) roundTrip(req *http.Request, body []byte) (*http.Response, error) {
-	resp, err := e.transport.RoundTrip(req)
+// roundTrip sends req through rt and follows redirects to allowed hosts
+// only; body is the request body, resent on 307/308.
+func (e *engine) roundTrip(rt http.RoundTripper, req *http.Request, body []byte) (*http.Response, error) {
+	resp, err := rt.RoundTrip(req)
 	for n := 0; err == nil && isRedirect(resp.StatusCode); n++ {
 		loc := resp.Header.Get("Location")
 		if loc == "" {
@@ -128,6 +128,9 @@ func (e *engine) roundTrip(req *http.Request, body []byte) (*http.Response, erro
 			body = nil
 		}
 		next, nerr := http.NewRequestWithContext(req.Context(), method, u.String(), rd)
+		if nerr == nil && rd != nil {
+			next.Body = newBodyReader(body) // rewindable, should the request be sent again
+		}
 		if nerr != nil {
 			return nil, nerr
 		}
@@ -136,7 +139,7 @@ func (e *engine) roundTrip(req *http.Request, body []byte) (*http.Response, erro
 			next.Header.Del("Content-Type")
 		}
 		req = next
-		resp, err = e.transport.RoundTrip(req)
+		resp, err = rt.RoundTrip(req)
 	}
 	return resp, err
 }

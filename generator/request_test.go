@@ -18,7 +18,21 @@ import (
 	"github.com/headroom-sre/headroom/plan"
 )
 
+// eachClient runs test once with the users' own connections and once
+// through net/http's transport (HEADROOM_HTTP_CLIENT=net/http).
+func eachClient(t *testing.T, test func(t *testing.T)) {
+	t.Run("own connections", test)
+	t.Run("net/http", func(t *testing.T) {
+		t.Setenv("HEADROOM_HTTP_CLIENT", "net/http")
+		test(t)
+	})
+}
+
 func TestJourneyExtractsAndReusesValues(t *testing.T) {
+	eachClient(t, testJourneyExtractsAndReusesValues)
+}
+
+func testJourneyExtractsAndReusesValues(t *testing.T) {
 	var mu sync.Mutex
 	var problems []string
 	fail := func(what string, got ...any) {
@@ -100,7 +114,9 @@ func TestFailedCheckEndsTheIterationWithItsClass(t *testing.T) {
 	}
 }
 
-func TestErrorClasses(t *testing.T) {
+func TestErrorClasses(t *testing.T) { eachClient(t, testErrorClasses) }
+
+func testErrorClasses(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

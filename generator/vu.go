@@ -29,6 +29,7 @@ type vu struct {
 	gen    int // bumped when ctl is replaced
 	think  *time.Timer
 	o      outcome
+	rt     http.RoundTripper // the user's own connection (h1Client), or the run's transport
 
 	scratch, buf, resp bytes.Buffer
 }
@@ -76,6 +77,10 @@ func (e *engine) newVU(id int) (v *vu, ok bool) {
 	v.ctl = newReqCtl(e.reqCtx)
 	v.think = time.NewTimer(time.Hour)
 	v.think.Stop()
+	v.rt = e.transport
+	if host, ok := e.h1Host(); ok {
+		v.rt = newH1Client(e, host)
+	}
 	return v, true
 }
 
@@ -149,7 +154,7 @@ func (v *vu) send(st *step, from time.Time) bool {
 	ctl := v.ctl
 	ctl.timer.Reset(st.timeout)
 	v.sh.inFlight.Add(1)
-	resp, err := e.roundTrip(req, body)
+	resp, err := e.roundTrip(v.rt, req, body)
 	if err == nil {
 		o.status = resp.StatusCode
 		o.bytes, err = v.readBody(resp, st.needBody)
