@@ -23,7 +23,7 @@
 // handed to Options.OnSecond and kept as a compact SecondRecord; memory does
 // not grow with the length of a run beyond those records. Abort rules
 // (abort.error_rate and abort.p99 held for abort.for, abort.max_rate as a
-// cap on the open model) stop a run by themselves; Result.Aborted says why.
+// cap on the offered rate) stop a run by themselves; Result.Aborted says why.
 //
 // A run:
 //
@@ -40,6 +40,14 @@
 //		return err // a bad plan, option or data file; no load was sent
 //	}
 //	fmt.Println(res.Summary.ThroughputRPS, res.Summary.Latency.P99, res.Aborted)
+//
+// Connections: against a plain-http target each virtual user holds its own
+// kept-alive HTTP/1.1 connection, and writes the request and reads the
+// response on its own goroutine (h1.go), which costs about half the CPU per
+// request of net/http's transport with its reader and writer goroutines per
+// connection. An https target (HTTP/2 when offered), target.max_conns below
+// the number of users, a redirect to another host, and the environment
+// variable HEADROOM_HTTP_CLIENT=net/http use net/http's transport instead.
 //
 // Maximum rate: the leanest way to find the most a target takes is the
 // closed model with N users from the start and no think time, for example
