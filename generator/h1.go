@@ -35,7 +35,7 @@ type h1Client struct {
 	addr   string // host:port to dial
 	dialer *net.Dialer
 
-	mu      sync.Mutex // guards conn and watched against interrupt; only the user writes them
+	mu      sync.Mutex // guards conn and watched against interrupt and closeAtEnd; only the user writes them
 	conn    net.Conn
 	watched context.Context // the context whose cancellation interrupts conn
 	br      *bufio.Reader
@@ -82,7 +82,7 @@ func newH1Client(e *engine, host string) *h1Client {
 		dialer: &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}}
 	c.body.c = c
 	c.resp.Body = &c.body
-	context.AfterFunc(e.reqCtx, c.close)
+	context.AfterFunc(e.reqCtx, c.closeAtEnd)
 	return c
 }
 
@@ -177,7 +177,19 @@ func (c *h1Client) dial(ctx context.Context) error {
 	return nil
 }
 
+// closeAtEnd closes the connection when the run ends. It leaves c.conn to
+// the user, who alone sets it: a request still using it fails, and the user
+// then drops it.
+func (c *h1Client) closeAtEnd() {
+	c.mu.Lock()
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	c.mu.Unlock()
+}
+
 // close closes the connection, if any; the next request dials a new one.
+// Only the user calls it.
 func (c *h1Client) close() {
 	c.mu.Lock()
 	if c.conn != nil {
