@@ -21,7 +21,7 @@ func (e *engine) runClosed() {
 	exhausted := false
 	tick := time.NewTicker(controlEvery)
 	defer tick.Stop()
-	for {
+	for !e.stopped() { // a tick may win the select after the load ended: start no one then
 		n := int(math.Round(e.prof.at(time.Since(e.start).Seconds())))
 		e.target.Store(int64(n))
 		for i := 0; i < n; i++ {
@@ -56,6 +56,11 @@ func (e *engine) runClosed() {
 // last, so the controller may then start it again.
 func (v *vu) serveClosed(running *atomic.Bool) {
 	e := v.e
+	if !v.within() { // started as the load ended: it never ran, so it does not count
+		e.wg.Done()
+		running.Store(false)
+		return
+	}
 	e.users.Add(1)
 	defer func() {
 		if !e.stopped() { // users stopped by the end of the run still count for its last second
