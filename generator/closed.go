@@ -80,7 +80,6 @@ func (v *vu) serveClosed(running *atomic.Bool) {
 			return
 		}
 		v.iterate(time.Time{})
-		v.noteCutOff()
 	}
 }
 

@@ -156,7 +156,6 @@ func (c *collector) harvest(sp *span, end time.Time) {
 			sp.names[i].classes[classCancelled] += n
 		}
 	}
-	sp.unnamed += e.cutoffs[len(sp.names)].Swap(0)
 	dropped := e.dropped.Load()
 	sp.end = end
 	sp.iterations += iters - c.iterBase
@@ -179,7 +178,6 @@ func (c *collector) deliver(sp *span) {
 	for i := range sp.names {
 		c.total.merge(&sp.names[i])
 	}
-	c.total.classes[classCancelled] += sp.unnamed
 	a, b := sp.start.Sub(e.start).Seconds(), sp.end.Sub(e.start).Seconds()
 	sec := Second{
 		Start:      sp.start,

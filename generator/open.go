@@ -81,12 +81,10 @@ func (v *vu) serveOpen(first time.Time, work <-chan time.Time) {
 	defer v.e.wg.Done()
 	defer v.release()
 	v.iterate(first)
-	v.noteCutOff()
 	for {
 		select {
 		case due := <-work:
 			v.iterate(due)
-			v.noteCutOff()
 		case <-v.e.loadCtx.Done():
 			return
 		}

@@ -83,7 +83,7 @@ type engine struct {
 	stopReqs context.CancelFunc
 	pace     *pacer         // closed model under abort.max_rate; nil otherwise
 	cappedAt float64        // open model: abort.max_rate when it capped the profile
-	cutoffs  []atomic.Int64 // per request name (+1 unnamed): requests the run cut off
+	cutoffs  []atomic.Int64 // per request name: requests the run cut off
 	users    atomic.Int64   // virtual users (open: the pool; closed: running)
 	dropped  atomic.Int64
 	target   atomic.Int64 // closed model: users that should run
@@ -132,7 +132,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 	if e.journeys, e.names, err = compileJourneys(p, e.base, e.data, e.env); err != nil {
 		return nil, err
 	}
-	e.cutoffs = make([]atomic.Int64, len(e.names)+1)
+	e.cutoffs = make([]atomic.Int64, len(e.names))
 	total := 0
 	for _, j := range e.journeys {
 		total += j.weight

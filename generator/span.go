@@ -7,7 +7,6 @@ import "time"
 type span struct {
 	start, end time.Time
 	names      []tally // per request name
-	unnamed    int64   // requests cut off whose name could not be told
 	iterations int64
 	dropped    int64
 	inFlight   float64 // sum of the in-flight samples
@@ -28,7 +27,6 @@ func (s *span) absorb(next *span) {
 	for i := range next.names {
 		s.names[i].merge(&next.names[i])
 	}
-	s.unnamed += next.unnamed
 	s.iterations += next.iterations
 	s.dropped += next.dropped
 	s.inFlight += next.inFlight

@@ -168,7 +168,8 @@ func (v *vu) send(st *step, from time.Time) bool {
 	if err != nil {
 		timedOut := ctl.timedOut.Load()
 		if !timedOut && e.reqCtx.Err() != nil {
-			return false // the run was stopped; not the service's doing
+			v.cutOff(st) // the run was stopped; not the service's doing
+			return false
 		}
 		o.class = classifyError(err, timedOut)
 	} else {
