@@ -21,9 +21,14 @@
 // Outcomes are recorded into a few sharded HDR histograms (µs, 1 µs – 1 h, 3
 // significant digits) and merged once a second into a Second, which is
 // handed to Options.OnSecond and kept as a compact SecondRecord; memory does
-// not grow with the length of a run beyond those records. Abort rules
-// (abort.error_rate and abort.p99 held for abort.for, abort.max_rate as a
-// cap on the offered rate) stop a run by themselves; Result.Aborted says why.
+// not grow with the length of a run beyond those records. Every window is
+// one second long except the last, which lasts 0.25 to 1.25 s (a shorter
+// remainder joins the window before it); rates come from Second.Duration.
+// Abort rules (abort.error_rate and abort.p99 held for abort.for) stop a
+// run by themselves; Result.Aborted says why. abort.max_rate caps the
+// iterations started per second in both models (Result.CappedAt when it
+// held the load back). Requests the end of a run cuts off are counted in
+// the class "cancelled", in neither the requests nor the errors.
 //
 // A run:
 //

@@ -26,6 +26,7 @@ type Summary struct {
 // encoding (base64), so later tools can merge windows exactly.
 type SecondRecord struct {
 	Start      time.Time        `json:"start"`
+	DurationS  float64          `json:"duration_s"` // 1 but for the last window (0.25–1.25)
 	Offered    float64          `json:"offered"`
 	Requests   int64            `json:"requests"`
 	Errors     int64            `json:"errors"`
@@ -66,6 +67,7 @@ func (r SecondRecord) Histogram() (*hdrhistogram.Histogram, error) {
 func record(s Second) SecondRecord {
 	r := SecondRecord{
 		Start:      s.Start,
+		DurationS:  s.Duration.Seconds(),
 		Offered:    s.Offered,
 		Requests:   s.Total.Requests,
 		Errors:     s.Total.Errors,
