@@ -89,7 +89,8 @@ func newAccumulator(warmup, profile time.Duration) *accumulator {
 	return &accumulator{warmup: warmup, profile: profile, hist: generator.NewHistogram()}
 }
 
-// add takes one second and returns it as a Tick. Seconds that start at or
+// add takes one window (a second; the last one 0.25–1.25 s) and returns it
+// as a Tick; totals are weighted by the window's length. Seconds that start at or
 // after the warm-up count, the drain after the profile included (its
 // requests were started during the step).
 func (a *accumulator) add(s generator.Second) Tick {
@@ -97,10 +98,15 @@ func (a *accumulator) add(s generator.Second) Tick {
 		a.start = s.Start
 	}
 	offset := s.Start.Sub(a.start)
+	length := s.Duration
+	if length <= 0 { // a Second made by hand: one second long
+		length = time.Second
+	}
+	secs := length.Seconds()
 	t := Tick{
-		Elapsed:  offset + time.Second,
+		Elapsed:  offset + length,
 		Offered:  s.Offered,
-		Achieved: float64(s.Iterations),
+		Achieved: float64(s.Iterations) / secs,
 		Requests: s.Total.Requests,
 		Errors:   s.Total.Errors,
 		Dropped:  s.Dropped,
@@ -113,7 +119,7 @@ func (a *accumulator) add(s generator.Second) Tick {
 	if a.sum.Start.IsZero() {
 		a.sum.Start = s.Start
 	}
-	a.sum.End = s.Start.Add(time.Second)
+	a.sum.End = s.Start.Add(length)
 	a.sum.Exemplars = slowest(a.sum.Exemplars, s.Total.Exemplars, maxExemplars)
 	a.sum.Requests += s.Total.Requests
 	a.sum.Errors += s.Total.Errors
@@ -121,11 +127,11 @@ func (a *accumulator) add(s generator.Second) Tick {
 		a.hist.Merge(s.Total.Hist)
 	}
 	if offset < a.profile {
-		a.loadSecs++
-		a.sum.Offered += s.Offered
+		a.loadSecs += secs
+		a.sum.Offered += s.Offered * secs
 		a.sum.Iterations += s.Iterations
 		a.sum.Dropped += s.Dropped
-		a.inFlight += s.InFlight
+		a.inFlight += s.InFlight * secs
 	}
 	return t
 }

@@ -180,13 +180,13 @@ func (p *progress) second(s generator.Second) {
 	if p.quiet || (!p.terminal && p.n%5 != 0) {
 		return
 	}
-	elapsed := s.Start.Add(time.Second).Sub(p.start).Round(time.Second)
+	elapsed := s.Start.Add(s.Duration).Sub(p.start).Round(time.Second)
 	offered := fmt.Sprintf("%.1f it/s", s.Offered)
 	if p.model == "closed" {
 		offered = fmt.Sprintf("%.0f VUs", s.Offered)
 	}
-	line := fmt.Sprintf("%v/%v  offered %s  achieved %d it/s %d req/s  p95 %s  errors %d  dropped %d  VUs %d",
-		elapsed, p.total, offered, s.Iterations, s.Total.Requests, fmtMs(s.Total.Latency.P95), p.errors, p.dropped, s.VUs)
+	line := fmt.Sprintf("%v/%v  offered %s  achieved %.0f it/s %.0f req/s  p95 %s  errors %d  dropped %d  VUs %d",
+		elapsed, p.total, offered, s.IterationRate(), s.RequestRate(), fmtMs(s.Total.Latency.P95), p.errors, p.dropped, s.VUs)
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 		p.drawn = true

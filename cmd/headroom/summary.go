@@ -127,6 +127,9 @@ func printSummary(w io.Writer, p *plan.Plan, res *generator.Result, slos []sloRe
 		}
 		tw.Flush()
 	}
+	if res.CappedAt > 0 {
+		fmt.Fprintf(w, "\n  capped: abort.max_rate held the load at %g iterations/s\n", res.CappedAt)
+	}
 	switch {
 	case res.Aborted != "":
 		fmt.Fprintf(w, "\n  aborted: %s\n", res.Aborted)
