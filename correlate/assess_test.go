@@ -30,3 +30,28 @@ func TestCPUStarvationCountsWithoutMoreWork(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolFactsShowABurstyPool covers a pool that fills in bursts: at most
+// scrapes no connection is in use, yet requests queue for one. The fact
+// must show the peak beside the median, not only "0.0 of 10".
+func TestPoolFactsShowABurstyPool(t *testing.T) {
+	r := Reading{Signal: "pool_wait", Available: true, HasBaseline: true, Baseline: 0, Degraded: 75,
+		Context: map[string]Pair{
+			"in_use": {Degraded: 0, Peak: 10},
+			"max":    {Baseline: 10, Degraded: 10},
+		}}
+	a := assess(r)
+	want := "0.0 of 10 connections in use (0%, median over the scrapes), up to 10"
+	found := false
+	for _, f := range a.facts {
+		found = found || f == want
+	}
+	if !found {
+		t.Errorf("facts %q lack %q", a.facts, want)
+	}
+	steady := Reading{Signal: "pool_in_use", Available: true, HasBaseline: true, Degraded: 9.5, Peak: 9.5,
+		Context: map[string]Pair{"max": {Degraded: 10}}}
+	if got := assess(steady).facts; len(got) == 0 || got[0] != "9.5 of 10 connections in use (95%, mean over the scrapes)" {
+		t.Errorf("steady pool: facts %q", got)
+	}
+}

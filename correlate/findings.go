@@ -96,13 +96,14 @@ func assess(r Reading) assessment {
 		a.facts = append(a.facts, fmt.Sprintf("requests spent %.3f s per second waiting for a connection (baseline %.3f)", r.Degraded, r.Baseline))
 		if most := ctx("max"); most > 0 {
 			a.util = ctx("in_use") / most
-			a.facts = append(a.facts, fmt.Sprintf("%.1f of %.0f connections in use", ctx("in_use"), most))
+			inUse := r.Context["in_use"]
+			a.facts = append(a.facts, inUseFact(inUse.Degraded, inUse.Peak, most, "median"))
 		}
 	case "pool_in_use":
 		if most := ctx("max"); most > 0 {
 			a.util = r.Degraded / most
 			a.saturated = a.util >= 0.9
-			a.facts = append(a.facts, fmt.Sprintf("%.1f of %.0f connections in use (%.0f%%)", r.Degraded, most, 100*a.util))
+			a.facts = append(a.facts, inUseFact(r.Degraded, r.Peak, most, "mean"))
 		}
 	case "open_fds":
 		if most := ctx("max"); most > 0 {
@@ -204,4 +205,15 @@ func bytesText(b float64) string {
 		return fmt.Sprintf("%.0f KiB", b/(1<<10))
 	}
 	return fmt.Sprintf("%.0f B", b)
+}
+
+// inUseFact says how many of a pool's most connections were in use in the
+// degraded window: typical (the stat over the scrapes) and, when it is
+// higher, the peak (a pool that fills in bursts reads low at most scrapes).
+func inUseFact(typical, peak, most float64, stat string) string {
+	fact := fmt.Sprintf("%.1f of %.0f connections in use (%.0f%%, %s over the scrapes)", typical, most, 100*typical/most, stat)
+	if peak > typical {
+		fact += fmt.Sprintf(", up to %.0f", peak)
+	}
+	return fact
 }

@@ -36,6 +36,7 @@ type Reading struct {
 type Pair struct {
 	Baseline float64 `json:"baseline"`
 	Degraded float64 `json:"degraded"`
+	Peak     float64 `json:"peak"` // highest sample in the degraded window
 	Query    string  `json:"query"`
 }
 
@@ -130,7 +131,7 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				// value in force, not a blend.
 				b, _ := medianBetween(samples, w.BaselineStart, w.BaselineEnd)
 				d, _ := medianBetween(samples, w.Onset, w.End)
-				r.Context[aux.Name] = Pair{Baseline: b, Degraded: d, Query: q}
+				r.Context[aux.Name] = Pair{Baseline: b, Degraded: d, Peak: peakBetween(samples, w.Onset, w.End), Query: q}
 			}
 			out[i] = r
 			return nil
@@ -189,6 +190,17 @@ func meanBetween(s []Sample, a, b time.Time) (float64, bool) {
 }
 
 // medianBetween is the median of the samples in [a, b].
+// peakBetween is the highest sample in [a, b], 0 when there is none.
+func peakBetween(s []Sample, a, b time.Time) float64 {
+	peak := 0.0
+	for _, v := range s {
+		if !v.At.Before(a) && !v.At.After(b) && v.Value > peak {
+			peak = v.Value
+		}
+	}
+	return peak
+}
+
 func medianBetween(s []Sample, a, b time.Time) (float64, bool) {
 	var vs []float64
 	for _, v := range s {
