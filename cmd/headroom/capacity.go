@@ -36,7 +36,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	instances := fs.String("instances", "", "extrapolate to this many instances (overrides capacity.instances)")
 	stepDuration := fs.String("step-duration", "", "length of each step, e.g. 5s (overrides capacity.step_duration)")
 	quiet := fs.Bool("quiet", false, "print no progress")
-	noCorrelate := fs.Bool("no-correlate", false, "skip the findings from the plan's Prometheus and trace store")
+	noCorrelate := fs.Bool("no-correlate", false, "read nothing from the plan's Prometheus and trace store (no findings, no CPU at the autoscaling threshold)")
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -61,7 +61,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if p.Observe.Prometheus != "" { // the CPU an instance shows at the autoscaling threshold
+	if p.Observe.Prometheus != "" && !*noCorrelate { // the CPU an instance shows at the autoscaling threshold
 		g, err := correlate.NewCPUGauge(p.Observe, 0)
 		if err != nil {
 			return fail(err)
