@@ -128,11 +128,11 @@ func (e *engine) roundTrip(rt http.RoundTripper, req *http.Request, body []byte)
 			body = nil
 		}
 		next, nerr := http.NewRequestWithContext(req.Context(), method, u.String(), rd)
-		if nerr == nil && rd != nil {
-			next.Body = newBodyReader(body) // rewindable, should the request be sent again
-		}
 		if nerr != nil {
 			return nil, nerr
+		}
+		if rd != nil {
+			next.Body = newBodyReader(body) // rewindable, should the request be sent again
 		}
 		next.Header = req.Header.Clone()
 		if body == nil {
