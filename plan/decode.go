@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,12 +16,18 @@ const (
 	maxDepth     = 64      // nesting of JSON bodies and merge keys
 )
 
-// decoder walks a yaml.Node tree into plan types. It stops at the first
-// problem and reports it as an *Error with file, line and field path.
+// decoder walks a yaml.Node tree into plan types. It records every
+// problem as an *Error with file, line and field path, and goes on with the
+// next field or item, so that one reading of a plan finds all its mistakes.
 type decoder struct {
 	file  string
 	lines map[string]int // field path → line of its value, for later checks
 	nodes int            // values visited so far, bounded by maxNodes
+
+	problems
+	// exhausted is the error of a plan that blew the node budget; from
+	// then on every value is refused without a new error.
+	exhausted error
 
 	// requestKey maps a step's path ("journeys[0].steps[1]") to the field
 	// that holds its URL ("journeys[0].steps[1].get").
@@ -35,12 +42,13 @@ func newDecoder(file string) *decoder {
 	return &decoder{
 		file:       file,
 		lines:      map[string]int{},
+		problems:   newProblems(),
 		requestKey: map[string]string{},
 		expanding:  map[*yaml.Node]bool{},
 	}
 }
 
-// errorf returns an *Error placed at n's line.
+// errorf records and returns an *Error placed at n's line.
 func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) error {
 	line := 0
 	if n != nil {
@@ -49,9 +57,11 @@ func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) error 
 	return d.errorAt(line, field, format, args...)
 }
 
-// errorAt returns an *Error placed at line.
+// errorAt records and returns an *Error placed at line.
 func (d *decoder) errorAt(line int, field, format string, args ...any) error {
-	return &Error{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	d.add(e)
+	return e
 }
 
 // lineOf returns the line recorded for field, or for its nearest recorded
@@ -69,6 +79,9 @@ func (d *decoder) lineOf(field string) int {
 // resolve follows aliases and counts the value against the node budget, so
 // that an alias bomb ends with an error instead of eating the machine.
 func (d *decoder) resolve(n *yaml.Node, field string) (*yaml.Node, error) {
+	if d.exhausted != nil {
+		return nil, d.exhausted
+	}
 	for hops := 0; n.Kind == yaml.AliasNode; hops++ {
 		if n.Alias == nil || hops > maxDepth {
 			return nil, d.errorf(n, field, "alias *%s cannot be resolved", n.Value)
@@ -77,7 +90,8 @@ func (d *decoder) resolve(n *yaml.Node, field string) (*yaml.Node, error) {
 	}
 	d.nodes++
 	if d.nodes > maxNodes {
-		return nil, d.errorf(n, field, "plan is too large after expanding aliases (more than %d values)", maxNodes)
+		d.exhausted = d.errorf(n, field, "plan is too large after expanding aliases (more than %d values)", maxNodes)
+		return nil, d.exhausted
 	}
 	return n, nil
 }
@@ -91,7 +105,8 @@ type entry struct {
 
 // entries returns the keys of the map n in file order. Merge keys (<<) are
 // expanded; keys written in the map win over merged ones. A null value is
-// an empty map. Duplicate keys are errors.
+// an empty map. Duplicate keys are errors. When some keys cannot be read,
+// it returns the others with the first problem.
 func (d *decoder) entries(n *yaml.Node, field string) ([]entry, error) {
 	return d.entriesAt(n, field, 0)
 }
@@ -111,26 +126,28 @@ func (d *decoder) entriesAt(n *yaml.Node, field string, depth int) ([]entry, err
 		return nil, d.errorf(n, field, "expected a map, got %s", describe(n))
 	}
 	var own, merged []entry
+	var problem error
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, err := d.resolve(n.Content[i], field)
 		if err != nil {
-			return nil, err
+			problem = cmp.Or(problem, err)
+			continue
 		}
 		v := n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			return nil, d.errorf(k, field, "a key must be plain text, got %s", describe(k))
+			problem = cmp.Or(problem, d.errorf(k, field, "a key must be plain text, got %s", describe(k)))
+			continue
 		}
 		if k.Value == "<<" && k.ShortTag() == "!!merge" {
 			m, err := d.merge(v, field, depth)
-			if err != nil {
-				return nil, err
-			}
+			problem = cmp.Or(problem, err)
 			merged = append(merged, m...)
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			return nil, d.errorf(k, joinPath(field, k.Value), "duplicate key (first at line %d)", first)
+			problem = cmp.Or(problem, d.errorf(k, joinPath(field, k.Value), "duplicate key (first at line %d)", first))
+			continue
 		}
 		seen[k.Value] = k.Line
 		own = append(own, entry{key: k.Value, keyAt: k, value: v})
@@ -141,11 +158,12 @@ func (d *decoder) entriesAt(n *yaml.Node, field string, depth int) ([]entry, err
 			own = append(own, e)
 		}
 	}
-	return own, nil
+	return own, problem
 }
 
 // merge expands the value of a merge key: a map or a list of maps, earlier
-// maps winning over later ones.
+// maps winning over later ones. It returns what it could read and the
+// first problem.
 func (d *decoder) merge(v *yaml.Node, field string, depth int) ([]entry, error) {
 	if v.Kind == yaml.AliasNode {
 		if d.expanding[v.Alias] {
@@ -165,12 +183,11 @@ func (d *decoder) merge(v *yaml.Node, field string, depth int) ([]entry, error) 
 		return nil, d.errorf(v, joinPath(field, "<<"), "can only merge a map or a list of maps, got %s", describe(v))
 	}
 	var out []entry
+	var problem error
 	seen := map[string]bool{}
 	for _, s := range sources {
 		es, err := d.entriesAt(s, field, depth+1)
-		if err != nil {
-			return nil, err
-		}
+		problem = cmp.Or(problem, err)
 		for _, e := range es {
 			if !seen[e.key] {
 				seen[e.key] = true
@@ -178,7 +195,7 @@ func (d *decoder) merge(v *yaml.Node, field string, depth int) ([]entry, error) 
 			}
 		}
 	}
-	return out, nil
+	return out, problem
 }
 
 // fields maps the known keys of one YAML map to the functions that decode
@@ -186,12 +203,10 @@ func (d *decoder) merge(v *yaml.Node, field string, depth int) ([]entry, error) 
 type fields map[string]func(n *yaml.Node, field string) error
 
 // object decodes the map n with fs; an unknown key is an error that
-// suggests the nearest known one.
+// suggests the nearest known one. A key that fails does not stop the
+// others; object returns the first problem.
 func (d *decoder) object(n *yaml.Node, field string, fs fields) error {
-	es, err := d.entries(n, field)
-	if err != nil {
-		return err
-	}
+	es, problem := d.entries(n, field)
 	for _, e := range es {
 		path := joinPath(field, e.key)
 		decode, ok := fs[e.key]
@@ -199,23 +214,27 @@ func (d *decoder) object(n *yaml.Node, field string, fs fields) error {
 			continue // extension key: a place for anchored snippets
 		}
 		if !ok {
-			return d.unknownField(e.keyAt, path, e.key, fs)
+			problem = cmp.Or(problem, d.unknownField(e.keyAt, field, e.key, fs))
+			continue
 		}
 		d.lines[path] = e.keyAt.Line
-		if err := decode(e.value, path); err != nil {
-			return err
-		}
+		problem = cmp.Or(problem, decode(e.value, path))
 	}
-	return nil
+	return problem
 }
 
-func (d *decoder) unknownField(at *yaml.Node, path, key string, fs fields) error {
+// unknownField reports key as unknown in the map at field, with the known
+// key it most likely means; that key is then marked as meant, so a check
+// that it is missing stays quiet.
+func (d *decoder) unknownField(at *yaml.Node, field, key string, fs fields) error {
 	known := make([]string, 0, len(fs))
 	for k := range fs {
 		known = append(known, k)
 	}
 	sort.Strings(known)
+	path := joinPath(field, key)
 	if s := suggest(key, known); s != "" {
+		d.meant[joinPath(field, s)] = true
 		return d.errorf(at, path, "unknown field (did you mean %q?)", s)
 	}
 	return d.errorf(at, path, "unknown field")

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
@@ -13,30 +14,31 @@ func (d *decoder) journeys(n *yaml.Node, field string, dst *[]Journey) error {
 	}
 	journeys := make([]Journey, 0, len(items))
 	names := map[string]int{}
+	var problem error
 	for i, it := range items {
 		path := indexPath(field, i)
 		d.lines[path] = it.Line
 		j := Journey{Weight: 1}
-		err := d.object(it, path, fields{
+		problem = cmp.Or(problem, d.object(it, path, fields{
 			"name":   func(n *yaml.Node, f string) error { return d.setString(n, f, &j.Name) },
 			"weight": func(n *yaml.Node, f string) error { return d.setInt(n, f, &j.Weight, atLeastOne) },
 			"steps":  func(n *yaml.Node, f string) error { return d.steps(n, f, &j.Steps) },
-		})
-		if err != nil {
-			return err
-		}
+		}))
 		if j.Name == "" {
 			j.Name = fmt.Sprintf("journey %d", i+1)
 		}
-		if first, dup := names[j.Name]; dup {
-			return d.errorAt(d.lineOf(joinPath(path, "name")), joinPath(path, "name"),
-				"journey name %q is already used by journeys[%d]", j.Name, first)
+		if name := joinPath(path, "name"); d.settled(name) {
+			if first, dup := names[j.Name]; dup {
+				problem = cmp.Or(problem, d.errorAt(d.lineOf(name), name,
+					"journey name %q is already used by journeys[%d]", j.Name, first))
+			} else {
+				names[j.Name] = i
+			}
 		}
-		names[j.Name] = i
-		journeys = append(journeys, j)
+		journeys = append(journeys, j) // kept when broken, so indexes match the file
 	}
 	*dst = journeys
-	return nil
+	return problem
 }
 
 func (d *decoder) steps(n *yaml.Node, field string, dst *[]Step) error {
@@ -45,15 +47,14 @@ func (d *decoder) steps(n *yaml.Node, field string, dst *[]Step) error {
 		return err
 	}
 	steps := make([]Step, 0, len(items))
+	var problem error
 	for i, it := range items {
 		s, err := d.step(it, indexPath(field, i))
-		if err != nil {
-			return err
-		}
-		steps = append(steps, s)
+		problem = cmp.Or(problem, err)
+		steps = append(steps, s) // kept when broken, so indexes match the file
 	}
 	*dst = steps
-	return nil
+	return problem
 }
 
 // expect decodes a step's checks.
@@ -77,72 +78,68 @@ func (d *decoder) statuses(n *yaml.Node, field string, dst *[]int) error {
 	}
 	inRange := rule{func(v float64) bool { return v >= 100 && v <= 599 }, "an HTTP status must be between 100 and 599"}
 	out := make([]int, 0, len(items))
+	var problem error
 	for i, it := range items {
 		path := field
 		if r.Kind == yaml.SequenceNode {
 			path = indexPath(field, i)
 		}
 		code := 0
-		if err := d.setInt(it, path, &code, inRange); err != nil {
-			return err
-		}
+		problem = cmp.Or(problem, d.setInt(it, path, &code, inRange))
 		if code != 0 {
 			out = append(out, code)
 		}
 	}
 	*dst = out
-	return nil
+	return problem
 }
 
 // expectJSON decodes path → expected value (as text) or "exists".
 func (d *decoder) expectJSON(n *yaml.Node, field string, dst *map[string]string) error {
-	es, err := d.entries(n, field)
-	if err != nil {
-		return err
-	}
+	es, problem := d.entries(n, field)
 	out := make(map[string]string, len(es))
 	for _, e := range es {
 		path := joinPath(field, e.key)
 		d.lines[path] = e.keyAt.Line
 		v, err := d.resolve(e.value, path)
-		if err != nil {
-			return err
-		}
 		switch {
+		case err != nil:
+			problem = cmp.Or(problem, err)
 		case isNull(v):
 			out[e.key] = "null"
 		case v.Kind == yaml.ScalarNode:
 			out[e.key] = v.Value
 		default:
-			return d.errorf(v, path, "expected a value or \"exists\", got %s", describe(v))
+			problem = cmp.Or(problem, d.errorf(v, path, "expected a value or \"exists\", got %s", describe(v)))
 		}
 	}
 	*dst = out
-	return nil
+	return problem
 }
 
 // extractions decodes var → gjson path, keeping file order.
 func (d *decoder) extractions(n *yaml.Node, field string, dst *[]Extraction) error {
-	es, err := d.entries(n, field)
-	if err != nil {
-		return err
-	}
+	es, problem := d.entries(n, field)
 	out := make([]Extraction, 0, len(es))
 	for _, e := range es {
 		path := joinPath(field, e.key)
 		d.lines[path] = e.keyAt.Line
 		if !isIdentifier(e.key) {
-			return d.errorf(e.keyAt, path, "a variable name must be letters, digits and _ (templates read it as .vars.%s)", e.key)
+			problem = cmp.Or(problem, d.errorf(e.keyAt, path,
+				"a variable name must be letters, digits and _ (templates read it as .vars.%s)", e.key))
+			continue
 		}
 		x := Extraction{Var: e.key}
 		if err := d.setString(e.value, path, &x.Path); err != nil {
-			return err
+			problem = cmp.Or(problem, err)
+			continue
 		}
 		if x.Path == "" {
-			return d.errorf(e.keyAt, path, "needs a JSON path, e.g. %s: data.id", e.key)
+			problem = cmp.Or(problem, d.errorf(e.keyAt, path, "needs a JSON path, e.g. %s: data.id", e.key))
+			continue
 		}
 		out = append(out, x)
 	}
 	*dst = out
-	return nil
+	return problem
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"math"
 
 	"go.yaml.in/yaml/v3"
@@ -26,29 +27,23 @@ func (d *decoder) jsonValue(n *yaml.Node, field string, depth int) (any, error) 
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		es, err := d.entriesAt(n, field, depth)
-		if err != nil {
-			return nil, err
-		}
+		es, problem := d.entriesAt(n, field, depth)
 		m := make(map[string]any, len(es))
 		for _, e := range es {
 			v, err := d.jsonValue(e.value, joinPath(field, e.key), depth+1)
-			if err != nil {
-				return nil, err
-			}
+			problem = cmp.Or(problem, err)
 			m[e.key] = v
 		}
-		return m, nil
+		return m, problem
 	case yaml.SequenceNode:
 		list := make([]any, 0, len(n.Content))
+		var problem error
 		for i, it := range n.Content {
 			v, err := d.jsonValue(it, indexPath(field, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
+			problem = cmp.Or(problem, err)
 			list = append(list, v)
 		}
-		return list, nil
+		return list, problem
 	case yaml.ScalarNode:
 		return d.jsonScalar(n, field)
 	}

@@ -14,8 +14,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// LoadFile reads the plan file at path, parses and validates it. Every error
-// it returns is an *Error.
+// LoadFile reads the plan file at path, parses and validates it. Its error
+// is an *Error when there is one problem, and Errors when there are more.
 func LoadFile(path string) (*Plan, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -30,10 +30,14 @@ func LoadFile(path string) (*Plan, error) {
 }
 
 // Parse parses and validates a plan; file names it in errors and anchors
-// relative data paths (it may be ""). Defaults are applied. Every error it
-// returns is an *Error naming the file, the line and the dotted field path:
+// relative data paths (it may be ""). Defaults are applied. It reports
+// every problem it finds, each as an *Error naming the file, the line and
+// the dotted field path:
 //
 //	plan.yaml:14: load.stages[1].duration: "2x" is not a duration
+//
+// One problem comes back as that *Error; several as Errors, one line each
+// in line order. A file that is not YAML at all gives one *Error.
 func Parse(file string, data []byte) (*Plan, error) {
 	if len(data) > maxPlanBytes {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("plan is larger than %d MiB", maxPlanBytes>>20)}
@@ -44,11 +48,12 @@ func Parse(file string, data []byte) (*Plan, error) {
 	}
 	d := newDecoder(file)
 	p := newPlan(file)
-	if err := d.plan(root, p); err != nil {
-		return nil, err
+	_ = d.plan(root, p) // every problem is recorded in d
+	if d.exhausted == nil {
+		p.withDefaults()
+		d.validate(p)
 	}
-	p.withDefaults()
-	if err := d.validate(p); err != nil {
+	if err := gather(d.found); err != nil {
 		return nil, err
 	}
 	return p, nil

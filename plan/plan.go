@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -166,28 +165,4 @@ type Business struct {
 	PeakFactor               float64
 	LaunchMultiplier         float64 // default 2
 	HAMinInstances           int     // default 3
-}
-
-// Error is a plan error with its place: "plan.yaml:14: load.stages[1].duration: "2x" is not a duration".
-type Error struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-// Error formats the error as "file:line: field: message", leaving out the
-// line when it is unknown and the field when there is none.
-func (e *Error) Error() string {
-	where := e.File
-	if where == "" {
-		where = "plan"
-	}
-	if e.Line > 0 {
-		where = fmt.Sprintf("%s:%d", where, e.Line)
-	}
-	if e.Field == "" {
-		return where + ": " + e.Msg
-	}
-	return where + ": " + e.Field + ": " + e.Msg
 }

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"cmp"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -65,55 +67,49 @@ func (d *decoder) stages(n *yaml.Node, field string, dst *[]Stage) error {
 		return err
 	}
 	stages := make([]Stage, 0, len(items))
+	var problem error
 	for i, it := range items {
 		path := indexPath(field, i)
 		d.lines[path] = it.Line
 		s := Stage{Target: -1}
-		err := d.object(it, path, fields{
+		problem = cmp.Or(problem, d.object(it, path, fields{
 			"duration": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Duration, positive) },
 			"target":   func(n *yaml.Node, f string) error { return d.setFloat(n, f, &s.Target, nonNegative) },
-		})
-		if err != nil {
-			return err
+		}))
+		if at := joinPath(path, "duration"); s.Duration == 0 && d.settled(at) {
+			problem = cmp.Or(problem, d.errorf(it, at, "required"))
 		}
-		if s.Duration == 0 {
-			return d.errorf(it, joinPath(path, "duration"), "required")
+		if at := joinPath(path, "target"); s.Target < 0 && d.settled(at) {
+			problem = cmp.Or(problem, d.errorf(it, at, "required"))
 		}
-		if s.Target < 0 {
-			return d.errorf(it, joinPath(path, "target"), "required")
-		}
-		stages = append(stages, s)
+		s.Target = max(s.Target, 0)
+		stages = append(stages, s) // kept when broken, so indexes match the file
 	}
 	*dst = stages
-	return nil
+	return problem
 }
 
 func (d *decoder) data(n *yaml.Node, field string, dst *map[string]DataSource) error {
-	es, err := d.entries(n, field)
-	if err != nil {
-		return err
-	}
+	es, problem := d.entries(n, field)
 	out := make(map[string]DataSource, len(es))
 	for _, e := range es {
 		path := joinPath(field, e.key)
 		d.lines[path] = e.keyAt.Line
 		if !isIdentifier(e.key) {
-			return d.errorf(e.keyAt, path, "a data name must be letters, digits and _ (templates read it as .data.%s)", e.key)
+			problem = cmp.Or(problem, d.errorf(e.keyAt, path,
+				"a data name must be letters, digits and _ (templates read it as .data.%s)", e.key))
 		}
 		var ds DataSource
-		err := d.object(e.value, path, fields{
+		problem = cmp.Or(problem, d.object(e.value, path, fields{
 			"csv": func(n *yaml.Node, f string) error { return d.setString(n, f, &ds.CSV) },
-		})
-		if err != nil {
-			return err
-		}
-		if ds.CSV == "" {
-			return d.errorf(e.keyAt, joinPath(path, "csv"), "required (the path of a CSV file)")
+		}))
+		if at := joinPath(path, "csv"); ds.CSV == "" && d.settled(at) {
+			problem = cmp.Or(problem, d.errorf(e.keyAt, at, "required (the path of a CSV file)"))
 		}
 		out[e.key] = ds
 	}
 	*dst = out
-	return nil
+	return problem
 }
 
 func (d *decoder) abort(n *yaml.Node, field string, a *Abort) error {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -53,17 +54,13 @@ func (d *decoder) step(n *yaml.Node, field string) (Step, error) {
 			return decode(n, f)
 		}
 	}
-	if err := d.object(r, field, fs); err != nil {
-		return s, err
-	}
-	if err := d.request(r, field, &s, method, present, order); err != nil {
-		return s, err
-	}
-	return s, nil
+	problem := d.object(r, field, fs)
+	return s, cmp.Or(problem, d.request(r, field, &s, method, present, order))
 }
 
 // request checks that a step names exactly one request (or is a pause)
-// and fills in the method, the path and the default name.
+// and fills in the method, the path and the default name. Checks whose
+// input could not be read are left out: their cause is already reported.
 func (d *decoder) request(at *yaml.Node, field string, s *Step, method string, present map[string]bool, order []string) error {
 	var named []string // keys that name the request
 	for _, k := range order {
@@ -71,38 +68,15 @@ func (d *decoder) request(at *yaml.Node, field string, s *Step, method string, p
 			named = append(named, k)
 		}
 	}
-	switch {
-	case len(named) == 0:
+	if len(named) == 0 {
 		return d.pause(at, field, s, present, order)
-	case present["method"] || present["path"]:
-		for _, k := range named {
-			if isMethodKey(k) {
-				return d.errorAt(d.lineOf(joinPath(field, k)), joinPath(field, k),
-					"a step names its request once: use %s: <path> or method: + path:, not both", k)
-			}
-		}
-		if !present["method"] {
-			return d.errorAt(d.lineOf(joinPath(field, "path")), joinPath(field, "method"), "required with path")
-		}
-		if !present["path"] {
-			return d.errorAt(d.lineOf(joinPath(field, "method")), joinPath(field, "path"), "required with method")
-		}
-		m := strings.ToLower(method)
-		if !isMethodKey(m) {
-			return d.errorAt(d.lineOf(joinPath(field, "method")), joinPath(field, "method"),
-				"%q is not a supported method (%s)", method, strings.ToUpper(strings.Join(methodKeys, ", ")))
-		}
-		s.Method = strings.ToUpper(m)
-		d.requestKey[field] = joinPath(field, "path")
-	case len(named) > 1:
-		return d.errorAt(d.lineOf(joinPath(field, named[1])), field,
-			"a step makes one request, found %s and %s", named[0], named[1])
-	default:
-		d.requestKey[field] = joinPath(field, named[0])
 	}
-	urlField := d.requestKey[field]
-	if err := d.checkPath(d.lineOf(urlField), urlField, s.Path); err != nil {
-		return err
+	urlField, problem := d.requestField(field, s, method, named, present)
+	if urlField != "" {
+		d.requestKey[field] = urlField
+		if d.settled(urlField) {
+			problem = cmp.Or(problem, d.checkPath(d.lineOf(urlField), urlField, s.Path))
+		}
 	}
 	var bodies []string
 	for _, k := range order {
@@ -111,17 +85,61 @@ func (d *decoder) request(at *yaml.Node, field string, s *Step, method string, p
 		}
 	}
 	if len(bodies) > 1 {
-		return d.errorAt(d.lineOf(joinPath(field, bodies[1])), joinPath(field, bodies[1]),
-			"a step has one body: %s and %s cannot be used together", bodies[0], bodies[1])
+		problem = cmp.Or(problem, d.errorAt(d.lineOf(joinPath(field, bodies[1])), joinPath(field, bodies[1]),
+			"a step has one body: %s and %s cannot be used together", bodies[0], bodies[1]))
 	}
 	if s.Name == "" {
 		s.Name = s.Method + " " + s.Path
 	}
-	return nil
+	return problem
 }
 
-// pause checks a step without a request: it must be think alone (and a name).
+// requestField checks how the step at field names its request (get: /x,
+// or method: + path:) and returns the field that holds its URL; "" when
+// the request is not named right.
+func (d *decoder) requestField(field string, s *Step, method string, named []string, present map[string]bool) (string, error) {
+	if len(named) > 1 && !present["method"] && !present["path"] {
+		return "", d.errorAt(d.lineOf(joinPath(field, named[1])), field,
+			"a step makes one request, found %s and %s", named[0], named[1])
+	}
+	if !present["method"] && !present["path"] {
+		return joinPath(field, named[0]), nil
+	}
+	for _, k := range named {
+		if isMethodKey(k) {
+			return "", d.errorAt(d.lineOf(joinPath(field, k)), joinPath(field, k),
+				"a step names its request once: use %s: <path> or method: + path:, not both", k)
+		}
+	}
+	methodAt, pathAt := joinPath(field, "method"), joinPath(field, "path")
+	if !d.settled(methodAt) || !d.settled(pathAt) {
+		return "", nil // unreadable, or an unknown key near it says what was meant
+	}
+	if !present["method"] {
+		return "", d.errorAt(d.lineOf(pathAt), methodAt, "required with path")
+	}
+	if !present["path"] {
+		return "", d.errorAt(d.lineOf(methodAt), pathAt, "required with method")
+	}
+	m := strings.ToLower(method)
+	if !isMethodKey(m) {
+		return "", d.errorAt(d.lineOf(methodAt), methodAt,
+			"%q is not a supported method (%s)", method, strings.ToUpper(strings.Join(methodKeys, ", ")))
+	}
+	s.Method = strings.ToUpper(m)
+	return joinPath(field, "path"), nil
+}
+
+// pause checks a step without a request: it must be think alone (and a
+// name). When the step's keys could not all be read, or one of its unknown
+// keys looks like a method or think, the step may well have meant to be
+// something else, so nothing more is said.
 func (d *decoder) pause(at *yaml.Node, field string, s *Step, present map[string]bool, order []string) error {
+	for _, k := range append([]string{"method", "path", "think"}, methodKeys...) {
+		if !d.settled(joinPath(field, k)) {
+			return nil
+		}
+	}
 	for _, k := range order {
 		for _, ro := range requestOnly {
 			if k == ro {

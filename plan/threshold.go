@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,59 +35,61 @@ func (d *decoder) thresholds(n *yaml.Node, field string, dst *[]Threshold) error
 	if err != nil {
 		return err
 	}
+	var problem error
 	for i, it := range items {
-		path := indexPath(field, i)
-		if err := d.thresholdMap(it, path, field, dst); err != nil {
-			return err
-		}
+		problem = cmp.Or(problem, d.thresholdMap(it, indexPath(field, i), field, dst))
 	}
-	return nil
+	return problem
 }
 
 // thresholdMap decodes metric → expressions; inside a list each map must
 // hold exactly one metric.
 func (d *decoder) thresholdMap(n *yaml.Node, path, listField string, dst *[]Threshold) error {
-	es, err := d.entries(n, path)
-	if err != nil {
-		return err
-	}
-	if path != listField && len(es) != 1 {
+	es, problem := d.entries(n, path)
+	if problem == nil && path != listField && len(es) != 1 {
 		return d.errorf(n, path, "a threshold is one metric and its expression, e.g. - %s: \"p(99)<400ms\"", MetricDuration)
 	}
 	for _, e := range es {
-		mpath := joinPath(path, e.key)
-		d.lines[mpath] = e.keyAt.Line
-		if !isThresholdMetric(e.key) {
-			if s := suggest(e.key, thresholdMetrics); s != "" {
-				return d.errorf(e.keyAt, mpath, "unknown metric (did you mean %q?)", s)
-			}
-			return d.errorf(e.keyAt, mpath, "unknown metric (use %s)", strings.Join(thresholdMetrics, ", "))
-		}
-		v, err := d.resolve(e.value, mpath)
-		if err != nil {
-			return err
-		}
-		items := []*yaml.Node{v}
-		if v.Kind == yaml.SequenceNode {
-			items = v.Content
-		}
-		if isNull(v) || len(items) == 0 {
-			return d.errorf(e.keyAt, mpath, "needs an expression, e.g. \"p(99)<400ms\"")
-		}
-		for i, it := range items {
-			ipath := mpath
-			if v.Kind == yaml.SequenceNode {
-				ipath = indexPath(mpath, i)
-			}
-			t, err := d.threshold(it, ipath, e.key)
-			if err != nil {
-				return err
-			}
-			t.Line = e.keyAt.Line
-			*dst = append(*dst, t)
-		}
+		problem = cmp.Or(problem, d.metricThresholds(e, joinPath(path, e.key), dst))
 	}
-	return nil
+	return problem
+}
+
+// metricThresholds decodes the expressions of one metric's entry.
+func (d *decoder) metricThresholds(e entry, mpath string, dst *[]Threshold) error {
+	d.lines[mpath] = e.keyAt.Line
+	if !isThresholdMetric(e.key) {
+		if s := suggest(e.key, thresholdMetrics); s != "" {
+			return d.errorf(e.keyAt, mpath, "unknown metric (did you mean %q?)", s)
+		}
+		return d.errorf(e.keyAt, mpath, "unknown metric (use %s)", strings.Join(thresholdMetrics, ", "))
+	}
+	v, err := d.resolve(e.value, mpath)
+	if err != nil {
+		return err
+	}
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	if isNull(v) || len(items) == 0 {
+		return d.errorf(e.keyAt, mpath, "needs an expression, e.g. \"p(99)<400ms\"")
+	}
+	var problem error
+	for i, it := range items {
+		ipath := mpath
+		if v.Kind == yaml.SequenceNode {
+			ipath = indexPath(mpath, i)
+		}
+		t, err := d.threshold(it, ipath, e.key)
+		if err != nil {
+			problem = cmp.Or(problem, err)
+			continue
+		}
+		t.Line = e.keyAt.Line
+		*dst = append(*dst, t)
+	}
+	return problem
 }
 
 // threshold decodes one expression: text, or k6's object form with

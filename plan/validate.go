@@ -81,88 +81,91 @@ func (l Load) peak() float64 {
 }
 
 // validate checks what spans several fields, after defaults are applied.
-func (d *decoder) validate(p *Plan) error {
-	for _, check := range []func(*Plan) error{d.checkVersion, d.checkTarget, d.checkLoad, d.checkJourneys, d.checkURLs} {
-		if err := check(p); err != nil {
-			return err
-		}
-	}
-	return nil
+// It records every problem it finds and leaves out the checks whose inputs
+// could not be read, so that a bad value is not reported again as one of
+// its consequences.
+func (d *decoder) validate(p *Plan) {
+	d.checkVersion(p)
+	d.checkTarget(p)
+	d.checkLoad(p)
+	d.checkJourneys(p)
+	d.checkURLs(p)
 }
 
-func (d *decoder) checkVersion(p *Plan) error {
+func (d *decoder) checkVersion(p *Plan) {
+	if !d.settled("version") {
+		return
+	}
 	if _, set := d.lines["version"]; !set {
-		return d.errorAt(d.lineOf(""), "version", "required (this parser reads version: 1)")
+		d.errorAt(d.lineOf(""), "version", "required (this parser reads version: 1)")
+	} else if p.Version != 1 {
+		d.errorAt(d.lineOf("version"), "version", "must be 1, got %d", p.Version)
 	}
-	if p.Version != 1 {
-		return d.errorAt(d.lineOf("version"), "version", "must be 1, got %d", p.Version)
-	}
-	return nil
 }
 
-func (d *decoder) checkTarget(p *Plan) error {
+func (d *decoder) checkTarget(p *Plan) {
 	t := p.Target
-	if t.BaseURL == "" {
-		return d.errorAt(d.lineOf("target.base_url"), "target.base_url", "required (e.g. http://127.0.0.1:8080)")
+	if t.BaseURL == "" && d.settled("target.base_url") {
+		d.errorAt(d.lineOf("target.base_url"), "target.base_url", "required (e.g. http://127.0.0.1:8080)")
 	}
 	for i, a := range t.Allow {
 		field := indexPath("target.allow", i)
+		if !d.settled(field) {
+			continue
+		}
 		if strings.Contains(a, "/") || strings.TrimSpace(a) == "" || strings.ContainsAny(a, " \t{}") {
-			return d.errorAt(d.lineOf("target.allow"), field, "%q is not a host name (list hosts only, e.g. 127.0.0.1)", a)
+			d.errorAt(d.lineOf("target.allow"), field, "%q is not a host name (list hosts only, e.g. 127.0.0.1)", a)
 		}
 	}
 	for i, name := range t.Env {
-		if !isIdentifier(name) {
-			return d.errorAt(d.lineOf("target.env"), indexPath("target.env", i),
-				"%q is not an environment variable name", name)
+		if field := indexPath("target.env", i); d.settled(field) && !isIdentifier(name) {
+			d.errorAt(d.lineOf("target.env"), field, "%q is not an environment variable name", name)
 		}
 	}
-	return nil
 }
 
-func (d *decoder) checkLoad(p *Plan) error {
+func (d *decoder) checkLoad(p *Plan) {
 	l := p.Load
-	if l.Model != "open" && l.Model != "closed" {
-		return d.errorAt(d.lineOf("load.model"), "load.model", "%q must be open or closed", l.Model)
+	if l.Model != "open" && l.Model != "closed" && d.settled("load.model") {
+		d.errorAt(d.lineOf("load.model"), "load.model", "%q must be open or closed", l.Model)
 	}
-	if len(l.Stages) == 0 {
-		return d.errorAt(d.lineOf("load.stages"), "load.stages", "at least one stage is required, e.g. - { duration: 1m, target: 10 }")
+	if len(l.Stages) == 0 && d.settled("load.stages") {
+		d.errorAt(d.lineOf("load.stages"), "load.stages", "at least one stage is required, e.g. - { duration: 1m, target: 10 }")
 	}
 	if l.Model != "closed" {
-		return nil
+		return
 	}
 	for i, s := range l.Stages {
-		if s.Target != math.Trunc(s.Target) {
-			field := indexPath("load.stages", i) + ".target"
-			return d.errorAt(d.lineOf(field), field, "the closed model counts virtual users: %v is not a whole number", s.Target)
+		field := indexPath("load.stages", i) + ".target"
+		if s.Target != math.Trunc(s.Target) && d.settled(field) {
+			d.errorAt(d.lineOf(field), field, "the closed model counts virtual users: %v is not a whole number", s.Target)
 		}
 	}
-	if peak := l.peak(); float64(l.MaxVUs) < peak {
-		return d.errorAt(d.lineOf("load.max_vus"), "load.max_vus", "%d is below the load profile's %v virtual users", l.MaxVUs, peak)
+	if peak := l.peak(); float64(l.MaxVUs) < peak && d.settled("load.max_vus") {
+		d.errorAt(d.lineOf("load.max_vus"), "load.max_vus", "%d is below the load profile's %v virtual users", l.MaxVUs, peak)
 	}
-	return nil
 }
 
-func (d *decoder) checkJourneys(p *Plan) error {
-	if len(p.Journeys) == 0 {
-		return d.errorAt(d.lineOf("journeys"), "journeys", "at least one journey is required")
+func (d *decoder) checkJourneys(p *Plan) {
+	if len(p.Journeys) == 0 && d.settled("journeys") {
+		d.errorAt(d.lineOf("journeys"), "journeys", "at least one journey is required")
 	}
 	for i, j := range p.Journeys {
 		hasRequest := false
 		for _, s := range j.Steps {
 			hasRequest = hasRequest || s.Method != ""
 		}
-		if !hasRequest {
-			field := indexPath("journeys", i) + ".steps"
-			return d.errorAt(d.lineOf(field), field, "journey %q needs at least one request step", j.Name)
+		// A step that could not be read may be the request this journey lacks.
+		if field := indexPath("journeys", i) + ".steps"; !hasRequest && d.settled(field) {
+			d.errorAt(d.lineOf(field), field, "journey %q needs at least one request step", j.Name)
 		}
 	}
-	return nil
 }
 
 // checkURLs checks that every URL is absolute and that load can only go to
-// allowed hosts.
-func (d *decoder) checkURLs(p *Plan) error {
+// allowed hosts. Hosts are checked only while target.allow (or the base
+// URL it defaults to) could be read.
+func (d *decoder) checkURLs(p *Plan) {
 	type urlField struct {
 		field, url string
 		load       bool // load goes there: its host must be allowed
@@ -179,12 +182,14 @@ func (d *decoder) checkURLs(p *Plan) error {
 		for k, s := range j.Steps {
 			if isAbsolute(s.Path) && !strings.Contains(authority(s.Path), "{{") {
 				step := fmt.Sprintf("journeys[%d].steps[%d]", i, k)
-				urls = append(urls, urlField{d.requestKey[step], s.Path, true})
+				if field, ok := d.requestKey[step]; ok {
+					urls = append(urls, urlField{field, s.Path, true})
+				}
 			}
 		}
 	}
 	for _, u := range urls {
-		if u.url == "" {
+		if u.url == "" || !d.settled(u.field) {
 			continue
 		}
 		host, problem := "", "must be an absolute http:// or https:// URL"
@@ -192,13 +197,14 @@ func (d *decoder) checkURLs(p *Plan) error {
 			host, problem = urlHost(scheme(u.url) + authority(u.url))
 		}
 		if problem != "" {
-			return d.errorAt(d.lineOf(u.field), u.field, "%q %s", u.url, problem)
+			d.errorAt(d.lineOf(u.field), u.field, "%q %s", u.url, problem)
+			continue
 		}
-		if u.load && !p.Allowed(host) {
-			return d.errorAt(d.lineOf(u.field), u.field, "host %q is not in target.allow", normalHost(host))
+		allowKnown := d.settled("target.allow") && d.settled("target.base_url")
+		if u.load && allowKnown && !p.Allowed(host) {
+			d.errorAt(d.lineOf(u.field), u.field, "host %q is not in target.allow", normalHost(host))
 		}
 	}
-	return nil
 }
 
 func isAbsolute(path string) bool {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -221,31 +222,28 @@ func (d *decoder) setRange(n *yaml.Node, field string, dst *Range) error {
 
 // setStringMap decodes a map of scalars into text values, e.g. headers.
 func (d *decoder) setStringMap(n *yaml.Node, field string, dst *map[string]string) error {
-	es, err := d.entries(n, field)
-	if err != nil {
-		return err
-	}
+	es, problem := d.entries(n, field)
 	if len(es) == 0 {
-		return nil
+		return problem
 	}
 	m := make(map[string]string, len(es))
 	for _, e := range es {
 		path := joinPath(field, e.key)
 		d.lines[path] = e.keyAt.Line
 		var v string
-		if err := d.setString(e.value, path, &v); err != nil {
-			return err
+		err := d.setString(e.value, path, &v)
+		if err == nil {
+			err = d.template(e.value, path, v)
 		}
-		if err := d.template(e.value, path, v); err != nil {
-			return err
-		}
+		problem = cmp.Or(problem, err)
 		m[e.key] = v
 	}
 	*dst = m
-	return nil
+	return problem
 }
 
-// setStringList decodes a list of scalars; a single scalar is a list of one.
+// setStringList decodes a list of scalars; a single scalar is a list of
+// one. An item that cannot be read is kept as "", so indexes match the file.
 func (d *decoder) setStringList(n *yaml.Node, field string, dst *[]string) error {
 	r, err := d.resolve(n, field)
 	if err != nil {
@@ -260,15 +258,14 @@ func (d *decoder) setStringList(n *yaml.Node, field string, dst *[]string) error
 		return err
 	}
 	out := make([]string, 0, len(items))
+	var problem error
 	for i, it := range items {
 		var s string
-		if err := d.setString(it, indexPath(field, i), &s); err != nil {
-			return err
-		}
+		problem = cmp.Or(problem, d.setString(it, indexPath(field, i), &s))
 		out = append(out, s)
 	}
 	*dst = out
-	return nil
+	return problem
 }
 
 // template flags a "{{" that is never closed; the generator compiles the
