@@ -183,7 +183,9 @@ func TestRepeatedProblemIsReportedOnce(t *testing.T) {
 // TestErrorsOrder proves that gather sorts by line, then field, and drops
 // exact repeats, whatever order the problems were found in.
 func TestErrorsOrder(t *testing.T) {
-	e := func(line int, field, msg string) *Error { return &Error{File: "p.yaml", Line: line, Field: field, Msg: msg} }
+	e := func(line int, field, msg string) *Error {
+		return &Error{File: "p.yaml", Line: line, Field: field, Msg: msg}
+	}
 	err := gather([]*Error{e(9, "b", "x"), e(3, "z", "x"), e(9, "a", "x"), e(3, "z", "x"), e(0, "", "file")})
 	want := "p.yaml: file\np.yaml:3: z: x\np.yaml:9: a: x\np.yaml:9: b: x"
 	if err == nil || err.Error() != want {
