@@ -45,7 +45,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage // the flag package has said why
 	}
 	fail := func(err error) int {
-		fmt.Fprintln(stderr, "headroom capacity:", oneLine(err.Error()))
+		printError(stderr, "headroom capacity", err)
 		return exitUsage
 	}
 	if len(files) != 1 {

@@ -196,6 +196,18 @@ func TestCapacityCommandRejectsBadInput(t *testing.T) {
 			if !strings.Contains(stderr, c.want) {
 				t.Errorf("stderr %q does not mention %q", stderr, c.want)
 			}
+			if c.name == "bad plan names file and line" { // its four problems, one line each
+				lines := strings.Split(strings.TrimSpace(stderr), "\n")
+				for _, l := range lines {
+					if !strings.HasPrefix(l, "headroom capacity: "+bad+":") {
+						t.Errorf("line %q does not name the plan file", l)
+					}
+				}
+				if len(lines) != 4 {
+					t.Errorf("%d lines, want one per problem (4): %q", len(lines), stderr)
+				}
+				return
+			}
 			if lines := strings.Count(strings.TrimSpace(stderr), "\n"); c.name != "no plan" && c.name != "unknown flag" && lines > 0 {
 				t.Errorf("error is %d lines, want one: %q", lines+1, stderr)
 			}

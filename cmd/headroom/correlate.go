@@ -61,7 +61,7 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 	if *planPath != "" {
 		var err error
 		if p, err = plan.LoadFile(*planPath); err != nil {
-			fmt.Fprintf(stderr, "headroom correlate: %v\n", err)
+			printError(stderr, "headroom correlate", err)
 			return exitUsage
 		}
 	}

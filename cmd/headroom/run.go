@@ -46,7 +46,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fail := func(err error) int {
-		fmt.Fprintln(stderr, "headroom run:", oneLine(err.Error()))
+		printError(stderr, "headroom run", err)
 		return exitUsage
 	}
 	p, err := plan.LoadFile(files[0])
@@ -116,6 +116,19 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// printError writes err after the command's name: one line per problem
+// when it is a plan's several problems (plan.Errors), else one line.
+func printError(w io.Writer, cmd string, err error) {
+	var all plan.Errors
+	if errors.As(err, &all) {
+		for _, line := range strings.Split(all.Error(), "\n") {
+			fmt.Fprintln(w, cmd+":", oneLine(line))
+		}
+		return
+	}
+	fmt.Fprintln(w, cmd+":", oneLine(err.Error()))
+}
 
 func totalDuration(l plan.Load) time.Duration {
 	var d time.Duration
