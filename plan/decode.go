@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -14,6 +15,8 @@ const (
 	maxPlanBytes = 4 << 20 // a plan larger than this is refused outright
 	maxNodes     = 100_000 // values visited, aliases counted each time they are used
 	maxDepth     = 64      // nesting of JSON bodies and merge keys
+	maxProblems  = 100     // problems recorded before the reading stops
+	maxQuoted    = 200     // bytes of a value quoted in a message
 )
 
 // decoder walks a yaml.Node tree into plan types. It records every
@@ -25,9 +28,10 @@ type decoder struct {
 	nodes int            // values visited so far, bounded by maxNodes
 
 	problems
-	// exhausted is the error of a plan that blew the node budget; from
-	// then on every value is refused without a new error.
-	exhausted error
+	// stop is the problem that ended the reading: the node budget blown,
+	// or maxProblems found. From then on every value is refused and no
+	// new problem is recorded.
+	stop error
 
 	// requestKey maps a step's path ("journeys[0].steps[1]") to the field
 	// that holds its URL ("journeys[0].steps[1].get").
@@ -57,11 +61,38 @@ func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) error 
 	return d.errorAt(line, field, format, args...)
 }
 
-// errorAt records and returns an *Error placed at line.
+// errorAt records and returns an *Error placed at line. Text arguments
+// are cut to maxQuoted bytes, so that a huge value used through many
+// aliases cannot make the errors huge.
 func (d *decoder) errorAt(line int, field, format string, args ...any) error {
+	if d.stop != nil {
+		return d.stop
+	}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = shorten(s)
+		}
+	}
 	e := &Error{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 	d.add(e)
+	if len(d.found) >= maxProblems {
+		d.stop = &Error{File: d.file, Line: line, Msg: fmt.Sprintf("stopped reading after %d problems", maxProblems)}
+		d.add(d.stop.(*Error))
+	}
 	return e
+}
+
+// shorten cuts s to about maxQuoted bytes, on a character boundary,
+// marking the cut with "…".
+func shorten(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // lineOf returns the line recorded for field, or for its nearest recorded
@@ -79,8 +110,8 @@ func (d *decoder) lineOf(field string) int {
 // resolve follows aliases and counts the value against the node budget, so
 // that an alias bomb ends with an error instead of eating the machine.
 func (d *decoder) resolve(n *yaml.Node, field string) (*yaml.Node, error) {
-	if d.exhausted != nil {
-		return nil, d.exhausted
+	if d.stop != nil {
+		return nil, d.stop
 	}
 	for hops := 0; n.Kind == yaml.AliasNode; hops++ {
 		if n.Alias == nil || hops > maxDepth {
@@ -90,8 +121,9 @@ func (d *decoder) resolve(n *yaml.Node, field string) (*yaml.Node, error) {
 	}
 	d.nodes++
 	if d.nodes > maxNodes {
-		d.exhausted = d.errorf(n, field, "plan is too large after expanding aliases (more than %d values)", maxNodes)
-		return nil, d.exhausted
+		err := d.errorf(n, field, "plan is too large after expanding aliases (more than %d values)", maxNodes)
+		d.stop = cmp.Or(d.stop, err)
+		return nil, err
 	}
 	return n, nil
 }
@@ -227,6 +259,9 @@ func (d *decoder) object(n *yaml.Node, field string, fs fields) error {
 // key it most likely means; that key is then marked as meant, so a check
 // that it is missing stays quiet.
 func (d *decoder) unknownField(at *yaml.Node, field, key string, fs fields) error {
+	if d.stop != nil {
+		return d.stop
+	}
 	known := make([]string, 0, len(fs))
 	for k := range fs {
 		known = append(known, k)

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -193,5 +194,46 @@ func TestErrorsOrder(t *testing.T) {
 	}
 	if err := gather(nil); err != nil {
 		t.Errorf("gather(nil) = %v, want nil", err)
+	}
+}
+
+// TestReadingStopsAfterTooManyProblems proves that a plan with a great
+// many problems costs a bounded amount of work: the reading stops after
+// maxProblems and says so, and the summary line counts what was found.
+func TestReadingStopsAfterTooManyProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(minimal)
+	for i := range maxProblems + 50 {
+		fmt.Fprintf(&b, "bogus%d: 1\n", i)
+	}
+	_, err := Parse("plan.yaml", []byte(b.String()))
+	var all Errors
+	if !errors.As(err, &all) {
+		t.Fatalf("error %T is not plan.Errors: %v", err, err)
+	}
+	if len(all) != maxProblems+1 {
+		t.Fatalf("Errors holds %d problems, want %d and the stop", len(all), maxProblems)
+	}
+	stop := fmt.Sprintf("plan.yaml:%d: stopped reading after %d problems", 10+maxProblems, maxProblems)
+	if !slices.ContainsFunc(all, func(e *Error) bool { return e.Error() == stop }) {
+		t.Errorf("no problem says %q", stop)
+	}
+	if got := all[len(all)-1].Field; got != fmt.Sprintf("bogus%d", maxProblems-1) {
+		t.Errorf("last problem is at %s, want the %dth unknown field", got, maxProblems)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if want := fmt.Sprintf("… and %d more", maxProblems+1-MaxShown); lines[len(lines)-1] != want {
+		t.Errorf("summary line %q, want %q", lines[len(lines)-1], want)
+	}
+}
+
+// TestLongValuesAreCutInMessages proves that a huge value is quoted in
+// part, so that errors stay readable and small.
+func TestLongValuesAreCutInMessages(t *testing.T) {
+	long := strings.Repeat("é", maxQuoted) // two bytes a letter: the cut falls inside one
+	_, err := Parse("plan.yaml", []byte(minimal+"capacity: { step_duration: "+long+" }\n"))
+	want := fmt.Sprintf(`plan.yaml:11: capacity.step_duration: %q is not a duration`, strings.Repeat("é", maxQuoted/2)+"…")
+	if err == nil || err.Error() != want {
+		t.Errorf("error\n got  %v\n want %s", err, want)
 	}
 }

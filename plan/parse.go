@@ -49,7 +49,7 @@ func Parse(file string, data []byte) (*Plan, error) {
 	d := newDecoder(file)
 	p := newPlan(file)
 	_ = d.plan(root, p) // every problem is recorded in d
-	if d.exhausted == nil {
+	if d.stop == nil {
 		p.withDefaults()
 		d.validate(p)
 	}
