@@ -91,6 +91,7 @@ func TestNoCascades(t *testing.T) {
 		{"misspelled version", "version: 1\n", "verison: 1\n", `plan.yaml:1: verison: unknown field (did you mean "version"?)`},
 		{"version not a number", "version: 1\n", "version: one\n", `plan.yaml:1: version: "one" is not a whole number`},
 		{"target not a map", "target:\n" + baseURLLine, "target: [x]\n", `plan.yaml:2: target: expected a map, got a list`},
+		{"misspelled target", "target:\n", "targt:\n", `plan.yaml:2: targt: unknown field (did you mean "target"?)`},
 		{"misspelled base_url", baseURLLine, "  base_ur: http://127.0.0.1:18081\n",
 			`plan.yaml:3: target.base_ur: unknown field (did you mean "base_url"?)`},
 		{"base_url not absolute, step URL absolute", baseURLLine + "load:\n  stages:\n" + stageLine + journeys,

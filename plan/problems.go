@@ -44,9 +44,19 @@ func (ps *problems) clean(field string) bool {
 }
 
 // settled reports whether field's value, or its absence, can be trusted
-// by a check that depends on it: it is clean, and no unknown key beside it
-// looks like a misspelling of it (a "duraton:" key makes a missing
-// "duration" a consequence, not a second mistake).
+// by a check that depends on it: it is clean, and no unknown key looks
+// like a misspelling of it or of a map above it (a "duraton:" key makes a
+// missing "duration" a consequence, not a second mistake).
 func (ps *problems) settled(field string) bool {
-	return ps.clean(field) && !ps.meant[field]
+	if !ps.clean(field) {
+		return false
+	}
+	for f := field; ; f = parentPath(f) {
+		if ps.meant[f] {
+			return false // "targt:" may hold the missing target.base_url
+		}
+		if f == "" {
+			return true
+		}
+	}
 }
