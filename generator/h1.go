@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // h1Client is one virtual user's own HTTP/1.1 connection to a plain-http
@@ -232,16 +234,25 @@ func (c *h1Client) writeRequest(req *http.Request) error {
 	if host == "" {
 		host = u.Host
 	}
+	if !httpguts.ValidHostHeader(host) {
+		return fmt.Errorf("header Host: invalid value %q", host)
+	}
 	w.WriteString(host)
 	w.WriteString("\r\n")
 	agent := false
 	for k, vs := range req.Header {
-		if k == "User-Agent" {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue // framing is the request's own, as with net/http
+		case "User-Agent":
 			agent = true
 		}
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("header %q: invalid name", k)
+		}
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n") {
-				return fmt.Errorf("header %s: the value holds a line break", k)
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("header %s: the value holds a line break or another control byte", k)
 			}
 			w.WriteString(k)
 			w.WriteString(": ")
@@ -272,11 +283,13 @@ func (c *h1Client) writeRequest(req *http.Request) error {
 // 1xx answers) and sets up the body reader.
 func (c *h1Client) readResponse(req *http.Request) (*http.Response, bool, error) {
 	r := &c.resp
+	answered := false // an informational answer counts: the server has the request
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return nil, len(line) > 0 || c.br.Buffered() > 0, err
+			return nil, answered || len(line) > 0 || c.br.Buffered() > 0, err
 		}
+		answered = true
 		if err := parseStatusLine(line, r); err != nil {
 			return nil, true, err
 		}
@@ -305,7 +318,8 @@ type h1Head struct {
 // (for redirects) in resp.Header and reads the framing headers.
 func (c *h1Client) readHeader(status int) (h1Head, error) {
 	r := &c.resp
-	h := h1Head{length: -1, close: r.ProtoMinor == 0}
+	h := h1Head{length: -1}
+	closeOpt, keepAlive := false, false // options of the Connection lines
 	if r.Header != nil {
 		clear(r.Header)
 	}
@@ -315,6 +329,7 @@ func (c *h1Client) readHeader(status int) (h1Head, error) {
 			return h, err
 		}
 		if len(line) == 0 {
+			h.close = closeOpt || (r.ProtoMinor == 0 && !keepAlive)
 			return h, nil
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -335,11 +350,12 @@ func (c *h1Client) readHeader(status int) (h1Head, error) {
 				return h, fmt.Errorf("unsupported Transfer-Encoding %q", truncate(val))
 			}
 		case asciiEqualFold(key, "connection"):
-			switch {
-			case asciiEqualFold(val, "close"):
-				h.close = true
-			case asciiEqualFold(val, "keep-alive"):
-				h.close = false
+			for rest, more := val, true; more; {
+				var opt []byte
+				opt, rest, more = bytes.Cut(rest, []byte(","))
+				opt = bytes.TrimSpace(opt)
+				closeOpt = closeOpt || asciiEqualFold(opt, "close")
+				keepAlive = keepAlive || asciiEqualFold(opt, "keep-alive")
 			}
 		case asciiEqualFold(key, "location") && isRedirect(status):
 			if r.Header == nil {
@@ -522,9 +538,11 @@ func (c *h1Client) skipTrailers() error {
 }
 
 // Close ends the body: the connection stays for the next request only when
-// the body was read to its end and the server did not ask to close it.
+// the body was read to its end, the server did not ask to close it, and no
+// byte beyond the response has arrived (it would be read as the next
+// request's answer).
 func (b *h1Body) Close() error {
-	if !b.done || b.closeIt {
+	if !b.done || b.closeIt || b.c.br.Buffered() > 0 {
 		b.c.close()
 	}
 	b.done = true
