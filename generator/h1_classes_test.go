@@ -41,7 +41,9 @@ func rawServer(t *testing.T, answer func(c *net.TCPConn)) string {
 	return "http://" + ln.Addr().String()
 }
 
-func TestBrokenConnectionsAreClassedAlike(t *testing.T) { eachClient(t, testBrokenConnectionsAreClassedAlike) }
+func TestBrokenConnectionsAreClassedAlike(t *testing.T) {
+	eachClient(t, testBrokenConnectionsAreClassedAlike)
+}
 
 func testBrokenConnectionsAreClassedAlike(t *testing.T) {
 	cases := []struct {
