@@ -44,6 +44,7 @@ type h1Client struct {
 	bw      *bufio.Writer
 
 	stopWatch func() bool
+	idleSince time.Time // when the connection last finished a response
 
 	resp http.Response // reused: the user reads one response at a time
 	body h1Body
@@ -89,9 +90,10 @@ func newH1Client(e *engine, host string) *h1Client {
 }
 
 // RoundTrip sends req and reads the response head; the body is read from
-// resp.Body, which must be closed before the next request. A request on a
-// reused connection that got no byte of answer (the server had closed it
-// while idle) is sent once more on a fresh connection.
+// resp.Body, which must be closed before the next request. A connection
+// that sat idle is checked before it is reused, and a replayable request on
+// a reused connection that got no byte of answer (the server had closed it)
+// is sent once more on a fresh connection (h1_idle.go).
 func (c *h1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "http" || req.URL.Host != c.host {
 		return c.e.transport.RoundTrip(req)
@@ -103,6 +105,10 @@ func (c *h1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		reused := c.conn != nil
+		if reused && c.closedWhileIdle() {
+			c.close()
+			reused = false
+		}
 		if !reused {
 			if err := c.dial(ctx); err != nil {
 				return nil, err
@@ -113,7 +119,7 @@ func (c *h1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		c.close()
-		if !reused || answered || attempt > 0 || ctx.Err() != nil || !isStaleConn(err) || !rewind(req) {
+		if !reused || answered || attempt > 0 || ctx.Err() != nil || !isStaleConn(err) || !replayable(req) || !rewind(req) {
 			return nil, err
 		}
 	}
@@ -544,6 +550,8 @@ func (c *h1Client) skipTrailers() error {
 func (b *h1Body) Close() error {
 	if !b.done || b.closeIt || b.c.br.Buffered() > 0 {
 		b.c.close()
+	} else {
+		b.c.idleSince = time.Now()
 	}
 	b.done = true
 	return nil
