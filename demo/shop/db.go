@@ -5,11 +5,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+	"github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
 )
 
 // categories of the seeded catalogue; listings filter on them.
@@ -65,11 +66,39 @@ func openDB(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
 	}
 	db.SetMaxOpenConns(cfg.Pool)
 	db.SetMaxIdleConns(cfg.Pool)
-	if err := initDB(ctx, db, cfg); err != nil {
+	if err := initDBRetrying(ctx, db, cfg); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("shop: preparing %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// initDBRetrying runs initDB until it is not refused as busy. Instances
+// starting at once on a new file can find it locked without SQLite's busy
+// timeout coming into play (a connection switching the file to WAL while
+// another holds it), so the attempt is repeated for a while.
+func initDBRetrying(ctx context.Context, db *sql.DB, cfg Config) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := initDB(ctx, db, cfg)
+		if err == nil || !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked" or "table is
+// locked".
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // initDB creates the schema and seeds the data once. The whole of it runs
