@@ -13,6 +13,13 @@ import (
 // with the test.
 func rawServer(t *testing.T, answer func(c *net.TCPConn)) string {
 	t.Helper()
+	return rawServerFor(t, func(c *net.TCPConn, _ *http.Request) { answer(c) })
+}
+
+// rawServerFor answers every request it reads (its body read) with
+// answer(conn, request); it stops with the test.
+func rawServerFor(t *testing.T, answer func(c *net.TCPConn, req *http.Request)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +40,7 @@ func rawServer(t *testing.T, answer func(c *net.TCPConn)) string {
 						return
 					}
 					_, _ = io.Copy(io.Discard, req.Body)
-					answer(conn.(*net.TCPConn))
+					answer(conn.(*net.TCPConn), req)
 				}
 			}()
 		}

@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -80,38 +79,16 @@ func TestOwnConnectionRepeatsOnlyReplayableRequests(t *testing.T) {
 func TestOwnConnectionDropsAnIdleConnectionWithAnUnaskedAnswer(t *testing.T) {
 	// The server answers, then some time later sends a 408 nobody asked
 	// for and closes: the next request must get its own answer, not the 408.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	sent := make(chan struct{}) // the 408 is written and the connection closed
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				br := bufio.NewReader(conn)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, req.Body)
-				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				if req.URL.Path == "/first" {
-					time.Sleep(50 * time.Millisecond) // after the client has read its answer
-					_, _ = io.WriteString(conn, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-					conn.Close()
-					close(sent)
-					return
-				}
-				conn.Close()
-			}()
+	base := rawServerFor(t, func(conn *net.TCPConn, req *http.Request) {
+		_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		if req.URL.Path == "/first" {
+			time.Sleep(50 * time.Millisecond) // after the client has read its answer
+			_, _ = io.WriteString(conn, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			conn.Close()
+			close(sent)
 		}
-	}()
-	base := "http://" + ln.Addr().String()
+	})
 	c := newTestH1(t, t.Context(), base)
 	if code, _, err := fetch(t, c, "GET", base+"/first", ""); err != nil || code != 200 {
 		t.Fatalf("first: %d, %v", code, err)
