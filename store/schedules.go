@@ -129,8 +129,8 @@ func (s *Store) MarkScheduleRun(ctx context.Context, id int64, ran, next time.Ti
 type Review struct {
 	ID              int64
 	ScheduleID      int64
-	JobID           int64 // 0 = none (the job could not be created)
-	BaselineJobID   int64 // 0 = the plan had no baseline
+	JobID           int64  // 0 = none (the job could not be created)
+	BaselineJobID   int64  // 0 = the plan had no baseline
 	Verdict         string // pass | regression | fail
 	Reasons         []string
 	WebhookStatus   string
