@@ -230,9 +230,13 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 	rec.event("status", map[string]any{"status": store.Running})
 	log.Info("job started")
 
-	p, settings, err := r.prepare(ctx, job)
+	p, settings, err := r.prepare(context.WithoutCancel(ctx), job)
 	if err != nil {
 		rec.finish(store.Failed, nil, err)
+		return
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		rec.finish(store.Cancelled, nil, cause)
 		return
 	}
 	var doc any
@@ -256,7 +260,11 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 		err = fmt.Errorf("unknown job kind %q", job.Kind)
 	}
 	if err != nil {
-		rec.finish(store.Failed, doc, err)
+		status := store.Failed
+		if cause := context.Cause(ctx); cause != nil && doc == nil {
+			status, err = store.Cancelled, cause
+		}
+		rec.finish(status, doc, err)
 		return
 	}
 	status := jobStatus(outcome)
