@@ -38,7 +38,7 @@ func TestRunThroughTheAPI(t *testing.T) {
 	var sum struct {
 		Requests      int64
 		Errors        int64
-		ThroughputRPS float64 `json:"throughput_rps"`
+		ThroughputRPS float64               `json:"throughput_rps"`
 		Latency       struct{ P99 float64 } `json:"latency_ms"`
 	}
 	if err := json.Unmarshal(j.Summary, &sum); err != nil || sum.Requests == 0 || sum.Latency.P99 <= 0 {
