@@ -1,12 +1,12 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/headroom-sre/headroom/compare"
 	"github.com/headroom-sre/headroom/pipeline"
 )
 
@@ -30,9 +30,6 @@ func (s *Server) compareJobs(c echo.Context) error {
 		return err
 	}
 	res, err := compareArtifacts(base, cur)
-	if errors.Is(err, errUnavailable) {
-		return err
-	}
 	if err != nil {
 		return fmt.Errorf("%w: compare job %d with job %d: %v", errInvalid, a, b, err)
 	}
@@ -56,8 +53,6 @@ func (s *Server) artifact(c echo.Context, id int64) (pipeline.Artifact, error) {
 }
 
 // compareArtifacts is compare.Artifacts with its default options.
-// TODO(E): wire to compare.Artifacts(base, cur, compare.Options{}) once
-// package compare lands on this branch.
 func compareArtifacts(base, cur pipeline.Artifact) (any, error) {
-	return nil, fmt.Errorf("%w: the compare package is not built into this server yet", errUnavailable)
+	return compare.Artifacts(base, cur, compare.Options{})
 }

@@ -98,6 +98,21 @@ func TestRunThroughTheAPI(t *testing.T) {
 	if ts.getJSON(t, ts.viewer, fmt.Sprintf("/api/v1/plans/%d/baseline", planID), &base); base.JobID != id {
 		t.Errorf("baseline: %+v", base)
 	}
+
+	// A second run of the unchanged target compares with the first.
+	id2 := ts.startJob(t, planID, "run", nil)
+	ts.waitJob(t, id2, time.Minute, isFinished)
+	var cmp struct {
+		Verdict string
+		Names   []struct{ Name string }
+	}
+	if code := ts.getJSON(t, ts.viewer, fmt.Sprintf("/api/v1/compare?a=%d&b=%d", id, id2), &cmp); code != http.StatusOK ||
+		cmp.Verdict == "" || len(cmp.Names) == 0 || cmp.Names[0].Name != "all" {
+		t.Errorf("compare: %d %+v", code, cmp)
+	}
+	if code := ts.getJSON(t, ts.viewer, fmt.Sprintf("/api/v1/compare?a=%d&b=x", id), nil); code != http.StatusBadRequest {
+		t.Errorf("compare with a bad id: %d", code)
+	}
 }
 
 func TestCancelAndMetrics(t *testing.T) {
