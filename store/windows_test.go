@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -190,5 +191,61 @@ func TestStepsFindingsBaseline(t *testing.T) {
 		wantErr(t, s.SetBaseline(ctx, p.ID, qj.ID), ErrConflict, "a baseline from another plan")
 		wantErr(t, s.SetBaseline(ctx, p.ID, 999), ErrNotFound, "a baseline that is no job")
 		wantErr(t, s.SetBaseline(ctx, 999, j.ID), ErrNotFound, "a baseline of no plan")
+	})
+}
+
+// TestEventsReplayMissesNothing has several goroutines append events of one
+// job while a reader follows with Events(after the last id it saw), as an SSE
+// stream does: the reader ends up with every event.
+func TestEventsReplayMissesNothing(t *testing.T) {
+	const writers, perWriter = 4, 50
+	each(t, func(t *testing.T, s *Store, c *clock, dsn string) {
+		p := newPlan(t, s, "checkout")
+		j := newJob(t, s, p.ID, "study", "h")
+		done := make(chan struct{})
+		errs := make(chan error, writers)
+		go func() {
+			defer close(done)
+			var wg sync.WaitGroup
+			for w := 0; w < writers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < perWriter; i++ {
+						if _, err := s.AppendEvent(ctx, j.ID, "window", json.RawMessage(`{}`)); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		}()
+		seen := map[int64]bool{}
+		var last int64
+		for {
+			finished := false
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			evs, err := s.Events(ctx, j.ID, last, 0)
+			must(t, err)
+			for _, e := range evs {
+				seen[e.ID] = true
+				last = e.ID
+			}
+			if finished && len(evs) == 0 {
+				break
+			}
+		}
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if len(seen) != writers*perWriter {
+			t.Fatalf("the reader saw %d of %d events", len(seen), writers*perWriter)
+		}
 	})
 }
