@@ -111,10 +111,12 @@ func Stop() error {
 
 // Binaries returns the folder of the PostgreSQL server binaries, preferring
 // version 15, or an error that says how to install them.
-func Binaries() (string, error) {
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+func Binaries() (string, error) { return binariesIn("/usr/lib/postgresql/*/bin/postgres") }
+
+func binariesIn(pattern string) (string, error) {
+	matches, _ := filepath.Glob(pattern)
 	if len(matches) == 0 {
-		return "", fmt.Errorf("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin; %s", InstallHint)
+		return "", fmt.Errorf("no PostgreSQL server binaries (%s); %s", pattern, InstallHint)
 	}
 	sort.Slice(matches, func(i, j int) bool { return version(matches[i]) > version(matches[j]) })
 	for _, m := range matches {
