@@ -12,7 +12,13 @@ import (
 	"github.com/headroom-sre/headroom/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv("STORE_CRASH_DSN") != "" {
+		crashChild()
+		return
+	}
+	os.Exit(storetest.Main(m))
+}
 
 // clock is an injectable clock that moves one millisecond per reading.
 type clock struct {
