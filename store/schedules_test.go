@@ -2,6 +2,7 @@ package store
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -78,5 +79,59 @@ func TestSchedulesAndReviews(t *testing.T) {
 		wantErr(t, s.UpdateReview(ctx, rv), ErrNotFound, "UpdateReview of a deleted review")
 		_, err = s.CreateSchedule(ctx, Schedule{PlanID: 999, Kind: "run", Cron: "@hourly"})
 		wantErr(t, err, ErrNotFound, "CreateSchedule of an unknown plan")
+	})
+}
+
+// TestClaimScheduleRunOnce has several stores (as several servers) claim the
+// same due run at once: exactly one wins.
+func TestClaimScheduleRunOnce(t *testing.T) {
+	each(t, func(t *testing.T, s *Store, c *clock, dsn string) {
+		p := newPlan(t, s, "checkout")
+		due := time.Date(2026, 3, 1, 9, 0, 5, 0, time.UTC)
+		sc, err := s.CreateSchedule(ctx, Schedule{PlanID: p.ID, Kind: "run", Cron: "@every 5s", Enabled: true, NextRun: &due})
+		must(t, err)
+		stores := []*Store{s, open(t, dsn, nil), open(t, dsn, nil)}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for _, st := range stores {
+			for w := 0; w < 3; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					won, err := st.ClaimScheduleRun(ctx, sc.ID, due, due, due.Add(5*time.Second))
+					if err != nil {
+						t.Error(err)
+					}
+					if won {
+						mu.Lock()
+						wins++
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d claims of one due run won, want 1", wins)
+		}
+		got, err := s.GetSchedule(ctx, sc.ID)
+		must(t, err)
+		if !got.LastRun.Equal(due) || !got.NextRun.Equal(due.Add(5*time.Second)) {
+			t.Fatalf("after the claim: last %v next %v", got.LastRun, got.NextRun)
+		}
+		// The next slot can be claimed; a disabled schedule cannot.
+		next := due.Add(5 * time.Second)
+		if won, err := s.ClaimScheduleRun(ctx, sc.ID, next, next, next.Add(5*time.Second)); err != nil || !won {
+			t.Fatalf("claim of the next slot = %v, %v", won, err)
+		}
+		got.Enabled = false
+		_, err = s.UpdateSchedule(ctx, got)
+		must(t, err)
+		if won, err := s.ClaimScheduleRun(ctx, sc.ID, *got.NextRun, next, next); err != nil || won {
+			t.Fatalf("claim of a disabled schedule = %v, %v", won, err)
+		}
+		_, err = s.ClaimScheduleRun(ctx, sc.ID+100, due, due, due)
+		wantErr(t, err, ErrNotFound, "ClaimScheduleRun of an unknown schedule")
 	})
 }
