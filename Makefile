@@ -17,7 +17,7 @@ build:
 
 ## test: vet, unit and integration tests with the race detector. Packages run one
 ## at a time (-p 1): several hold real load tests that must not share 2 cores.
-test: build obs-deps
+test: build obs-deps store-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 1 -timeout 30m $(PKGS)
 
@@ -72,3 +72,10 @@ obs-down:
 ## jaeger: build the Jaeger server into .cache/jaeger/<version>/ (skipped when there)
 jaeger:
 	scripts/build-jaeger
+
+## store-deps: Debian's PostgreSQL server binaries for the store's tests
+## (store/storetest runs its own server in a temp folder on a loopback port)
+.PHONY: store-deps
+store-deps:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
