@@ -113,11 +113,11 @@ type tracker struct {
 func (t *tracker) event(e capacity.Event) {
 	t.mu.Lock()
 	if e.Verdict == "" || e.Phase == capacity.PhaseCooldown {
-		t.phase, t.step = e.Phase, e.Step
+		t.phase, t.step = string(e.Phase), e.Step
 	}
-	newPhase := e.Phase != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
+	newPhase := string(e.Phase) != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
 	if newPhase {
-		t.shown = e.Phase
+		t.shown = string(e.Phase)
 	}
 	var st *capacity.Step
 	if e.Verdict != "" && e.Phase != capacity.PhaseStress && e.Phase != capacity.PhaseCooldown {
@@ -126,7 +126,7 @@ func (t *tracker) event(e capacity.Event) {
 	}
 	t.mu.Unlock()
 	if newPhase {
-		t.h.phase(e.Phase)
+		t.h.phase(string(e.Phase))
 	}
 	if t.h.OnEvent != nil {
 		t.h.OnEvent(e)
