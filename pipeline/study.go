@@ -33,6 +33,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	if err := s.check(p, KindStudy); err != nil {
 		return nil, err
 	}
+	h = h.serialized()
 	q := s.capped(p)
 	opts := s.studyOptions()
 	if q.Observe.Prometheus != "" && !s.NoCorrelate { // the CPU an instance shows at the autoscaling threshold

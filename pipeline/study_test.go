@@ -268,3 +268,20 @@ func TestStudyThatCannotFinishIsFailedWithItsError(t *testing.T) {
 		t.Fatalf("result %+v, want the 2 steps before, failed", res)
 	}
 }
+
+func TestStudyMaxRateCapsTheSearch(t *testing.T) {
+	p := parsePlan(t, studyPlan, "OBSERVE", "")
+	svc := &fakeService{Capacity: 100, Instances: 2, VerifyURL: "http://127.0.0.1:2"}
+	res, err := study(context.Background(), p, Settings{MaxRate: 40}, Hooks{}, svc.prober)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Capacity; c.LimitedBy != capacity.LimitedByMaxRate || !c.AtLeast || c.SingleInstanceRate != 40 {
+		t.Errorf("capacity %+v, want at least 40/s, limited by max_rate", c)
+	}
+	for _, st := range res.Steps {
+		if st.Rate > 40 {
+			t.Errorf("%s step %d at %g/s, above the 40/s cap", st.Phase, st.Index, st.Rate)
+		}
+	}
+}
