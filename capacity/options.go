@@ -22,7 +22,7 @@ type Options struct {
 	MaxRate      float64       // abort.max_rate; 0 = no cap
 	MaxSteps     int           // steps per search at most; default 40
 	MaxVUs       int           // load.max_vus, to tell a slow SUT from a slow generator
-	Phase        string        // names a search's steps (e.g. PhaseVerify); default explore/search
+	Phase        Phase         // names a search's steps (e.g. PhaseVerify); default explore/search
 
 	// Study only.
 	VerifyURL      string        // capacity.verify_url; "" skips verification
@@ -41,7 +41,7 @@ type Options struct {
 
 // Event is progress of a search.
 type Event struct {
-	Phase   string
+	Phase   Phase
 	Step    int     // 1-based index of the step
 	Rate    float64 // iterations/s
 	Low     float64 // highest acceptable rate so far

@@ -17,11 +17,11 @@ type Exploration struct {
 	Unacceptable float64 `json:"unacceptable"` // lowest unacceptable rate; 0 = none found
 	// AtLeast says Capacity is only a lower bound: the search stopped at
 	// abort.max_rate, at a generator limit, or at its step budget.
-	AtLeast   bool     `json:"at_least,omitempty"`
-	LimitedBy string   `json:"limited_by,omitempty"` // "max_rate", "generator", "max_steps"
-	LoadS     float64  `json:"load_s"`               // seconds under load, cool-downs included
-	Sent      int64    `json:"requests_sent"`        // requests completed, cool-downs included
-	Notes     []string `json:"notes,omitempty"`
+	AtLeast   bool      `json:"at_least,omitempty"`
+	LimitedBy LimitedBy `json:"limited_by,omitempty"` // "" when the search found an unacceptable rate
+	LoadS     float64   `json:"load_s"`               // seconds under load, cool-downs included
+	Sent      int64     `json:"requests_sent"`        // requests completed, cool-downs included
+	Notes     []string  `json:"notes,omitempty"`
 }
 
 // Baseline is the first step of the search, the reference of the
@@ -171,7 +171,7 @@ func (s *searcher) nextRate(next float64) (rate float64, done bool) {
 }
 
 // limit ends the search with a lower bound and says why.
-func (s *searcher) limit(by, note string) {
+func (s *searcher) limit(by LimitedBy, note string) {
 	s.ex.AtLeast, s.ex.LimitedBy = true, by
 	s.ex.Notes = append(s.ex.Notes, note)
 	s.ex.Capacity, s.ex.Unacceptable = s.lo, s.hi
@@ -179,7 +179,7 @@ func (s *searcher) limit(by, note string) {
 
 // step runs and judges one step at rate, stopping it early once it is
 // clearly unacceptable.
-func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, error) {
+func (s *searcher) step(ctx context.Context, phase Phase, rate float64) (Step, error) {
 	if s.o.Phase != "" {
 		phase = s.o.Phase
 	}

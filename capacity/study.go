@@ -33,13 +33,13 @@ type Study struct {
 // Bounds is the single-instance capacity in requests/s (and in the
 // iterations/s the search offered).
 type Bounds struct {
-	SingleInstanceRPS    float64 `json:"single_instance_rps"`  // highest acceptable
-	UnacceptableRPS      float64 `json:"unacceptable_rps"`     // lowest unacceptable; 0 = none found
-	SingleInstanceRate   float64 `json:"single_instance_rate"` // iterations/s
-	UnacceptableRate     float64 `json:"unacceptable_rate"`    // iterations/s
-	RequestsPerIteration float64 `json:"requests_per_iteration"`
-	AtLeast              bool    `json:"at_least,omitempty"`   // capacity is a lower bound
-	LimitedBy            string  `json:"limited_by,omitempty"` // max_rate, generator, max_steps
+	SingleInstanceRPS    float64   `json:"single_instance_rps"`  // highest acceptable
+	UnacceptableRPS      float64   `json:"unacceptable_rps"`     // lowest unacceptable; 0 = none found
+	SingleInstanceRate   float64   `json:"single_instance_rate"` // iterations/s
+	UnacceptableRate     float64   `json:"unacceptable_rate"`    // iterations/s
+	RequestsPerIteration float64   `json:"requests_per_iteration"`
+	AtLeast              bool      `json:"at_least,omitempty"`   // capacity is a lower bound
+	LimitedBy            LimitedBy `json:"limited_by,omitempty"` // max_rate, generator, max_steps
 	// RequiredRPS is capacity.required_rps; RequiredMet says whether the
 	// single-instance capacity reaches it (nil when none is required).
 	RequiredRPS float64 `json:"required_rps,omitempty"`

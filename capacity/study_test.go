@@ -65,11 +65,11 @@ func TestRunStudyEndToEndOnSimulatedTargets(t *testing.T) {
 	if !s.USL.Reported && s.USL.Refused == "" {
 		t.Error("USL neither reported nor refused with a reason")
 	}
-	phases := map[string]bool{}
+	phases := map[Phase]bool{}
 	for _, e := range events {
 		phases[e.Phase] = true
 	}
-	for _, ph := range []string{PhaseBaseline, PhaseExplore, PhaseSearch, PhaseVerify, PhaseStress, PhaseCooldown} {
+	for _, ph := range []Phase{PhaseBaseline, PhaseExplore, PhaseSearch, PhaseVerify, PhaseStress, PhaseCooldown} {
 		if !phases[ph] {
 			t.Errorf("no progress event for phase %s", ph)
 		}

@@ -28,7 +28,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 		}
 		share := spanShareFor(r.Resource, rep.Spans)
 		f := Finding{
-			Kind:           r.Signal,
+			Kind:           FindingKind(r.Signal),
 			Title:          fmt.Sprintf("%s: %s", r.Signal, r.Title),
 			Score:          score(r, a, share, haveSpans),
 			Recommendation: recommendSignal(r, sz),
@@ -122,11 +122,11 @@ func topSpans(b *Breakdown) []SpanDelta {
 // spanFinding is the finding for one slow span; it weighs less when a
 // saturated resource already explains that kind of span.
 func spanFinding(s SpanDelta, b *Breakdown, blamed map[string]int, slow []TraceLink) Finding {
-	kind, title := "slow_span", fmt.Sprintf("Span %q added %.1f ms per request", s.Name, s.AddedMs)
+	kind, title := KindSlowSpan, fmt.Sprintf("Span %q added %.1f ms per request", s.Name, s.AddedMs)
 	var hint *IndexHint
 	switch {
 	case s.DB:
-		kind, title = "slow_query", fmt.Sprintf("Query span %q added %.1f ms per request", s.Name, s.AddedMs)
+		kind, title = KindSlowQuery, fmt.Sprintf("Query span %q added %.1f ms per request", s.Name, s.AddedMs)
 		h := IndexCandidates(s.Statement)
 		hint = &h
 	case s.Client:

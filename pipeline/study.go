@@ -33,6 +33,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	if err := s.check(p, KindStudy); err != nil {
 		return nil, err
 	}
+	h = h.serialized()
 	q := s.capped(p)
 	opts := s.studyOptions()
 	if q.Observe.Prometheus != "" && !s.NoCorrelate { // the CPU an instance shows at the autoscaling threshold
@@ -113,11 +114,11 @@ type tracker struct {
 func (t *tracker) event(e capacity.Event) {
 	t.mu.Lock()
 	if e.Verdict == "" || e.Phase == capacity.PhaseCooldown {
-		t.phase, t.step = e.Phase, e.Step
+		t.phase, t.step = string(e.Phase), e.Step
 	}
-	newPhase := e.Phase != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
+	newPhase := string(e.Phase) != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
 	if newPhase {
-		t.shown = e.Phase
+		t.shown = string(e.Phase)
 	}
 	var st *capacity.Step
 	if e.Verdict != "" && e.Phase != capacity.PhaseStress && e.Phase != capacity.PhaseCooldown {
@@ -126,7 +127,7 @@ func (t *tracker) event(e capacity.Event) {
 	}
 	t.mu.Unlock()
 	if newPhase {
-		t.h.phase(e.Phase)
+		t.h.phase(string(e.Phase))
 	}
 	if t.h.OnEvent != nil {
 		t.h.OnEvent(e)
