@@ -82,6 +82,7 @@ type Server struct {
 	metrics *metrics
 	runner  *runner
 	live    *hub
+	windows *windowCache
 	closing chan struct{} // closed when Serve begins to shut down
 }
 
@@ -97,6 +98,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		allow:   allowList(cfg.Allow),
 		live:    newHub(),
+		windows: newWindowCache(),
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(st)
