@@ -39,6 +39,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody is the largest request body accepted; default 1 MiB.
 	MaxBody int64
+	// DataDir is where the relative data files (data.<name>.csv) of stored
+	// plans are read from at run time; default the working directory.
+	DataDir string
 	// UI is the dashboard served at /; nil serves none.
 	UI fs.FS
 	// Logger receives the structured log; nil is slog.Default().
