@@ -99,6 +99,11 @@ func TestRunThroughTheAPI(t *testing.T) {
 		t.Errorf("baseline: %+v", base)
 	}
 
+	if code, raw := ts.do(t, ts.viewer, http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/report?format=text", id), "", nil, nil); code != http.StatusOK ||
+		!contains(string(raw), "run of short: passed", "requests") {
+		t.Errorf("text report: %d %s", code, raw)
+	}
+
 	// A second run of the unchanged target compares with the first.
 	id2 := ts.startJob(t, planID, "run", nil)
 	ts.waitJob(t, id2, time.Minute, isFinished)

@@ -232,6 +232,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/jobs/:id/findings", s.getFindings, viewer)
 	api.GET("/jobs/:id/events", s.streamEvents, viewer)
 	api.POST("/jobs/:id/cancel", s.cancelJob, operator)
+	api.GET("/jobs/:id/report", s.getReport, viewer)
 
 	api.GET("/compare", s.compareJobs, viewer)
 
