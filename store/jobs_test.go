@@ -130,12 +130,20 @@ func TestClaimJobOrderAndBusyTargets(t *testing.T) {
 		if cl != nil {
 			t.Fatalf("ClaimJob with every target busy = %+v, want nil", cl)
 		}
-		for _, want := range []int64{a1.ID, a2.ID, c1.ID} {
+		// a2 waits while a1 (same target) runs.
+		for _, want := range []int64{a1.ID, c1.ID} {
 			cl, err = s.ClaimJob(ctx, "x", nil)
 			must(t, err)
 			if cl == nil || cl.ID != want {
-				t.Fatalf("ClaimJob = %+v, want the oldest queued, job %d", cl, want)
+				t.Fatalf("ClaimJob = %+v, want the oldest queued of a free target, job %d", cl, want)
 			}
+		}
+		if cl, err = s.ClaimJob(ctx, "x", nil); err != nil || cl != nil {
+			t.Fatalf("ClaimJob while a:80 runs = %+v, %v; want nil (a2 waits)", cl, err)
+		}
+		must(t, s.FinishJob(ctx, a1.ID, Passed, nil, nil, ""))
+		if cl, err = s.ClaimJob(ctx, "x", nil); err != nil || cl == nil || cl.ID != a2.ID {
+			t.Fatalf("ClaimJob after a1 finished = %+v, %v; want a2", cl, err)
 		}
 		if cl, err = s.ClaimJob(ctx, "x", nil); err != nil || cl != nil {
 			t.Fatalf("ClaimJob with no queued job = %+v, %v", cl, err)
@@ -327,6 +335,81 @@ func TestListJobsFilterAndPage(t *testing.T) {
 			if total != tc.want || len(jobs) != tc.want {
 				t.Errorf("%s: %d jobs (total %d), want %d", tc.name, len(jobs), total, tc.want)
 			}
+		}
+	})
+}
+
+// TestClaimJobOneRunningPerTarget has several stores claim at once from jobs
+// of three targets: one job per target runs, whoever claims it; the next of a
+// target is claimed once that one finished.
+func TestClaimJobOneRunningPerTarget(t *testing.T) {
+	const servers, workers, perTarget = 3, 4, 5
+	targets := []string{"a:80", "b:80", "c:80"}
+	each(t, func(t *testing.T, s *Store, c *clock, dsn string) {
+		p := newPlan(t, s, "checkout")
+		for i := 0; i < perTarget; i++ {
+			for _, tg := range targets {
+				newJob(t, s, p.ID, "run", tg)
+			}
+		}
+		noTarget := newJob(t, s, p.ID, "run", "")
+		stores := []*Store{s}
+		for i := 1; i < servers; i++ {
+			stores = append(stores, open(t, dsn, nil))
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var claimed []*Job
+		for _, st := range stores {
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					j, err := st.ClaimJob(ctx, "x", nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					claimed = append(claimed, j)
+					mu.Unlock()
+				}()
+			}
+		}
+		wg.Wait()
+		byTarget := map[string]int{}
+		for _, j := range claimed {
+			if j != nil {
+				byTarget[j.Target]++
+			}
+		}
+		for _, tg := range targets {
+			if byTarget[tg] != 1 {
+				t.Errorf("target %s: %d jobs claimed at once, want 1 (%v)", tg, byTarget[tg], byTarget)
+			}
+		}
+		if byTarget[""] != 1 {
+			t.Errorf("the job without a target: claimed %d times, want 1", byTarget[""])
+		}
+		running, _, err := s.ListJobs(ctx, JobFilter{Status: Running})
+		must(t, err)
+		if len(running) != 4 {
+			t.Fatalf("%d jobs running, want 4 (one per target and the untargeted one %d)", len(running), noTarget.ID)
+		}
+		var a *Job
+		for _, j := range claimed {
+			if j != nil && j.Target == "a:80" {
+				a = j
+			}
+		}
+		if j, err := s.ClaimJob(ctx, "x", nil); err != nil || j != nil {
+			t.Fatalf("a claim while every target runs = %+v, %v", j, err)
+		}
+		must(t, s.FinishJob(ctx, a.ID, Passed, nil, nil, ""))
+		j, err := s.ClaimJob(ctx, "x", nil)
+		must(t, err)
+		if j == nil || j.Target != "a:80" {
+			t.Fatalf("after a:80's job finished, ClaimJob = %+v, want the next of a:80", j)
 		}
 	})
 }
