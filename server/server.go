@@ -46,6 +46,12 @@ type Config struct {
 	UI fs.FS
 	// Logger receives the structured log; nil is slog.Default().
 	Logger *slog.Logger
+	// WebhookAllow are the hosts review webhooks may POST to (the same forms
+	// as Allow); nil is DefaultAllow.
+	WebhookAllow []string
+	// PublicURL is the base of the links in review webhooks; "" is
+	// http://<listen address>.
+	PublicURL string
 }
 
 func (c Config) withDefaults() Config {
@@ -84,6 +90,7 @@ type Server struct {
 	echo    *echo.Echo
 	metrics *metrics
 	runner  *runner
+	sched   *scheduler
 	live    *hub
 	windows *windowCache
 	closing chan struct{} // closed when Serve begins to shut down
@@ -106,6 +113,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics(st)
 	s.runner = newRunner(s)
+	s.sched = newScheduler(s)
 	s.echo = s.routes()
 	return s, nil
 }
@@ -127,6 +135,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(runnerDone)
 		s.runner.loop(runCtx)
 	}()
+	schedDone := s.sched.start(runCtx, ln.Addr())
 	hs := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -146,6 +155,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	s.runner.shutdown()
 	stopRunner()
+	<-schedDone
 	select {
 	case <-runnerDone:
 	case <-deadline.Done():
