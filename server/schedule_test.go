@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroom-sre/headroom/server"
 	"github.com/headroom-sre/headroom/store"
+	"github.com/headroom-sre/headroom/store/storetest"
 )
 
 // schedule is the part of a schedule's JSON the tests read.
@@ -266,5 +267,44 @@ func TestScheduleMissedWhileDown(t *testing.T) {
 	}
 	if sc, _ := st.GetSchedule(ctx, off.ID); sc.LastRun != nil {
 		t.Fatalf("a disabled schedule has a last run: %v", sc.LastRun)
+	}
+}
+
+// TestTwoServersStartADueScheduleOnce has two servers on one PostgreSQL see
+// the same due schedule: one review, one job. (Their ticks seldom meet, so
+// this passes without the claim too; store's TestClaimScheduleRunOnce is the
+// test of the claim itself.)
+func TestTwoServersStartADueScheduleOnce(t *testing.T) {
+	tgt := target(t)
+	dsn := storetest.StartPostgres(t)
+	ctx := context.Background()
+	var stores []*store.Store
+	for range 2 {
+		st, err := store.Open(ctx, dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stores = append(stores, st)
+	}
+	p, err := stores[0].CreatePlan(ctx, "nightly", runPlan("nightly", tgt.URL, 1, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(-time.Minute)
+	sc, err := stores[0].CreateSchedule(ctx, store.Schedule{PlanID: p.ID, Kind: "run", Cron: "@every 1h", Enabled: true, NextRun: &due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startOn(t, stores[0], server.Config{Owner: "server-a"})
+	startOn(t, stores[1], server.Config{Owner: "server-b"})
+	rs := waitReviews(t, a, sc.ID, time.Minute, func(rs []review) bool { return len(rs) > 0 })
+	// Both schedulers have looked many times (every 50 ms) while the run took a second.
+	jobs, total, err := stores[0].ListJobs(ctx, store.JobFilter{PlanID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || total != 1 || jobs[0].ID != rs[0].JobID {
+		t.Fatalf("%d reviews and %d jobs of the schedule, want one of each", len(rs), total)
 	}
 }
