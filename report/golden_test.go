@@ -1,0 +1,69 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/headroom-sre/headroom/pipeline"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/name, or writes it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
+	}
+}
+
+func render(t *testing.T, a pipeline.Artifact, o Options) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Render(&b, a, o); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestGoldenMarkdownAndJUnit(t *testing.T) {
+	p := loadPlan(t)
+	for _, tc := range []struct {
+		name string
+		a    pipeline.Artifact
+	}{
+		{"study", fixedStudy(t, 1)},
+		{"run", fixedRun(t, 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			md := render(t, tc.a, Options{Format: Markdown, Plan: p, ChartDir: dir, ChartLink: tc.name + "-charts"})
+			golden(t, tc.name+".md", md)
+			golden(t, tc.name+".junit.xml", render(t, tc.a, Options{Format: JUnit, Plan: p}))
+			pngs, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+			if len(pngs) < 3 {
+				t.Errorf("charts written: %v, want at least latency, throughput and errors", pngs)
+			}
+			for _, f := range pngs {
+				b, _ := os.ReadFile(f)
+				if !bytes.HasPrefix(b, []byte("\x89PNG")) {
+					t.Errorf("%s is not a PNG", f)
+				}
+			}
+		})
+	}
+}
