@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
-	"slices"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +118,98 @@ func TestOneLatencyLayout(t *testing.T) {
 		}
 		if got := slices.Sorted(maps.Keys(m)); !slices.Equal(got, want) {
 			t.Errorf("%T encodes as %v, want %v", v, got, want)
+		}
+	}
+}
+
+// walkDocument checks every key of a decoded JSON document: snake_case,
+// and latency statistics only as latency_ms: {p50,p90,p95,p99,max,mean}.
+// It returns how many keys it saw.
+func walkDocument(errorf func(format string, args ...any), path string, v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		if isLatencyObject(v) && !strings.HasSuffix(path, ".latency_ms") {
+			errorf("%s: latency statistics outside latency_ms", path)
+		}
+		for k, child := range v {
+			n++
+			p := path + "." + k
+			if !snake.MatchString(k) {
+				errorf("%s: key %q is not snake_case", p, k)
+			}
+			if k == "latency_ms" && !hasLatencyLayout(child) {
+				errorf("%s: %v is not {p50,p90,p95,p99,max,mean}", p, child)
+			}
+			n += walkDocument(errorf, p, child)
+		}
+	case []any:
+		for _, child := range v {
+			n += walkDocument(errorf, path+"[]", child)
+		}
+	}
+	return n
+}
+
+var percentileKey = regexp.MustCompile(`^p[0-9]+(_ms)?$`)
+
+// isLatencyObject reports whether an object holds percentiles (p50,
+// p99_ms, …), which makes it latency statistics.
+func isLatencyObject(m map[string]any) bool {
+	for k := range m {
+		if percentileKey.MatchString(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLatencyLayout(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 6 {
+		return false
+	}
+	for _, k := range []string{"p50", "p90", "p95", "p99", "max", "mean"} {
+		if _, ok := m[k].(float64); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDocument marshals doc and walks every key of its JSON.
+func checkDocument(t *testing.T, doc any) []byte {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n := walkDocument(t.Errorf, "", v); n < 50 {
+		t.Errorf("only %d keys in the document; want a full one", n)
+	}
+	return b
+}
+
+func TestWalkDocumentCatchesBadKeys(t *testing.T) {
+	bad := []string{
+		`{"Found": true}`,
+		`{"steps": [{"latency": {"p50_ms": 1, "p99_ms": 2}}]}`,
+		`{"latency_ms": 3}`,
+		`{"latency_ms": {"p50": 1}}`,
+	}
+	for _, doc := range bad {
+		var v any
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatal(err)
+		}
+		failed := false
+		walkDocument(func(string, ...any) { failed = true }, "", v)
+		if !failed {
+			t.Errorf("%s passed the walk", doc)
 		}
 	}
 }

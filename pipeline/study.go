@@ -21,6 +21,12 @@ import (
 // error; a study that could not finish gives the partial study with
 // Outcome Failed and the error that stopped it.
 func Study(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*StudyResult, error) {
+	return study(ctx, p, s, h, capacity.NewProberWith)
+}
+
+// study is Study with the load engine as a parameter, so tests can run a
+// whole study in virtual time.
+func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber func(*plan.Plan, capacity.ProberHooks) capacity.Prober) (*StudyResult, error) {
 	if p == nil {
 		return nil, errors.New("pipeline: no plan")
 	}
@@ -38,7 +44,7 @@ func Study(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*StudyResult
 	}
 	t := &tracker{h: h}
 	opts.Progress = t.event
-	prober := &stepProber{t: t, inner: capacity.NewProberWith(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})}
+	prober := &stepProber{t: t, inner: newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})}
 	study, err := capacity.Run(ctx, q, prober, opts)
 	if study == nil || (len(study.Steps) == 0 && isPlanError(err)) {
 		return nil, err
@@ -109,8 +115,10 @@ func (t *tracker) event(e capacity.Event) {
 	if e.Verdict == "" || e.Phase == capacity.PhaseCooldown {
 		t.phase, t.step = e.Phase, e.Step
 	}
-	newPhase := e.Phase != t.shown
-	t.shown = e.Phase
+	newPhase := e.Phase != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
+	if newPhase {
+		t.shown = e.Phase
+	}
 	var st *capacity.Step
 	if e.Verdict != "" && e.Phase != capacity.PhaseStress && e.Phase != capacity.PhaseCooldown {
 		s := stepOf(e, t.lastURL, t.last)
