@@ -82,12 +82,13 @@ func encode(h *hdrhistogram.Histogram) string {
 
 // singleMean is the single instance's mean latency at rate it/s; the
 // fleet of three behind the front saturates at 200 it/s.
-func singleMean(rate float64) float64 { return 8 / (1 - math.Min(rate/74, 0.97)) }
-func fleetMean(rate float64) float64  { return 8 / (1 - math.Min(rate/200, 0.97)) }
+func singleMean(rate, speed float64) float64 { return 8 / (1 - math.Min(rate/(74*speed), 0.97)) }
+func fleetMean(rate, speed float64) float64  { return 8 / (1 - math.Min(rate/(200*speed), 0.97)) }
 
 // fixedStudy is a whole study: seven search steps, three verification
-// steps, a stress surge, two findings.
-func fixedStudy(t testing.TB, scale float64) pipeline.Artifact {
+// steps, a stress surge, two findings. speed scales the service's
+// saturation point: 0.7 is a service that carries 30% less.
+func fixedStudy(t testing.TB, speed float64) pipeline.Artifact {
 	t.Helper()
 	p := loadPlan(t)
 	st := &capacity.Study{Plan: p.Name, URL: p.Target.BaseURL, Started: t0, Complete: true}
@@ -96,7 +97,7 @@ func fixedStudy(t testing.TB, scale float64) pipeline.Artifact {
 	type stepPlan struct {
 		phase string
 		rate  float64
-		mean  func(float64) float64
+		mean  func(rate, speed float64) float64
 	}
 	search := []stepPlan{{capacity.PhaseBaseline, 10, singleMean}, {capacity.PhaseExplore, 20, singleMean}, {capacity.PhaseExplore, 40, singleMean},
 		{capacity.PhaseExplore, 80, singleMean}, {capacity.PhaseSearch, 60, singleMean}, {capacity.PhaseSearch, 70, singleMean}, {capacity.PhaseSearch, 65, singleMean}}
@@ -105,7 +106,7 @@ func fixedStudy(t testing.TB, scale float64) pipeline.Artifact {
 	run := func(i int, sp stepPlan) capacity.Step {
 		var recs []generator.SecondRecord
 		for s := 0; s < 5; s++ {
-			mean := sp.mean(sp.rate) * scale
+			mean := sp.mean(sp.rate, speed)
 			errShare := 0.001
 			if mean > 140 {
 				errShare = 0.02
@@ -173,9 +174,9 @@ func fixedStudy(t testing.TB, scale float64) pipeline.Artifact {
 	pr.Statement = "3 × capacity predicted; measured at the front"
 	// stress: 5 s at 1.5 × the unacceptable point, then recovery at half the capacity
 	for s := 0; s < 15; s++ {
-		rate, mean := 1.5*unRate, singleMean(1.5*unRate)*scale
+		rate, mean := 1.5*unRate, singleMean(1.5*unRate, speed)
 		if s >= 5 {
-			rate, mean = capRate/2, singleMean(capRate/2)*scale*(1+3*math.Max(0, 9-float64(s))/4)
+			rate, mean = capRate/2, singleMean(capRate/2, speed)*(1+3*math.Max(0, 9-float64(s))/4)
 		}
 		windows = append(windows, pipeline.Window{Phase: capacity.PhaseStress, Step: 11, SecondRecord: second(at, rate, mean, 0.01)})
 		at = at.Add(time.Second)

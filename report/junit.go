@@ -55,7 +55,7 @@ func writeJUnit(w io.Writer, v *view) error {
 	for _, g := range junitGroups {
 		s := junitSuite{Name: "headroom." + g, Properties: props}
 		s.Timestamp = timestamp(v)
-		for _, c := range v.Checks {
+		for _, c := range junitChecks(v) {
 			if c.Group != g || c.Status == statusInfo {
 				continue
 			}
@@ -121,4 +121,16 @@ func timestamp(v *view) string {
 		return ""
 	}
 	return v.Started.UTC().Format("2006-01-02T15:04:05")
+}
+
+// junitChecks are the verdict table's checks with every regression check
+// (the table shows only the failed ones).
+func junitChecks(v *view) []check {
+	var out []check
+	for _, c := range v.Checks {
+		if c.Group != "regression" {
+			out = append(out, c)
+		}
+	}
+	return append(out, v.GateChecks...)
 }

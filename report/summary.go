@@ -257,7 +257,7 @@ func regressionChecks(r *regressionView) []check {
 	}
 	for _, d := range r.Rows {
 		switch d.Metric {
-		case "p95", "p99", "throughput_rps":
+		case "p95", "p99", "throughput_rps", "error_rate":
 			add(d)
 		}
 	}
@@ -271,8 +271,8 @@ func regressionChecks(r *regressionView) []check {
 func sentence(s *source, v *view) string {
 	var why []string
 	for _, c := range v.Checks {
-		if c.Failed() {
-			why = append(why, failure(c))
+		if f := failure(c); c.Failed() && f != "" {
+			why = append(why, f)
 		}
 	}
 	if s.kind == kindRun {
@@ -322,6 +322,8 @@ func failure(c check) string {
 	switch c.Group {
 	case "regression":
 		return fmt.Sprintf("%s regressed against the baseline (%s)", c.Name, c.Measured)
+	case "gate":
+		return ""
 	case "run":
 		return c.Measured
 	}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/headroom-sre/headroom/capacity"
@@ -36,6 +38,7 @@ type view struct {
 	Arithmetic []section
 
 	Regression *regressionView
+	GateChecks []check // every regression check, for JUnit
 	Notes      []string
 }
 
@@ -148,7 +151,19 @@ func build(s *source, reg *regressionView) *view {
 		v.Charts = timeCharts(s, slo)
 	}
 	if reg != nil {
-		v.Checks = append(v.Checks, regressionChecks(reg)...)
+		v.GateChecks = regressionChecks(reg)
+		gate := check{Group: "gate", Name: "regression against the baseline", Status: statusPass,
+			Threshold: fmt.Sprintf("no significant regression over %s", fmtPct(reg.MaxRegression)),
+			Measured:  strings.ReplaceAll(reg.Verdict, "_", " ")}
+		if reg.Failed {
+			gate.Status = statusFail
+		}
+		v.Checks = append(v.Checks, gate)
+		for _, c := range v.GateChecks {
+			if c.Failed() {
+				v.Checks = append(v.Checks, c)
+			}
+		}
 	}
 	v.Ready = ready(s, v.Checks)
 	v.Verdict = "Not ready"
