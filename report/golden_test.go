@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -65,5 +66,24 @@ func TestGoldenMarkdownAndJUnit(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The fixtures as documents, for the command's tests (cmd/headroom reads
+// them): a study and the same service 30% slower.
+func TestFixtureDocuments(t *testing.T) {
+	for name, a := range map[string]pipeline.Artifact{
+		"study.json":      fixedStudy(t, 1),
+		"study-slow.json": fixedStudy(t, 0.7),
+	} {
+		b, err := json.Marshal(a.Study)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := pipeline.Decode(b)
+		if err != nil || back.Kind != a.Kind {
+			t.Fatalf("%s does not decode: %v", name, err)
+		}
+		golden(t, name, append(b, '\n'))
 	}
 }

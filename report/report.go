@@ -168,3 +168,40 @@ func fromArtifact(a pipeline.Artifact, p *plan.Plan) (*source, error) {
 	}
 	return s, nil
 }
+
+// ContentType is the media type of a report in format f, for HTTP.
+func (f Format) ContentType() string {
+	switch f {
+	case PDF:
+		return "application/pdf"
+	case Markdown:
+		return "text/markdown; charset=utf-8"
+	case JUnit:
+		return "application/xml; charset=utf-8"
+	}
+	return "text/html; charset=utf-8"
+}
+
+// Extension is the usual file extension of format f.
+func (f Format) Extension() string {
+	switch f {
+	case PDF:
+		return ".pdf"
+	case Markdown:
+		return ".md"
+	case JUnit:
+		return ".xml"
+	}
+	return ".html"
+}
+
+// Verdict is the report's verdict without rendering it: whether the run
+// or study is ready (every check held, the baseline gate included) and
+// the sentence that says so.
+func Verdict(a pipeline.Artifact, o Options) (ready bool, sentence string, err error) {
+	v, err := newView(a, o.withDefaults())
+	if err != nil {
+		return false, "", err
+	}
+	return v.Ready, v.Sentence, nil
+}

@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"demo":      {"run the demo shop service or its round-robin front", demoCmd},
 		"run":       {"run a plan's load profile and check its SLOs", runCmd},
 		"correlate": {"explain a saved run or study from Prometheus metrics and Tempo traces", correlateCmd},
+		"report":    {"render a saved run or study as HTML, PDF, Markdown or JUnit, with a baseline gate", reportCmd},
 	}
 }
 
