@@ -38,7 +38,7 @@ func TestGateAndReportOnAStudyThatRegressed(t *testing.T) {
 		t.Errorf("capacity change %.1f%%, want about −38%% (65 → 40 it/s)", res.Capacity.ChangePct)
 	}
 	md := string(render(t, slow, Options{Format: Markdown, Plan: p, Baseline: &base}))
-	for _, want := range []string{"**Gate: FAIL.**", "| single instance | capacity_rps |", "regressed against the baseline", "Not ready"} {
+	for _, want := range []string{"**Gate: FAIL.**", "| single instance | capacity_rps |", "single instance capacity_rps -38.5% against the baseline", "Not ready"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
 		}

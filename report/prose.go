@@ -91,7 +91,11 @@ func paragraph(s *source, v *view) string {
 	if r := v.Regression; r != nil {
 		switch {
 		case r.Failed:
-			fmt.Fprintf(&b, " Against the baseline it regressed: %s.", strings.Join(r.Reasons, "; "))
+			reasons := r.Reasons
+			if len(reasons) > 3 {
+				reasons = append(reasons[:3:3], fmt.Sprintf("%d more in the regression section", len(r.Reasons)-3))
+			}
+			fmt.Fprintf(&b, " Against the baseline it regressed: %s.", strings.Join(reasons, "; "))
 		case r.Verdict == "improvement":
 			b.WriteString(" Against the baseline it improved.")
 		default:

@@ -241,25 +241,26 @@ func objectiveValue(o plan.Objective, v float64) string {
 	return fmtFloat(v)
 }
 
-// regressionChecks are the gate's checks: one per regressed or compared
-// p95, p99 and throughput of every request name, and the capacity.
+// regressionChecks are the gate's checks: one per compared metric of
+// every request name (every one decides the verdict), and the capacity.
 func regressionChecks(r *regressionView) []check {
 	var out []check
 	add := func(d deltaRow) {
-		c := check{Group: "regression", Name: d.Name + " " + d.Metric,
+		who := d.Name
+		if who == "all" {
+			who = "all requests"
+		}
+		c := check{Group: "regression", Name: who + " " + d.Metric,
 			Threshold: fmt.Sprintf("no significant regression over %s", fmtPct(r.MaxRegression)),
-			Measured:  fmt.Sprintf("%s → %s (%s, p=%s)", d.Base, d.Current, d.Change, d.PValue),
-			Status:    statusPass, Note: d.Call()}
+			Measured:  d.Base + " → " + d.Current, Change: d.Change,
+			Status:    statusPass, Note: fmt.Sprintf("%s, p %s: %s", d.Change, pText(d.PValue), d.Call())}
 		if d.Regressed {
 			c.Status = statusFail
 		}
 		out = append(out, c)
 	}
 	for _, d := range r.Rows {
-		switch d.Metric {
-		case "p95", "p99", "throughput_rps", "error_rate":
-			add(d)
-		}
+		add(d)
 	}
 	if r.Capacity != nil {
 		add(*r.Capacity)
@@ -321,7 +322,7 @@ func notReady(s *source, why []string) string {
 func failure(c check) string {
 	switch c.Group {
 	case "regression":
-		return fmt.Sprintf("%s regressed against the baseline (%s)", c.Name, c.Measured)
+		return fmt.Sprintf("%s %s against the baseline", c.Name, c.Change)
 	case "gate":
 		return ""
 	case "run":
@@ -343,4 +344,12 @@ func dedupe(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// pText writes a p-value after "p": "= 0.03" or "< 0.0001".
+func pText(p string) string {
+	if strings.HasPrefix(p, "<") {
+		return "< " + p[1:]
+	}
+	return "= " + p
 }

@@ -60,6 +60,7 @@ type check struct {
 	Measured  string
 	Status    status
 	Note      string
+	Change    string // regression checks: the relative change
 }
 
 // Failed reports whether the check failed.
@@ -115,6 +116,9 @@ func build(s *source, reg *regressionView) *view {
 		v.PlanName = s.plan.Name
 		v.Target, v.Environment = s.plan.Target.BaseURL, s.plan.Target.Environment
 		v.Plan = newPlanView(s.plan)
+		if s.kind == kindRun { // a run uses neither
+			v.Plan.Capacity, v.Plan.Business = nil, nil
+		}
 		slo = s.plan.SLO
 	}
 	if s.corr != nil {

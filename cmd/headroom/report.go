@@ -157,3 +157,52 @@ func readArtifact(path string) (pipeline.Artifact, error) {
 	}
 	return a, nil
 }
+
+// gateFlags are --baseline and --max-regression of run and capacity.
+type gateFlags struct {
+	baseline, maxRegression *string
+}
+
+func addGateFlags(fs *flag.FlagSet) gateFlags {
+	return gateFlags{
+		baseline:      fs.String("baseline", "", "an earlier run.json or study.json of the plan: exit 1 when p95, p99, throughput, the error rate (or a study's capacity) regressed with significance"),
+		maxRegression: fs.String("max-regression", "10%", "with --baseline: the smallest change that fails the gate"),
+	}
+}
+
+// load reads the baseline before any load is sent (a bad file must not
+// cost a run); nil without --baseline.
+func (g gateFlags) load(kind pipeline.Kind) (*pipeline.Artifact, float64, error) {
+	max, err := report.ParseRegression(*g.maxRegression)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--max-regression: %w", err)
+	}
+	if *g.baseline == "" {
+		return nil, max, nil
+	}
+	a, err := readArtifact(*g.baseline)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--baseline: %w", err)
+	}
+	if a.Kind != kind {
+		return nil, 0, fmt.Errorf("--baseline: %s is a %s, not a %s", *g.baseline, a.Kind, kind)
+	}
+	return &a, max, nil
+}
+
+// check runs the gate, prints its verdict and reports whether it failed.
+func (g gateFlags) check(w io.Writer, base *pipeline.Artifact, cur pipeline.Artifact, max float64) (failed bool, err error) {
+	failed, res, err := report.Gate(*base, cur, max)
+	if err != nil {
+		return false, err
+	}
+	if failed {
+		fmt.Fprintf(w, "\n  gate: REGRESSION against %s (over %s, α %.2g)\n", *g.baseline, *g.maxRegression, res.Alpha)
+		for _, r := range res.Regressed() {
+			fmt.Fprintf(w, "  ✗ %s\n", r)
+		}
+		return true, nil
+	}
+	fmt.Fprintf(w, "\n  gate: no significant regression over %s against %s (%s)\n", *g.maxRegression, *g.baseline, strings.ReplaceAll(string(res.Verdict), "_", " "))
+	return false, nil
+}
