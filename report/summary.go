@@ -253,7 +253,7 @@ func regressionChecks(r *regressionView) []check {
 		c := check{Group: "regression", Name: who + " " + d.Metric,
 			Threshold: fmt.Sprintf("no significant regression over %s", fmtPct(r.MaxRegression)),
 			Measured:  d.Base + " → " + d.Current, Change: d.Change,
-			Status:    statusPass, Note: fmt.Sprintf("%s, p %s: %s", d.Change, pText(d.PValue), d.Call())}
+			Status: statusPass, Note: fmt.Sprintf("%s, p %s: %s", d.Change, pText(d.PValue), d.Call())}
 		if d.Regressed {
 			c.Status = statusFail
 		}
