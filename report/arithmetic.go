@@ -35,7 +35,7 @@ func studyArithmetic(s *source) []section {
 	if l := st.LittlesLaw; l.Throughput > 0 {
 		sec := section{Title: "Little's Law at capacity"}
 		sec.Lines = append(sec.Lines,
-			fmt.Sprintf("X = throughput at capacity = %s", fmtRPS(l.Throughput)),
+			fmt.Sprintf("X = throughput measured at the capacity step = %s", fmtRPS(l.Throughput)),
 			fmt.Sprintf("W = mean latency there = %s = %s s", fmtMs(l.MeanLatency), fmtFloat(l.MeanLatency/1000)),
 			fmt.Sprintf("L = X × W = %s × %s = %s requests in flight (the generator measured %s)",
 				fmtFloat(l.Throughput), fmtFloat(l.MeanLatency/1000), fmtFloat(l.Concurrency), fmtFloat(l.InFlight)),

@@ -98,7 +98,7 @@ func stepLabel(w window) string {
 	switch {
 	case w.Phase == capacity.PhaseStress:
 		return "stress"
-	case w.Step <= 0:
+	case w.Step <= 0, w.Phase == capacity.PhaseCooldown: // a step's last second, closed after it
 		return ""
 	case w.Phase == capacity.PhaseVerify:
 		return "V" + strconv.Itoa(w.Step)
@@ -124,8 +124,13 @@ func (t timeline) frame(p *plot.Plot, ymax float64) {
 		}
 	}
 	var labels plotter.XYLabels
+	last := math.Inf(-1)
 	for _, m := range t.marks {
 		line(p, plotter.XYs{{X: m.x, Y: 0}, {X: m.x, Y: ymax}}, colMark, 0.5, 2, 2)
+		if m.x-last < 0.035*(t.to-t.from) { // too close to the last label to be read
+			continue
+		}
+		last = m.x
 		labels.XYs = append(labels.XYs, plotter.XY{X: m.x, Y: ymax * 0.96})
 		labels.Labels = append(labels.Labels, m.label)
 	}
@@ -342,13 +347,13 @@ func studyCharts(st *capacity.Study, slo plan.SLO) []chart {
 	out = append(out, chart{ID: "throughput-vs-offered", Title: "Throughput vs offered load", plot: tv, w: chartW, h: chartH,
 		Caption: fmt.Sprintf("Each point is one step of the single-instance search (generator-limited steps left out); offered = iterations/s × %s requests per iteration. The dotted vertical line is the capacity, %s req/s.", fmtFloat(rpi), fmtFloat(st.Capacity.SingleInstanceRPS))})
 
-	lv := newPlot("Latency vs load", "throughput (requests/s)", "latency (ms)")
-	bySpeed := append([]capacity.Step(nil), steps...)
-	sort.Slice(bySpeed, func(i, j int) bool { return bySpeed[i].Throughput < bySpeed[j].Throughput })
+	lv := newPlot("Latency vs load", "offered load (requests/s)", "latency (ms)")
+	byLoad := append([]capacity.Step(nil), steps...)
+	sort.Slice(byLoad, func(i, j int) bool { return byLoad[i].Offered < byLoad[j].Offered })
 	top, xtop := 0.0, 0.0
-	for _, s := range bySpeed {
+	for _, s := range byLoad {
 		top = math.Max(top, s.Latency.P99)
-		xtop = math.Max(xtop, s.Throughput)
+		xtop = math.Max(xtop, s.Offered*rpi)
 	}
 	if slo.P99 > 0 {
 		top = math.Max(top, ms(slo.P99))
@@ -364,18 +369,21 @@ func studyCharts(st *capacity.Study, slo plan.SLO) []chart {
 		{"p99", colP99, func(l capacity.Latency) float64 { return l.P99 }, draw.TriangleGlyph{}},
 	} {
 		var xys plotter.XYs
-		for _, s := range bySpeed {
-			xys = append(xys, plotter.XY{X: s.Throughput, Y: q.value(s.Latency)})
+		for _, s := range byLoad {
+			xys = append(xys, plotter.XY{X: s.Offered * rpi, Y: q.value(s.Latency)})
 		}
 		l := line(lv, xys, q.c, 0.8)
 		if g := points(lv, xys, q.c, q.shape); g != nil && l != nil {
 			lv.Legend.Add(q.name, l, g)
 		}
 	}
-	caption := "p50/p95/p99 of each step, from the step's merged histogram, against the throughput it carried."
+	caption := "p50/p95/p99 of each step, from the step's merged histogram, against the load offered to it."
 	if st.USL.Reported && st.USL.Lambda > 0 {
 		var curve plotter.XYs
 		nMax := maxConcurrency(steps) * 1.3
+		if u := st.USL; u.PeakN > 0 {
+			nMax = math.Min(nMax, u.PeakN) // past the peak the curve turns back
+		}
 		for i := 1; i <= 80; i++ {
 			n := nMax * float64(i) / 80
 			x := st.USL.Throughput(n)
@@ -389,9 +397,9 @@ func studyCharts(st *capacity.Study, slo plan.SLO) []chart {
 			curve = append(curve, plotter.XY{X: x, Y: r})
 		}
 		if l := line(lv, curve, colFit, 1.2, 5, 2); l != nil {
-			lv.Legend.Add("mean, USL + Little's Law", l)
+			lv.Legend.Add("USL mean", l)
 		}
-		caption += " The dashed curve is the mean latency the USL fit predicts: R = N ÷ X(N)."
+		caption += " The dashed curve is the mean latency the USL fit predicts at throughput X(N), by Little's Law: R = N ÷ X(N), up to the USL's peak."
 	}
 	if slo.P99 > 0 {
 		hline(lv, 0, xtop*1.05, ms(slo.P99), colSLO, "p99 objective")

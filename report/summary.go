@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/headroom-sre/headroom/capacity"
@@ -88,7 +87,7 @@ func studyChecks(s *source) []check {
 			}
 			v, ok := stepValue(s, *at, o)
 			c := check{Group: "slo", Name: o.Name, Threshold: o.Threshold, Status: statusPass,
-				Note: fmt.Sprintf("%s: step %d, %s", where, at.Index, fmtRPS(at.Throughput))}
+				Note: fmt.Sprintf("%s: step %d at %s it/s, measured %s", where, at.Index, fmtFloat(at.Rate), fmtRPS(at.Throughput))}
 			if !ok {
 				c.Measured, c.Status = "not measured", statusInfo
 			} else {
@@ -126,13 +125,16 @@ func studyChecks(s *source) []check {
 			Threshold: "predicted " + fmtRPS(pr.PredictedRPS), Status: statusInfo, Note: "not verified (no capacity.verify_url)"}
 		if pr.MeasuredRPS != nil && pr.Ratio != nil {
 			c.Measured = fmt.Sprintf("%s measured (ratio %.2f)", fmtRPS(*pr.MeasuredRPS), *pr.Ratio)
+			c.Threshold = fmt.Sprintf("≥ %.0f%% of %s predicted", 100*(1-scalingTolerance), fmtRPS(pr.PredictedRPS))
 			c.Status, c.Note = statusPass, fmt.Sprintf("within ±%.0f%% of the prediction", 100*scalingTolerance)
-			if math.Abs(*pr.Ratio-1) > scalingTolerance {
-				c.Status = statusWarn
-				c.Note = fmt.Sprintf("scaling is off the prediction by more than %.0f%%: size from the measured figure", 100*scalingTolerance)
-				if pr.AtLeast {
-					c.Note = "the verification stopped before the prediction: a lower bound"
-				}
+			switch r := *pr.Ratio; {
+			case r < 1-scalingTolerance && pr.AtLeast:
+				c.Status, c.Note = statusWarn, "the verification stopped before the prediction: the measured figure is a lower bound"
+			case r < 1-scalingTolerance:
+				// the instance counts assume linear scaling: they do not hold
+				c.Status, c.Note = statusFail, "sub-linear scaling: the instances share something (database, cache, balancer, cores); the instance counts assume linear scaling"
+			case r > 1+scalingTolerance:
+				c.Status, c.Note = statusWarn, "super-linear scaling: the single-instance figure was likely pessimistic"
 			}
 		} else {
 			c.Measured = "—"
