@@ -235,7 +235,7 @@ func (s *searcher) step(ctx context.Context, phase Phase, rate float64) (Step, e
 			hi = rate
 		}
 	}
-	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: lo, High: hi, Verdict: v, Reasons: reasons})
+	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: lo, High: hi, Verdict: v, Reasons: reasons, Result: &st})
 	return st, nil
 }
 
