@@ -178,7 +178,7 @@ func (s *Server) routes() http.Handler {
 		{"GET /v1/orders/{id}", s.handleGetOrder},
 		{"GET /healthz", s.handleHealth},
 		{"/admin/knobs", s.handleKnobs},
-		{"GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{metricsRoute, promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP},
 		{"/", handleNotFound},
 	}
 	for _, r := range routes {
