@@ -2,6 +2,7 @@ package shop
 
 import (
 	"database/sql"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -55,7 +56,9 @@ func newMetrics(db *sql.DB) *metrics {
 	}
 	reg.MustRegister(m.duration, m.inFlight, m.queued, m.knob, m.checkouts, m.allocBytes,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
-			collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler)),
+			collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler,
+			// go_cpu_classes_*: the share of CPU time the GC takes.
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/.*`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db, "shop"),
 	)
