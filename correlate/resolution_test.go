@@ -132,7 +132,7 @@ func TestExplainReadsAShortWindowAtTheScrapeResolution(t *testing.T) {
 	}
 	p := &scrapedProm{interval: time.Second, offset: 370 * time.Millisecond, from: t0.Add(-2 * time.Minute), to: t0.Add(3 * time.Minute),
 		slopes: map[string]curve{
-			"process_cpu_seconds_total":         cpu,
+			"process_cpu_seconds_total":          cpu,
 			"go_sql_wait_duration_seconds_total": stepAt(knee.Add(-5*time.Second), 0, 0.8),
 		},
 		gauges: map[string]curve{"go_sched_gomaxprocs_threads": constant(2), "up": constant(1)},
