@@ -13,8 +13,9 @@ type Steadiness struct {
 	Steady       bool    `json:"steady"`
 	Seconds      int     `json:"seconds"`        // measured seconds judged
 	InFlightMean float64 `json:"in_flight_mean"` // over those seconds
-	// InFlightRise is the least-squares trend of the in-flight count over
-	// those seconds (per second × seconds): how far it climbed (or fell).
+	// InFlightRise is how far the least-squares line through the in-flight
+	// count of those seconds climbs (or, negative, falls) from the first
+	// of them to the last.
 	InFlightRise float64 `json:"in_flight_rise"`
 	Why          string  `json:"why,omitempty"` // why the step is not steady
 }
@@ -84,8 +85,8 @@ func trendOf(values []float64) Steadiness {
 		sse += r * r
 	}
 	d.InFlightMean = my
-	d.InFlightRise = slope * float64(n)
-	se := math.Sqrt(sse/float64(max(n-2, 1))/sxx) * float64(n) // standard error of the rise
+	d.InFlightRise = slope * float64(n-1)
+	se := math.Sqrt(sse/float64(max(n-2, 1))/sxx) * float64(n-1) // standard error of the rise
 	big := math.Abs(d.InFlightRise) > math.Max(steadyRise*my, steadyRiseFloor)
 	significant := math.Abs(d.InFlightRise) > steadyT*se
 	d.Steady = !(big && significant)
@@ -94,7 +95,7 @@ func trendOf(values []float64) Steadiness {
 		if d.InFlightRise < 0 {
 			dir = "fell"
 		}
-		d.Why = fmt.Sprintf("in-flight %s by %.1f over the measured %d s (mean %.1f): not one level of concurrency",
+		d.Why = fmt.Sprintf("in-flight %s by %.1f over the %d measured seconds (mean %.1f): not one level of concurrency",
 			dir, math.Abs(d.InFlightRise), n, my)
 	}
 	return d

@@ -50,9 +50,12 @@ func (s *Study) WriteText(w io.Writer) error {
 		if u.AboveUnacceptable {
 			tag += " (above the unacceptable point: not a capacity)"
 		}
-		if u.PeakN > 0 {
+		switch {
+		case u.PeakN > 0:
 			fmt.Fprintf(b, "; peak %s req/s at concurrency %.1f%s\n", num(u.PeakX), u.PeakN, tag)
-		} else {
+		case u.Ceiling == 0:
+			fmt.Fprintf(b, "; linear over the measured concurrencies (up to %.1f): no contention or coherency measured\n", u.MaxMeasuredN)
+		default:
 			fmt.Fprintf(b, "; no retrograde region, throughput approaches %s req/s%s\n", num(u.Ceiling), tag)
 		}
 		for _, c := range u.Caveats {
