@@ -41,9 +41,9 @@ type Host struct {
 	Root       string // the cgroup mount root; "" = /sys/fs/cgroup
 	SelfCgroup string // this process's cgroup membership; "" = /proc/self/cgroup
 
-	// rmdir removes a cgroup; nil = os.Remove (a real cgroup's control
+	// RemoveDir removes a cgroup; nil = os.Remove (a real cgroup's control
 	// files go with it; a fake tree's need os.RemoveAll).
-	rmdir func(string) error
+	RemoveDir func(string) error
 }
 
 func (h Host) withDefaults() Host {
@@ -53,8 +53,8 @@ func (h Host) withDefaults() Host {
 	if h.SelfCgroup == "" {
 		h.SelfCgroup = "/proc/self/cgroup"
 	}
-	if h.rmdir == nil {
-		h.rmdir = os.Remove
+	if h.RemoveDir == nil {
+		h.RemoveDir = os.Remove
 	}
 	return h
 }
@@ -170,7 +170,7 @@ func findV2(h Host, self []byte) (site, error) {
 
 func (s site) create(h Host, name string, pid int) (*Group, error) {
 	parentDir := filepath.Join(s.mount, s.parent)
-	removeStale(parentDir, name, h.rmdir)
+	removeStale(parentDir, name, h.RemoveDir)
 	if s.version == V2 {
 		if err := enableCPU(parentDir); err != nil {
 			return nil, err
@@ -178,7 +178,7 @@ func (s site) create(h Host, name string, pid int) (*Group, error) {
 	}
 	path := filepath.Join(s.parent, name+"-"+strconv.Itoa(pid))
 	g := &Group{Version: s.version, Dir: filepath.Join(s.mount, path), Path: path,
-		home: filepath.Join(s.mount, s.home), rmdir: h.rmdir}
+		home: filepath.Join(s.mount, s.home), rmdir: h.RemoveDir}
 	if err := os.Mkdir(g.Dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("%s: creating a cgroup: %w", s.version, err)
 	}

@@ -27,7 +27,7 @@ func fakeHost(t *testing.T, self string, files map[string]string) Host {
 	if err := os.WriteFile(selfFile, []byte(self), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return Host{Root: root, SelfCgroup: selfFile, rmdir: os.RemoveAll}
+	return Host{Root: root, SelfCgroup: selfFile, RemoveDir: os.RemoveAll}
 }
 
 func read(t *testing.T, path string) string {
