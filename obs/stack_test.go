@@ -100,3 +100,23 @@ func TestMaxTracesReachesTheScripts(t *testing.T) {
 		}
 	}
 }
+
+func TestStartShopRejectsBadConfigNamingTheField(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  ShopConfig
+		want string
+	}{
+		{ShopConfig{}, "ShopConfig.Dir"},
+		{ShopConfig{Dir: t.TempDir(), Addr: "10.0.0.1:80"}, "ShopConfig.Addr"},
+		{ShopConfig{Dir: t.TempDir(), Root: "/nonexistent"}, "Config.Root"},
+	} {
+		p, err := StartShop(context.Background(), tt.cfg)
+		if err == nil {
+			_ = p.Stop()
+			t.Fatalf("StartShop(%+v) started", tt.cfg)
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("StartShop(%+v) error %q does not name %s", tt.cfg, err, tt.want)
+		}
+	}
+}
