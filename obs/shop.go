@@ -67,6 +67,9 @@ func StartShop(ctx context.Context, cfg ShopConfig) (*ShopProcess, error) {
 		return nil, errors.New("obs: ShopConfig.Dir is empty (tests pass t.TempDir())")
 	}
 	root, err := findRoot(cfg.Root)
+	if err != nil && cfg.Root != "" {
+		return nil, fmt.Errorf("obs: ShopConfig.Root %q has no scripts/obs-up", cfg.Root)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func TestStartShopRejectsBadConfigNamingTheField(t *testing.T) {
 	}{
 		{ShopConfig{}, "ShopConfig.Dir"},
 		{ShopConfig{Dir: t.TempDir(), Addr: "10.0.0.1:80"}, "ShopConfig.Addr"},
-		{ShopConfig{Dir: t.TempDir(), Root: "/nonexistent"}, "Config.Root"},
+		{ShopConfig{Dir: t.TempDir(), Root: "/nonexistent"}, "ShopConfig.Root"},
 	} {
 		p, err := StartShop(context.Background(), tt.cfg)
 		if err == nil {
