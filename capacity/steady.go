@@ -22,10 +22,10 @@ type Steadiness struct {
 
 // Rules of steadiness.
 const (
-	minSteadySeconds = 3    // fewer measured seconds show no trend
+	minSteadySeconds = 2    // fewer measured seconds show no trend; with 2, the rise alone decides
 	steadyRise       = 0.25 // a rise above this × the mean in-flight is a trend…
 	steadyRiseFloor  = 1.0  // …and above this many requests, so a low level's jitter is not…
-	steadyT          = 3.0  // …and this many standard errors from zero, so noise is not
+	steadyT          = 3.0  // …and this many standard errors from zero, so noise is not (from 3 seconds)
 )
 
 // inFlightSeries keeps the in-flight count of a step's measured seconds
@@ -88,7 +88,7 @@ func trendOf(values []float64) Steadiness {
 	d.InFlightRise = slope * float64(n-1)
 	se := math.Sqrt(sse/float64(max(n-2, 1))/sxx) * float64(n-1) // standard error of the rise
 	big := math.Abs(d.InFlightRise) > math.Max(steadyRise*my, steadyRiseFloor)
-	significant := math.Abs(d.InFlightRise) > steadyT*se
+	significant := n < 3 || math.Abs(d.InFlightRise) > steadyT*se // two points fit any line
 	d.Steady = !(big && significant)
 	if !d.Steady {
 		dir := "rose"

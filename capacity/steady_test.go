@@ -22,7 +22,9 @@ func TestTrendOfInFlight(t *testing.T) {
 		{"draining", []float64{30, 27.143, 24.286, 21.429, 18.571, 15.714, 12.857, 10}, false, -20},
 		// At a low level a rise of less than one request is jitter.
 		{"low level", []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}, true, 0.7},
-		{"too short", []float64{10, 30}, false, 0},
+		{"two seconds, the rise alone", []float64{10, 30}, false, 20},
+		{"two seconds level", []float64{10, 11}, true, 1},
+		{"one second", []float64{12}, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,10 +107,10 @@ func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery
 	if streak >= RecoverySeconds {
 		r.Recovered = true
 		r.RecoveryS = &streakStart
-		r.Statement = fmt.Sprintf("after %.0fs at %.4g/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g/s: %s %ds after the drop, and held for %d consecutive seconds",
+		r.Statement = fmt.Sprintf("after %.0fs at %.4g it/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g it/s: %s %ds after the drop, and held for %d consecutive seconds",
 			r.HoldS, r.Rate, r.WorstP99, r.ErrorRate*100, r.RecoveryRate, r.Criterion, streakStart, RecoverySeconds)
 	} else {
-		r.Statement = fmt.Sprintf("after %.0fs at %.4g/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g/s: did not recover within %.0fs (%s for %d consecutive seconds)",
+		r.Statement = fmt.Sprintf("after %.0fs at %.4g it/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g it/s: did not recover within %.0fs (%s for %d consecutive seconds)",
 			r.HoldS, r.Rate, r.WorstP99, r.ErrorRate*100, r.RecoveryRate, r.WindowS, r.Criterion, RecoverySeconds)
 		if r.LastMiss != "" {
 			r.Statement += "; last second not back: " + r.LastMiss
