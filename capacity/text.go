@@ -23,7 +23,8 @@ func (s *Study) WriteText(w io.Writer) error {
 	case c.SingleInstanceRPS == 0:
 		fmt.Fprintf(b, "Single instance: no acceptable rate found (lowest unacceptable %s)\n", badFig)
 	case c.AtLeast:
-		fmt.Fprintf(b, "Single instance: capacity ≥ %s (limited by %s)\n", capFig, c.LimitedBy)
+		fmt.Fprintf(b, "Single instance: capacity ≥ %s req/s (limited by %s; %s)\n", num(c.SingleInstanceRPS), c.LimitedBy,
+			provenance(capStep, c.SingleInstanceSource, c.RequestsPerIteration))
 	default:
 		fmt.Fprintf(b, "Single instance: capacity %s; unacceptable from %s; bracket %s–%s it/s (%.1f%%)\n",
 			capFig, badFig, num(c.SingleInstanceRate), num(c.UnacceptableRate), 100*(c.UnacceptableRate-c.SingleInstanceRate)/c.SingleInstanceRate)
@@ -141,8 +142,13 @@ func stepAt(steps []Step, rate float64) (Step, bool) {
 // figure writes a rate in requests/s with the step it comes from and how:
 // "697.5 req/s (step 9 at 450 it/s, measured)".
 func figure(rps float64, st Step, src Source, rpi float64) string {
+	return fmt.Sprintf("%s req/s (%s)", num(rps), provenance(st, src, rpi))
+}
+
+// provenance says which step a figure comes from and how it was found.
+func provenance(st Step, src Source, rpi float64) string {
 	if src == Converted {
-		return fmt.Sprintf("%s req/s (step %d: converted, %s it/s × %s requests per iteration; the step measured nothing)", num(rps), st.Index, num(st.Rate), num(rpi))
+		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; the step measured nothing", st.Index, num(st.Rate), num(rpi))
 	}
-	return fmt.Sprintf("%s req/s (step %d at %s it/s, measured)", num(rps), st.Index, num(st.Rate))
+	return fmt.Sprintf("step %d at %s it/s, measured", st.Index, num(st.Rate))
 }
