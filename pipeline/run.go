@@ -21,6 +21,7 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	if err := s.check(p, KindRun); err != nil {
 		return nil, err
 	}
+	h = h.serialized()
 	h.phase(PhaseRun)
 	res, err := generator.Run(ctx, s.capped(p), generator.Options{
 		BaseURL: s.BaseURL,

@@ -140,12 +140,16 @@ func TestRunCancelledKeepsWhatItHas(t *testing.T) {
 func TestRunMaxRateCapsThePlan(t *testing.T) {
 	srv, _ := shop(t)
 	p := parsePlan(t, runPlan, "BASE", srv.URL, "RATE", "50", "SECONDS", "1s")
-	res, err := Run(context.Background(), p, Settings{MaxRate: 5, NoCorrelate: true}, Hooks{})
+	var warnings []string
+	res, err := Run(context.Background(), p, Settings{MaxRate: 5, NoCorrelate: true}, Hooks{Warn: func(m string) { warnings = append(warnings, m) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.CappedAt != 5 {
 		t.Errorf("capped at %g, want the setting's 5/s", res.CappedAt)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "max_rate") {
+		t.Errorf("warnings %q, want one about the cap", warnings)
 	}
 	if p.Abort.MaxRate != 0 {
 		t.Errorf("the caller's plan was changed: abort.max_rate %g", p.Abort.MaxRate)

@@ -190,7 +190,7 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 	for _, st := range all {
 		n := 0
 		for _, w := range res.Windows {
-			if w.Phase == st.Phase && w.Step == st.Index {
+			if w.Phase == string(st.Phase) && w.Step == st.Index {
 				n++
 			}
 		}
@@ -198,16 +198,16 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 			t.Errorf("%s step %d lasted %gs but has %d windows", st.Phase, st.Index, st.Elapsed, n)
 		}
 	}
-	var phases []string
+	var phases []capacity.Phase
 	for _, w := range res.Windows {
-		if len(phases) == 0 || phases[len(phases)-1] != w.Phase {
-			phases = append(phases, w.Phase)
+		if len(phases) == 0 || phases[len(phases)-1] != capacity.Phase(w.Phase) {
+			phases = append(phases, capacity.Phase(w.Phase))
 		}
 		if len(w.ByName) != 1 || w.ByName[0].HDR == "" {
 			t.Fatalf("window %s: by_name %+v, want home with its hdr", w.Start, w.ByName)
 		}
 	}
-	for _, want := range []string{capacity.PhaseBaseline, capacity.PhaseExplore, capacity.PhaseCooldown, capacity.PhaseVerify, capacity.PhaseStress} {
+	for _, want := range []capacity.Phase{capacity.PhaseBaseline, capacity.PhaseExplore, capacity.PhaseCooldown, capacity.PhaseVerify, capacity.PhaseStress} {
 		if !slices.Contains(phases, want) {
 			t.Errorf("no %s windows; phases of the windows: %v", want, phases)
 		}
@@ -217,7 +217,7 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 	if !reflect.DeepEqual(rec.steps, all) {
 		t.Errorf("OnStep told %d steps, the study has %d; or they differ:\n%+v\n%+v", len(rec.steps), len(all), rec.steps, all)
 	}
-	wantPhases := []string{capacity.PhaseBaseline, capacity.PhaseExplore, capacity.PhaseSearch, capacity.PhaseVerify, capacity.PhaseStress, PhaseCorrelate}
+	wantPhases := []string{"baseline", "explore", "search", "verify", "stress", PhaseCorrelate}
 	if !reflect.DeepEqual(rec.phases, wantPhases) {
 		t.Errorf("phases told %v, want %v", rec.phases, wantPhases)
 	}
@@ -266,5 +266,22 @@ func TestStudyThatCannotFinishIsFailedWithItsError(t *testing.T) {
 	}
 	if res == nil || res.Outcome != Failed || len(res.Steps) != 2 {
 		t.Fatalf("result %+v, want the 2 steps before, failed", res)
+	}
+}
+
+func TestStudyMaxRateCapsTheSearch(t *testing.T) {
+	p := parsePlan(t, studyPlan, "OBSERVE", "")
+	svc := &fakeService{Capacity: 100, Instances: 2, VerifyURL: "http://127.0.0.1:2"}
+	res, err := study(context.Background(), p, Settings{MaxRate: 40}, Hooks{}, svc.prober)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Capacity; c.LimitedBy != capacity.LimitedByMaxRate || !c.AtLeast || c.SingleInstanceRate != 40 {
+		t.Errorf("capacity %+v, want at least 40/s, limited by max_rate", c)
+	}
+	for _, st := range res.Steps {
+		if st.Rate > 40 {
+			t.Errorf("%s step %d at %g/s, above the 40/s cap", st.Phase, st.Index, st.Rate)
+		}
 	}
 }

@@ -164,7 +164,7 @@ type progress struct {
 	w        io.Writer
 	quiet    bool
 	terminal bool
-	model    string
+	model    plan.Model
 	total    time.Duration
 	start    time.Time
 	n        int
@@ -192,7 +192,7 @@ func (p *progress) second(s pipeline.Window) {
 	}
 	elapsed := s.Start.Add(time.Duration(s.DurationS * float64(time.Second))).Sub(p.start).Round(time.Second)
 	offered := fmt.Sprintf("%.1f it/s", s.Offered)
-	if p.model == "closed" {
+	if p.model == plan.ModelClosed {
 		offered = fmt.Sprintf("%.0f VUs", s.Offered)
 	}
 	line := fmt.Sprintf("%v/%v  offered %s  achieved %.0f it/s %.0f req/s  p95 %s  errors %d  dropped %d  VUs %d",
