@@ -85,7 +85,7 @@ func stepKey(w window) string {
 }
 
 func phaseGroup(phase string) string {
-	switch phase {
+	switch capacity.Phase(phase) {
 	case capacity.PhaseVerify, capacity.PhaseStress:
 		return phase
 	}
@@ -96,11 +96,11 @@ func phaseGroup(phase string) string {
 // number for the verification, "stress".
 func stepLabel(w window) string {
 	switch {
-	case w.Phase == capacity.PhaseStress:
+	case w.Phase == string(capacity.PhaseStress):
 		return "stress"
-	case w.Step <= 0, w.Phase == capacity.PhaseCooldown: // a step's last second, closed after it
+	case w.Step <= 0, w.Phase == string(capacity.PhaseCooldown): // a step's last second, closed after it
 		return ""
-	case w.Phase == capacity.PhaseVerify:
+	case w.Phase == string(capacity.PhaseVerify):
 		return "V" + strconv.Itoa(w.Step)
 	}
 	return strconv.Itoa(w.Step)

@@ -95,7 +95,7 @@ func fixedStudy(t testing.TB, speed float64) pipeline.Artifact {
 	var windows []pipeline.Window
 	at := t0
 	type stepPlan struct {
-		phase string
+		phase capacity.Phase
 		rate  float64
 		mean  func(rate, speed float64) float64
 	}
@@ -112,7 +112,7 @@ func fixedStudy(t testing.TB, speed float64) pipeline.Artifact {
 				errShare = 0.02
 			}
 			r := second(at, sp.rate, mean, errShare)
-			windows = append(windows, pipeline.Window{Phase: sp.phase, Step: i, SecondRecord: r})
+			windows = append(windows, pipeline.Window{Phase: string(sp.phase), Step: i, SecondRecord: r})
 			if s > 0 { // the first second is the warm-up
 				recs = append(recs, r)
 			}
@@ -178,7 +178,7 @@ func fixedStudy(t testing.TB, speed float64) pipeline.Artifact {
 		if s >= 5 {
 			rate, mean = capRate/2, singleMean(capRate/2, speed)*(1+3*math.Max(0, 9-float64(s))/4)
 		}
-		windows = append(windows, pipeline.Window{Phase: capacity.PhaseStress, Step: 11, SecondRecord: second(at, rate, mean, 0.01)})
+		windows = append(windows, pipeline.Window{Phase: string(capacity.PhaseStress), Step: 11, SecondRecord: second(at, rate, mean, 0.01)})
 		at = at.Add(time.Second)
 	}
 	rec := 4
@@ -236,7 +236,7 @@ func fixedStudy(t testing.TB, speed float64) pipeline.Artifact {
 
 // stepFrom sums up a step's measured seconds as the capacity package
 // does: one merged histogram, rates per second.
-func stepFrom(i int, phase string, rate float64, recs []generator.SecondRecord) capacity.Step {
+func stepFrom(i int, phase capacity.Phase, rate float64, recs []generator.SecondRecord) capacity.Step {
 	h, err := generator.Merged(recs, "")
 	if err != nil {
 		panic(err)

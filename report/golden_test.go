@@ -28,7 +28,20 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test -update to write it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
+		gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w []byte
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if !bytes.Equal(g, w) {
+				t.Errorf("%s differs from the golden file (go test -update rewrites it) at line %d:\ngot:  %.300s\nwant: %.300s", name, i+1, g, w)
+				return
+			}
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ func writeMarkdown(w io.Writer, v *view, o Options) error {
 				verdict += ": " + strings.Join(s.Reasons, "; ")
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				stepNo(s.Phase, s.Index), s.Phase, fmtFloat(s.Rate), fmtRPS(s.Throughput), fmtRPS(s.Goodput),
+				stepNo(string(s.Phase), s.Index), s.Phase, fmtFloat(s.Rate), fmtRPS(s.Throughput), fmtRPS(s.Goodput),
 				fmtMs(s.Latency.P50), fmtMs(s.Latency.P95), fmtMs(s.Latency.P99), fmtPct(s.ErrorRate),
 				fmtFloat(s.InFlight), fmtFloat(s.LittlesL), cell(verdict))
 		}

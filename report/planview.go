@@ -49,7 +49,7 @@ func newPlanView(p *plan.Plan) *planView {
 	if p.Load.Model == "closed" {
 		unit = "virtual users"
 	}
-	v.Load = pairs("model", p.Load.Model+" ("+unit+")", "max concurrent iterations", intOr(p.Load.MaxVUs))
+	v.Load = pairs("model", string(p.Load.Model)+" ("+unit+")", "max concurrent iterations", intOr(p.Load.MaxVUs))
 	for i, s := range p.Load.Stages {
 		v.Stages = append(v.Stages, stageRow{N: i + 1, Duration: fmtDur(s.Duration), Target: fmtFloat(s.Target) + " " + unit})
 	}

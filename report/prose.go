@@ -52,7 +52,7 @@ func paragraph(s *source, v *view) string {
 		if c.SingleInstanceRPS > 0 {
 			bound := ""
 			if c.AtLeast {
-				bound = " at least (limited by " + c.LimitedBy + ")"
+				bound = " at least (limited by " + string(c.LimitedBy) + ")"
 			}
 			fmt.Fprintf(&b, " One instance carries%s %s within the objectives", bound, fmtRPS(c.SingleInstanceRPS))
 			if u := unacceptableStep(st); u != nil {

@@ -103,7 +103,7 @@ func studyChecks(s *source) []check {
 	single := check{Group: "capacity", Name: "single-instance capacity", Measured: fmtRPS(b.SingleInstanceRPS), Status: statusInfo}
 	if b.AtLeast {
 		single.Measured = "≥ " + single.Measured
-		single.Note = "a lower bound: limited by " + b.LimitedBy
+		single.Note = "a lower bound: limited by " + string(b.LimitedBy)
 	}
 	if b.RequiredMet != nil {
 		single.Threshold = "≥ " + fmtRPS(b.RequiredRPS) + " (capacity.required_rps)"
@@ -207,7 +207,7 @@ func (s *source) windowsOfStep(st capacity.Step) []generator.SecondRecord {
 	var out []generator.SecondRecord
 	for _, w := range s.windows {
 		measured := st.Start.IsZero() || (!w.Start.Before(st.Start) && w.Start.Before(st.End))
-		if w.Step == st.Index && phaseGroup(w.Phase) == phaseGroup(st.Phase) && measured {
+		if w.Step == st.Index && phaseGroup(w.Phase) == phaseGroup(string(st.Phase)) && measured {
 			out = append(out, w.SecondRecord)
 		}
 	}
