@@ -150,6 +150,16 @@ func TestChromiumPrintsThePDFAndScreenshot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(artifacts, "study.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dark, err := screenshot(ctx, page, "", 1280, 1600, "--force-dark-mode", "--blink-settings=preferredColorScheme=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(dark, png) {
+		t.Error("the dark screenshot is the light one")
+	}
+	if err := os.WriteFile(filepath.Join(artifacts, "study-dark.png"), dark, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		paper Paper

@@ -67,8 +67,12 @@ func PrintHTML(ctx context.Context, html []byte, chromium string) ([]byte, error
 // Screenshot takes a PNG picture of an HTML page, width × height CSS
 // pixels, with headless Chromium.
 func Screenshot(ctx context.Context, html []byte, chromium string, width, height int) ([]byte, error) {
+	return screenshot(ctx, html, chromium, width, height)
+}
+
+func screenshot(ctx context.Context, html []byte, chromium string, width, height int, extra ...string) ([]byte, error) {
 	return withBrowser(ctx, html, chromium, "out.png", func(out string) []string {
-		return []string{"--hide-scrollbars", fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot=" + out}
+		return append([]string{"--hide-scrollbars", fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot=" + out}, extra...)
 	})
 }
 
