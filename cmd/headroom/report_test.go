@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 const (
@@ -85,6 +89,63 @@ func TestReportUsageErrors(t *testing.T) {
 	} {
 		if code, _, _ := runReport(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+// `headroom run --baseline` exits 1 when the same plan got 40 ms slower
+// than its baseline run (p50 to p99 move far beyond 10%, over 8 seconds
+// each: significant on any machine), and says what regressed.
+func TestRunBaselineGateFailsASlowerTarget(t *testing.T) {
+	var delay atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(delay.Load()))
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	plan := writePlan(t, `version: 1
+name: gate-test
+target: { base_url: BASE }
+load:
+  model: open
+  start: 10
+  stages: [ { duration: 8s, target: 10 } ]
+journeys:
+  - name: j
+    steps: [ { name: home, get: / } ]
+`, srv.URL)
+	base := filepath.Join(t.TempDir(), "base.json")
+	if code, stdout, stderr := runHeadroom(t, "--quiet", "--no-correlate", "--out", base, plan); code != exitOK {
+		t.Fatalf("baseline run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	delay.Store(int64(40 * time.Millisecond))
+	code, stdout, stderr := runHeadroom(t, "--quiet", "--no-correlate", "--baseline", base, "--max-regression", "10%", plan)
+	if code != exitFailed {
+		t.Fatalf("a 40 ms slower target: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "gate: REGRESSION against "+base) || !strings.Contains(stdout, "✗ all p95") {
+		t.Errorf("the summary does not say what regressed:\n%s", stdout)
+	}
+}
+
+// A bad --baseline or --max-regression is refused before any load: the
+// plan would run for an hour.
+func TestGateFlagsAreCheckedBeforeAnyLoad(t *testing.T) {
+	plan := writePlan(t, "version: 1\nname: x\ntarget: { base_url: http://127.0.0.1:1 }\nload:\n  model: open\n  stages: [ { duration: 1h, target: 1 } ]\njourneys:\n  - name: j\n    steps: [ { get: / } ]\n", "")
+	for _, tc := range []struct {
+		cmd  string
+		args []string
+		want string
+	}{
+		{"run", []string{"--baseline", "missing.json", plan}, "--baseline"},
+		{"run", []string{"--baseline", studyDoc, plan}, "is a study, not a run"},
+		{"run", []string{"--max-regression", "ten", plan}, "--max-regression"},
+		{"capacity", []string{"--baseline", "missing.json", plan}, "--baseline"},
+	} {
+		var out, errOut bytes.Buffer
+		code := dispatch(append([]string{tc.cmd}, tc.args...), &out, &errOut)
+		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%s %v: exit %d, stderr %q; want 2 and %q", tc.cmd, tc.args, code, errOut.String(), tc.want)
 		}
 	}
 }
