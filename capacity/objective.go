@@ -108,10 +108,10 @@ func (o objective) format(v float64) string {
 	return fmt.Sprintf("%.1fms", v)
 }
 
-// hasLatency reports whether any objective is about latency.
-func hasLatency(objs []objective) bool {
+// hasKind reports whether any objective is of kind k.
+func hasKind(objs []objective, k objectiveKind) bool {
 	for _, o := range objs {
-		if o.kind == latencyObjective {
+		if o.kind == k {
 			return true
 		}
 	}

@@ -41,13 +41,16 @@ type Options struct {
 
 // Event is progress of a search.
 type Event struct {
-	Phase   Phase
-	Step    int     // 1-based index of the step
-	Rate    float64 // iterations/s
-	Low     float64 // highest acceptable rate so far
-	High    float64 // lowest unacceptable rate so far; 0 = none yet
-	Verdict Verdict // "" when the step starts
-	Reasons []string
+	Phase   Phase    `json:"phase"`
+	Step    int      `json:"step"`              // 1-based index of the step
+	Rate    float64  `json:"rate"`              // iterations/s
+	Low     float64  `json:"low"`               // highest acceptable rate so far
+	High    float64  `json:"high"`              // lowest unacceptable rate so far; 0 = none yet
+	Verdict Verdict  `json:"verdict,omitempty"` // "" when the step starts
+	Reasons []string `json:"reasons,omitempty"`
+	// Result is the finished step as the study records it, on the event
+	// that ends a search step; nil otherwise (starts, cool-downs, stress).
+	Result *Step `json:"-"`
 }
 
 // Defaults for settings the plan leaves unset.

@@ -54,6 +54,10 @@ type Step struct {
 	Stopped    bool                 `json:"stopped_early,omitempty"`
 	Verdict    Verdict              `json:"verdict"`
 	Reasons    []string             `json:"reasons,omitempty"`
+
+	// Steadiness says whether the step held one level of concurrency, as a
+	// USL point must; nil in documents written before it was recorded.
+	Steadiness *Steadiness `json:"steadiness,omitempty"`
 }
 
 // newStep records a summary under its verdict.

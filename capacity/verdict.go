@@ -3,6 +3,7 @@ package capacity
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Verdict is the outcome of one step.
@@ -164,22 +165,101 @@ func (j judge) clearlyBad(t Tick) (bool, string) {
 	return false, ""
 }
 
-// latencyOK reports whether one second's latency is back within the
-// objectives, or without latency objectives within twice the baseline p99.
-func (j judge) latencyOK(t Tick) bool {
+// withinSLOs reports whether one second is back within every objective
+// a second can show (latency and error rate; throughput objectives are
+// left out, as a recovery rate is lower by design), and what the
+// objectives leave out back within twice the baseline's p99 and error
+// rate. A second with no request completed, or with more than half of
+// them failed, is never back. When it is not, why says what missed.
+func (j judge) withinSLOs(t Tick) (ok bool, why string) {
 	if t.Requests == 0 {
-		return false
+		return false, "no request completed"
 	}
-	if !hasLatency(j.objectives) {
-		if j.baseline == nil {
-			return true
-		}
-		return t.Latency.P99 <= relativeLimit(j.baseline.P99, relativeP99Floor)
+	er := t.ErrorRate()
+	if er > maxErrorRate {
+		return false, fmt.Sprintf("error rate %.1f%%", er*100)
 	}
 	for _, o := range j.objectives {
-		if o.kind == latencyObjective && !o.holds(o.ofTick(t)) {
-			return false
+		if v := o.ofTick(t); !o.holds(v) {
+			return false, fmt.Sprintf("%s: %s", o.name, o.format(v))
 		}
 	}
-	return true
+	if b := j.baseline; b != nil {
+		if !hasKind(j.objectives, latencyObjective) && t.Latency.P99 > relativeLimit(b.P99, relativeP99Floor) {
+			return false, fmt.Sprintf("p99 %.1fms against the baseline's %.1fms", t.Latency.P99, b.P99)
+		}
+		if !hasKind(j.objectives, errorObjective) && er > relativeLimit(b.ErrorRate, relativeErrFloor) {
+			return false, fmt.Sprintf("error rate %.2f%% against the baseline's %.2f%%", er*100, b.ErrorRate*100)
+		}
+	}
+	return true, ""
+}
+
+// criterion says in words what withinSLOs calls back.
+func (j judge) criterion() string {
+	var parts []string
+	for _, o := range j.objectives {
+		parts = append(parts, o.name)
+	}
+	if b := j.baseline; b != nil {
+		if !hasKind(j.objectives, latencyObjective) {
+			parts = append(parts, fmt.Sprintf("p99 ≤ 2 × the baseline p99 (%.1fms)", relativeLimit(b.P99, relativeP99Floor)))
+		}
+		if !hasKind(j.objectives, errorObjective) {
+			parts = append(parts, fmt.Sprintf("error rate ≤ 2 × the baseline's (%.2f%%)", relativeLimit(b.ErrorRate, relativeErrFloor)*100))
+		}
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("requests completed with at most %.0f%% errors", maxErrorRate*100)
+	}
+	return "back within " + strings.Join(parts, " and ")
+}
+
+// stopInfo is what the seconds that stopped a step early showed.
+type stopInfo struct {
+	why             string // what was clearly unacceptable
+	generatorBehind bool   // the generator was behind in every one of those seconds
+	behindWhy       string // how far behind, in the last of them
+}
+
+// stopped decides the verdict of a step its Watch ended early, given the
+// verdict v of its measured part. The seconds that stopped it were clearly
+// unacceptable, and what was measured before may be too short to show
+// it; but when the generator was behind in those seconds, and the
+// measured part does not show the SUT failing on its own, the step is
+// generator-limited: it says nothing about the SUT.
+func (j judge) stopped(s Summary, v Verdict, reasons []string, si stopInfo) (Verdict, []string) {
+	stop := fmt.Sprintf("stopped early after %.0fs: %s", s.Elapsed.Seconds(), si.why)
+	measured := s.Seconds > 0
+	switch {
+	case si.generatorBehind && v == GeneratorLimited:
+		return v, append(reasons, stop)
+	case si.generatorBehind && (v != Unacceptable || !measured):
+		return GeneratorLimited, []string{"generator could not keep up in the seconds that stopped the step: " + si.behindWhy, stop}
+	case v == Unacceptable && measured:
+		return v, append([]string{stop}, reasons...)
+	case !measured:
+		return Unacceptable, []string{stop, "stopped within the warm-up: nothing measured"}
+	default:
+		return Unacceptable, []string{stop}
+	}
+}
+
+// tickBehind reports whether the generator failed to offer one second's
+// rate when the SUT was not holding its virtual users, and how far.
+func (j judge) tickBehind(t Tick) (bool, string) {
+	if j.maxVUs > 0 && t.InFlight >= vusFullAt*float64(j.maxVUs) {
+		return false, ""
+	}
+	due := t.Achieved + float64(t.Dropped)
+	dropped := 0.0
+	if due > 0 {
+		dropped = float64(t.Dropped) / due
+	}
+	// One second holds whole iterations: one short, or one dropped, is
+	// rounding at a low rate, not a generator behind.
+	if (t.Offered <= 0 || t.Achieved+1 >= minAchieved*t.Offered) && (dropped <= maxDropped || t.Dropped <= 1) {
+		return false, ""
+	}
+	return true, fmt.Sprintf("achieved %.1f/s of %.1f/s offered, %.1f%% of iterations dropped", t.Achieved, t.Offered, dropped*100)
 }

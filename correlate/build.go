@@ -37,6 +37,9 @@ func buildFindings(rep Report, sz sizing) []Finding {
 				Queries: signalQueries(r), Traces: slow,
 			},
 		}
+		if rep.Resolution != nil {
+			f.Evidence.Facts = append(f.Evidence.Facts, "read at "+rep.Resolution.String())
+		}
 		if haveSpans {
 			f.Evidence.SpanShare = share
 			if share > 0 {
@@ -181,9 +184,12 @@ func signalFacts(r Reading) []string {
 		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
 	}
 	if r.LeadSeconds != nil {
-		if l := *r.LeadSeconds; l >= 0 {
+		switch l := *r.LeadSeconds; {
+		case l == 0:
+			f = append(f, fmt.Sprintf("it moved with the latency knee (as far as %s samples tell)", fmtSeconds(r.ResolutionS)))
+		case l > 0:
 			f = append(f, fmt.Sprintf("it moved %.0f s before the latency knee", l))
-		} else {
+		default:
 			f = append(f, fmt.Sprintf("it moved %.0f s after the latency knee", -l))
 		}
 	}

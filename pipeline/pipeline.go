@@ -66,7 +66,10 @@ const (
 // Window is one closed second with the phase and step it belongs to.
 type Window struct {
 	Phase string `json:"phase"`
-	Step  int    `json:"step,omitempty"` // the step's capacity.Step.Index within its phase; 0 for a run
+	// Step is the capacity.Step.Index of the step the second belongs to
+	// (with Phase, it finds the step); a cool-down's is the step it
+	// follows, stress's the index after the last step; 0 for a run.
+	Step int `json:"step,omitempty"`
 	generator.SecondRecord
 }
 

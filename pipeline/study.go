@@ -45,7 +45,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	}
 	t := &tracker{h: h}
 	opts.Progress = t.event
-	prober := &stepProber{t: t, inner: newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})}
+	prober := newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})
 	study, err := capacity.Run(ctx, q, prober, opts)
 	if study == nil || (len(study.Steps) == 0 && isPlanError(err)) {
 		return nil, err
@@ -81,23 +81,8 @@ func isPlanError(err error) bool {
 	return errors.As(err, &one) || errors.As(err, &all)
 }
 
-// stepProber passes probes on and keeps the last one's summary, from
-// which the tracker builds each finished step for OnStep.
-type stepProber struct {
-	inner capacity.Prober
-	t     *tracker
-}
-
-func (sp *stepProber) Probe(ctx context.Context, p capacity.Probe) (capacity.Summary, error) {
-	sum, err := sp.inner.Probe(ctx, p)
-	sp.t.probed(p.URL, sum)
-	return sum, err
-}
-
-var _ capacity.Prober = (*stepProber)(nil)
-
 // tracker labels each second with the step it belongs to, collects the
-// windows and turns progress events into the hooks. Events come from the
+// windows and passes progress events and finished steps on to the hooks. Events come from the
 // study's goroutine, seconds from the generator's; the mutex orders them.
 type tracker struct {
 	h Hooks
@@ -105,8 +90,6 @@ type tracker struct {
 	mu      sync.Mutex
 	phase   string // of the step (or cool-down, stress) now running
 	step    int
-	lastURL string
-	last    capacity.Summary
 	windows []Window
 	shown   string // the last phase passed to OnPhase
 }
@@ -120,11 +103,6 @@ func (t *tracker) event(e capacity.Event) {
 	if newPhase {
 		t.shown = string(e.Phase)
 	}
-	var st *capacity.Step
-	if e.Verdict != "" && e.Phase != capacity.PhaseStress && e.Phase != capacity.PhaseCooldown {
-		s := stepOf(e, t.lastURL, t.last)
-		st = &s
-	}
 	t.mu.Unlock()
 	if newPhase {
 		t.h.phase(string(e.Phase))
@@ -132,8 +110,8 @@ func (t *tracker) event(e capacity.Event) {
 	if t.h.OnEvent != nil {
 		t.h.OnEvent(e)
 	}
-	if st != nil && t.h.OnStep != nil {
-		t.h.OnStep(*st)
+	if e.Result != nil && t.h.OnStep != nil {
+		t.h.OnStep(*e.Result)
 	}
 }
 
@@ -148,12 +126,6 @@ func (t *tracker) second(sec generator.Second) {
 	}
 }
 
-func (t *tracker) probed(url string, sum capacity.Summary) {
-	t.mu.Lock()
-	t.lastURL, t.last = url, sum
-	t.mu.Unlock()
-}
-
 func (t *tracker) done() []Window {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -161,32 +133,4 @@ func (t *tracker) done() []Window {
 		return []Window{}
 	}
 	return t.windows
-}
-
-// stepOf is the step a finished step's event and summary describe, as
-// the study records it.
-func stepOf(e capacity.Event, url string, s capacity.Summary) capacity.Step {
-	return capacity.Step{
-		Index:      e.Step,
-		Phase:      e.Phase,
-		URL:        url,
-		Rate:       e.Rate,
-		Offered:    s.Offered,
-		Achieved:   s.Achieved,
-		Throughput: s.Throughput,
-		Goodput:    s.Goodput,
-		Latency:    s.Latency,
-		ErrorRate:  s.ErrorRate(),
-		Dropped:    s.DroppedRate(),
-		InFlight:   s.InFlight,
-		LittlesL:   s.Throughput * s.Latency.Mean / 1000,
-		Seconds:    s.Seconds,
-		Elapsed:    s.Elapsed.Seconds(),
-		Start:      s.Start,
-		End:        s.End,
-		Exemplars:  s.Exemplars,
-		Stopped:    s.Stopped,
-		Verdict:    e.Verdict,
-		Reasons:    e.Reasons,
-	}
 }

@@ -159,7 +159,9 @@ func TestCapacityCommandExitsOneBelowRequiredRPS(t *testing.T) {
 	if !strings.Contains(stderr, "required_rps 100000 not reached") {
 		t.Errorf("stderr does not say why: %q", stderr)
 	}
-	if !strings.Contains(stdout, "capacity ≥ 100 req/s (limited by max_rate)") {
+	// "capacity ≥ 100.84 req/s (limited by max_rate; step 2 at 100 it/s, measured)":
+	// the figure is the step's measured throughput, so only its shape is fixed.
+	if !strings.Contains(stdout, "capacity ≥ ") || !strings.Contains(stdout, "(limited by max_rate") {
 		t.Errorf("summary does not report the max_rate bound:\n%s", stdout)
 	}
 	if strings.Contains(stderr, "step") {

@@ -25,13 +25,14 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: headroom run [--out run.json] [--base-url URL] [--quiet] plan.yaml")
+		fmt.Fprintln(stderr, "usage: headroom run [--out run.json] [--base-url URL] [--baseline OLD.json --max-regression 10%] [--quiet] plan.yaml")
 		fs.PrintDefaults()
 	}
 	out := fs.String("out", "", "write the full result (summary, SLOs, per-second windows) as JSON to this file")
 	baseURL := fs.String("base-url", "", "send the load here instead of target.base_url; its host must be allowed by the plan")
 	quiet := fs.Bool("quiet", false, "print no live progress line")
 	noCorrelate := fs.Bool("no-correlate", false, "skip the findings from the plan's Prometheus and trace store")
+	gate := addGateFlags(fs)
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -49,6 +50,10 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	p, err := plan.LoadFile(files[0])
+	if err != nil {
+		return fail(err)
+	}
+	baseline, maxRegression, err := gate.load(pipeline.KindRun)
 	if err != nil {
 		return fail(err)
 	}
@@ -82,7 +87,18 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	return exitCode(res.Outcome)
+	code := exitCode(res.Outcome)
+	if baseline != nil && (code == exitOK || code == exitFailed) {
+		failed, err := gate.check(stdout, baseline, pipeline.Artifact{Kind: pipeline.KindRun, Run: res}, maxRegression)
+		if err != nil {
+			fmt.Fprintln(stderr, "headroom run: --baseline:", err)
+			return exitFailed
+		}
+		if failed {
+			code = exitFailed
+		}
+	}
+	return code
 }
 
 // exitCode is the process exit code of an outcome.
