@@ -93,6 +93,7 @@ type Server struct {
 	sched   *scheduler
 	live    *hub
 	windows *windowCache
+	pdfSlot chan struct{} // one PDF print at a time
 	closing chan struct{} // closed when Serve begins to shut down
 }
 
@@ -109,6 +110,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		allow:   allowList(cfg.Allow),
 		live:    newHub(),
 		windows: newWindowCache(),
+		pdfSlot: make(chan struct{}, 1),
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(st)
