@@ -11,11 +11,12 @@ import (
 // and where the service's telemetry lives. Fill Seconds for a run, Steps
 // for a study (or both: Steps then decide the window).
 type Input struct {
-	Seconds   []Point    // a run's per-second windows, all requests merged, in time order
-	Steps     []Step     // a study's steps, in the order they ran
-	Exemplars []Exemplar // the slowest requests' trace IDs, as the generator recorded them
-	SLOP99Ms  float64    // the p99 SLO in milliseconds; 0: degradation is p99 doubling against the baseline
-	TargetRPS float64    // the rate recommendations size for; 0: the rate of the degraded window
+	Seconds   []Point     // a run's per-second windows, all requests merged, in time order
+	Steps     []Step      // a study's steps, in the order they ran
+	Exemplars []Exemplar  // the slowest requests' trace IDs, as the generator recorded them
+	Kept      []KeptTrace // traces kept while the study ran (TraceKeeper), read before the trace store
+	SLOP99Ms  float64     // the p99 SLO in milliseconds; 0: degradation is p99 doubling against the baseline
+	TargetRPS float64     // the rate recommendations size for; 0: the rate of the degraded window
 	Observe   plan.Observe
 	Options   Options
 }
