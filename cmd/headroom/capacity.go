@@ -80,7 +80,11 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	prog := &studyProgress{w: stderr, quiet: *quiet}
 	opts.Progress = prog.event
-	study, err := capacity.Run(ctx, p, capacity.NewProber(p, prog.warn), opts)
+	var keeper *correlate.TraceKeeper // each step's slow traces, fetched before later steps evict them
+	if !*noCorrelate {
+		keeper = correlate.TraceKeeperFor(p.Observe, 0)
+	}
+	study, err := capacity.Run(ctx, p, keeper.Prober(capacity.NewProber(p, prog.warn)), opts)
 	var planErr *plan.Error
 	if errors.As(err, &planErr) && (study == nil || len(study.Steps) == 0) {
 		return fail(err)
@@ -92,7 +96,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		var findings *correlate.Report
 		if !*noCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
 			findings = explainAfter(ctx, p, stdout, stderr, "capacity", func(ctx context.Context) (correlate.Report, error) {
-				return correlate.ExplainStudy(ctx, *study, p)
+				return correlate.ExplainStudyWith(ctx, *study, p, keeper)
 			})
 		}
 		if outFile != nil {
