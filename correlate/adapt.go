@@ -53,6 +53,10 @@ func FromStudy(s capacity.Study, p *plan.Plan) (Input, error) {
 		return in, fmt.Errorf("study %q: no step has wall-clock times (\"start\"/\"end\")", s.Plan)
 	}
 	withPlan(&in, p)
+	if r := s.Recommendation; r.AutoscaleRPS > 0 && r.MinInstances > 0 {
+		in.Fleet = &Fleet{AutoscaleRPS: r.AutoscaleRPS, SustainedRPS: r.SustainedRPS, PeakRPS: r.PeakRPS,
+			MinInstances: r.MinInstances, MaxInstances: r.MaxInstances}
+	}
 	if s.Capacity.RequiredRPS > 0 {
 		in.TargetRPS = s.Capacity.RequiredRPS
 	}

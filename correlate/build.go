@@ -17,12 +17,17 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	slow := rep.SlowTraces[:min(3, len(rep.SlowTraces))]
 	haveSpans := rep.Spans != nil && rep.Spans.BaselineTraces > 0
 
+	gc := gcPart(rep.Signals, sz)
 	byResource := map[string]int{}
 	for _, r := range rep.Signals {
 		if !r.Available || r.Resource == "" {
 			continue
 		}
 		a := assess(r)
+		if r.Signal == "gc_pause" && gc.cause {
+			a.saturated = true
+			a.util = math.Max(a.util, clamp01(gc.share))
+		}
 		if !a.saturated {
 			continue
 		}
@@ -31,11 +36,19 @@ func buildFindings(rep Report, sz sizing) []Finding {
 			Kind:           r.Signal,
 			Title:          fmt.Sprintf("%s: %s", r.Signal, r.Title),
 			Score:          score(r, a, share, haveSpans),
-			Recommendation: recommendSignal(r, sz),
+			Recommendation: recommendSignal(r, sz, gc),
 			Evidence: Evidence{
 				Facts: append(a.facts, signalFacts(r)...), Signal: ptr(r), Utilisation: a.util,
 				Queries: signalQueries(r), Traces: slow,
 			},
+		}
+		if r.Signal == "gc_pause" || (r.Signal == "cpu_usage" && gc.known) {
+			f.Evidence.Facts = append(f.Evidence.Facts, gc.facts()...)
+		}
+		if r.Resource == "pool" && rep.Spans != nil && rep.Spans.HoldTraces > 0 {
+			b := rep.Spans
+			f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("traces: a request held a connection %.1f ms and waited %.1f ms for one (%.1f and %.1f ms at baseline, %d traces)",
+				b.DegradedHoldMs, b.DegradedWaitMs, b.BaselineHoldMs, b.BaselineWaitMs, b.HoldTraces))
 		}
 		if rep.Resolution != nil {
 			f.Evidence.Facts = append(f.Evidence.Facts, "read at "+rep.Resolution.String())
@@ -57,9 +70,14 @@ func buildFindings(rep Report, sz sizing) []Finding {
 		out = append(out, f)
 	}
 
+	orderCauses(out, gc, rep.Resolution)
+
 	explained := false
 	if rep.Spans != nil {
 		for _, s := range topSpans(rep.Spans) {
+			if _, pool := byResource["pool"]; pool && s.Name == poolWaitSpan {
+				continue // the pool finding holds the wait, with the spans' numbers
+			}
 			f := spanFinding(s, rep.Spans, byResource, slow)
 			out = append(out, f)
 			explained = true

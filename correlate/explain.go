@@ -148,7 +148,7 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 	if target <= 0 {
 		target = w.DegradedOffered
 	}
-	sz := sizing{rate: target, baselineRate: w.BaselineRate, degradedRate: w.DegradedRate, util: opts.Utilisation, spans: rep.Spans}
+	sz := sizing{rate: target, baselineRate: w.BaselineRate, degradedRate: w.DegradedRate, util: opts.Utilisation, spans: rep.Spans, fleet: in.Fleet}
 	rep.Findings = rank(buildFindings(rep, sz))
 	return rep, ctx.Err()
 }

@@ -17,6 +17,7 @@ type Input struct {
 	Kept      []KeptTrace // traces kept while the study ran (TraceKeeper), read before the trace store
 	SLOP99Ms  float64     // the p99 SLO in milliseconds; 0: degradation is p99 doubling against the baseline
 	TargetRPS float64     // the rate recommendations size for; 0: the rate of the degraded window
+	Fleet     *Fleet      // the study's recommendation: instance counts findings agree with; nil for a run
 	Observe   plan.Observe
 	Options   Options
 }
@@ -75,4 +76,15 @@ func (o Options) withDefaults() Options {
 		o.Utilisation = 0.65
 	}
 	return o
+}
+
+// Fleet is what a study recommends, so a finding's instance counts are the
+// study's: the autoscaling threshold per instance and the instance counts
+// for the business's sustained and peak rates (requests per second).
+type Fleet struct {
+	AutoscaleRPS float64
+	SustainedRPS float64
+	PeakRPS      float64
+	MinInstances int
+	MaxInstances int
 }
