@@ -114,7 +114,7 @@ func recommendGC(r Reading, g gcShare, sz sizing) string {
 	if gogc <= 0 {
 		gogc = 100
 	}
-	fmt.Fprintf(&b, "Meanwhile raise GOGC from %.0f to %.0f: about half the GC cycles for up to %.0f%% more heap above the live set", gogc, 2*gogc, 2*gogc)
+	fmt.Fprintf(&b, "Meanwhile raise GOGC from %.0f to %.0f: about half the GC cycles, for a heap goal of %.0f× the live heap instead of %.0f×", gogc, 2*gogc, 1+2*gogc/100, 1+gogc/100)
 	if g.heap > 0 {
 		fmt.Fprintf(&b, " (heap now %s)", bytesText(g.heap))
 	}
