@@ -42,7 +42,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 				Queries: signalQueries(r), Traces: slow,
 			},
 		}
-		if r.Signal == "gc_pause" || (r.Signal == "cpu_usage" && gc.known) {
+		if r.Signal == "gc_pause" || (r.Signal == "cpu_usage" && gc.known && gc.share >= 0.1) {
 			f.Evidence.Facts = append(f.Evidence.Facts, gc.facts()...)
 		}
 		if r.Resource == "pool" && rep.Spans != nil && rep.Spans.HoldTraces > 0 {
@@ -204,7 +204,7 @@ func signalFacts(r Reading) []string {
 	if r.LeadSeconds != nil {
 		switch l := *r.LeadSeconds; {
 		case l == 0:
-			f = append(f, fmt.Sprintf("it moved with the latency knee (as far as %s samples tell)", fmtSeconds(r.ResolutionS)))
+			f = append(f, fmt.Sprintf("it moved with the latency knee (as far as samples %s s apart tell)", fmtSeconds(r.ResolutionS)))
 		case l > 0:
 			f = append(f, fmt.Sprintf("it moved %.0f s before the latency knee", l))
 		default:

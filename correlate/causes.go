@@ -77,7 +77,7 @@ func (g gcShare) facts() []string {
 	var out []string
 	if g.known {
 		out = append(out, fmt.Sprintf("garbage collection took %.0f%% of the CPU rise: %.2f → %.2f cores in GC of %.2f → %.2f cores used",
-			100*g.share, g.gcBase, g.gcDeg, g.cpuBase, g.cpuDeg))
+			math.Max(0, 100*g.share), g.gcBase, g.gcDeg, g.cpuBase, g.cpuDeg))
 	}
 	if g.allocDeg > 0 {
 		f := fmt.Sprintf("%s allocated per request in the degraded window", bytesText(g.allocDeg))
