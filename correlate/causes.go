@@ -95,9 +95,13 @@ func (g gcShare) facts() []string {
 // recommendGC is the advice for a GC-bound service, in numbers.
 func recommendGC(r Reading, g gcShare, sz sizing) string {
 	var b strings.Builder
-	if g.known {
+	switch {
+	case g.cause:
 		fmt.Fprintf(&b, "Garbage collection is the larger part of the CPU rise (%.0f%%: %.2f of %.2f added cores)", 100*g.share, g.gcDeg-g.gcBase, g.cpuDeg-g.cpuBase)
-	} else {
+	case g.known:
+		fmt.Fprintf(&b, "GC pauses take %.1f%% of the time and garbage collection took %.0f%% of the CPU rise (%.2f of %.2f added cores)",
+			100*r.Degraded, math.Max(0, 100*g.share), g.gcDeg-g.gcBase, g.cpuDeg-g.cpuBase)
+	default:
 		fmt.Fprintf(&b, "GC pauses take %.1f%% of the time", 100*r.Degraded)
 	}
 	if g.allocDeg > 0 {

@@ -197,6 +197,12 @@ func recommendQuota(r Reading, sz sizing) string {
 		need = perReq * rate / sz.util
 		how = fmt.Sprintf("%.2f ms of CPU per request × %.0f req/s (%s) ÷ %.0f%% utilisation", 1000*perReq, rate, at, 100*sz.util)
 	}
+	// A request whose CPU does not fit in one period's quota is throttled
+	// however idle the rest is: the limit must hold one request a period.
+	if period := r.Context["period"].Degraded / 1e6; period > 0 && perReq > 0 && perReq/period > need {
+		need = perReq / period
+		how = fmt.Sprintf("one request's %.2f ms of CPU within one %.0f ms CFS period", 1000*perReq, 1000*period)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "The CPU quota is the bottleneck: throttled in %.0f%% of its CFS periods", 100*r.Degraded)
 	if throttled > 0 {
