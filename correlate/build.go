@@ -18,6 +18,11 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	haveSpans := rep.Spans != nil && rep.Spans.BaselineTraces > 0
 
 	gc := gcPart(rep.Signals, sz)
+	for _, r := range rep.Signals {
+		if r.Available && r.Signal == "cpu_throttling" && assess(r).saturated {
+			sz.throttled = true
+		}
+	}
 	byResource := map[string]int{}
 	for _, r := range rep.Signals {
 		if !r.Available || r.Resource == "" {

@@ -14,6 +14,7 @@ type sizing struct {
 	util         float64 // target utilisation, 0.65
 	spans        *Breakdown
 	fleet        *Fleet // the study's instance counts; nil for a run
+	throttled    bool   // a CPU quota throttles the service: its finding sets the limit
 }
 
 // recommendSignal writes the specific advice for a saturated signal.
@@ -105,7 +106,7 @@ func cpuPerRequest(r Reading, sz sizing) (deg, base float64) {
 // counts need, and a limit when one instance's is too small; never a
 // limit below the one it has.
 func recommendCPU(r Reading, sz sizing) string {
-	limit, what := r.Context["limit"].Degraded, "its CPU limit"
+	limit, what := r.Context["limit"].Degraded, "CPU limit"
 	if limit <= 0 {
 		limit, what = r.Context["gomaxprocs"].Degraded, "GOMAXPROCS"
 	}
@@ -132,7 +133,9 @@ func recommendCPU(r Reading, sz sizing) string {
 		}
 		fmt.Fprintf(&b, "; the sustained %.0f req/s needs %.2f cores and the peak %.0f req/s %.2f cores in all: run %d instances at least and scale to %d, as the study recommends.",
 			f.SustainedRPS, perReq*f.SustainedRPS, f.PeakRPS, perReq*f.PeakRPS, f.MinInstances, f.MaxInstances)
-		if limit > 0 && at/sz.util > limit {
+		if sz.throttled {
+			b.WriteString(" Its CPU quota caps it: the cpu_throttling finding gives the limit to set.")
+		} else if limit > 0 && at/sz.util > limit {
 			fmt.Fprintf(&b, " Raise each instance's %s from %.2f to %.2f cores so the threshold sits at %.0f%% of it, or lower the threshold.", what, limit, at/sz.util, 100*sz.util)
 		}
 		b.WriteString(" Profile the handlers (pprof) to cut CPU per request.")
@@ -145,7 +148,10 @@ func recommendCPU(r Reading, sz sizing) string {
 	}
 	n := int(math.Ceil(need / (sz.util * limit)))
 	fmt.Fprintf(&b, "%.0f/s needs %.2f cores: %d instances of %.2f cores (%.0f%% utilisation each)", sz.rate, need, max(n, 1), limit, 100*sz.util)
-	if need/sz.util > limit {
+	switch {
+	case sz.throttled:
+		b.WriteString("; its CPU quota caps it: the cpu_throttling finding gives the limit to set")
+	case need/sz.util > limit:
 		fmt.Fprintf(&b, ", or raise one instance's %s from %.2f to %.2f cores", what, limit, need/sz.util)
 	}
 	b.WriteString("; profile the handlers (pprof) to cut CPU per request.")

@@ -88,6 +88,10 @@ func TestCPURecommendationAgreesWithTheStudy(t *testing.T) {
 			t.Errorf("%q lacks %q", got, want)
 		}
 	}
+	sz.throttled = true
+	if got := recommendCPU(r, sz); !strings.Contains(got, "the cpu_throttling finding gives the limit") || strings.Contains(got, "Raise each instance") {
+		t.Errorf("%q: under a throttling quota the CPU finding defers the limit to it", got)
+	}
 	if strings.Contains(got, "oversubscribed") {
 		t.Errorf("%q says oversubscribed without scheduler evidence", got)
 	}
