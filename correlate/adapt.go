@@ -53,7 +53,7 @@ func FromStudy(s capacity.Study, p *plan.Plan) (Input, error) {
 		return in, fmt.Errorf("study %q: no step has wall-clock times (\"start\"/\"end\")", s.Plan)
 	}
 	withPlan(&in, p)
-	if r := s.Recommendation; r.AutoscaleRPS > 0 && r.MinInstances > 0 {
+	if r := s.Recommendation; r.AutoscaleRPS > 0 && r.MinInstances > 0 && r.SustainedRPS > 0 { // business inputs given
 		in.Fleet = &Fleet{AutoscaleRPS: r.AutoscaleRPS, SustainedRPS: r.SustainedRPS, PeakRPS: r.PeakRPS,
 			MinInstances: r.MinInstances, MaxInstances: r.MaxInstances}
 	}
