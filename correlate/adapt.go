@@ -53,6 +53,10 @@ func FromStudy(s capacity.Study, p *plan.Plan) (Input, error) {
 		return in, fmt.Errorf("study %q: no step has wall-clock times (\"start\"/\"end\")", s.Plan)
 	}
 	withPlan(&in, p)
+	if r := s.Recommendation; r.AutoscaleRPS > 0 && r.MinInstances > 0 && r.SustainedRPS > 0 { // business inputs given
+		in.Fleet = &Fleet{AutoscaleRPS: r.AutoscaleRPS, SustainedRPS: r.SustainedRPS, PeakRPS: r.PeakRPS,
+			MinInstances: r.MinInstances, MaxInstances: r.MaxInstances}
+	}
 	if s.Capacity.RequiredRPS > 0 {
 		in.TargetRPS = s.Capacity.RequiredRPS
 	}
@@ -79,9 +83,21 @@ func ExplainRun(ctx context.Context, r generator.Result, p *plan.Plan) (Report, 
 // ExplainStudy explains a finished study with the plan's Prometheus and
 // Tempo: the one call that attaches findings to `headroom capacity`.
 func ExplainStudy(ctx context.Context, s capacity.Study, p *plan.Plan) (Report, error) {
+	return ExplainStudyWith(ctx, s, p, nil)
+}
+
+// ExplainStudyWith is ExplainStudy with the traces a TraceKeeper kept
+// while the study ran (k.Kept()), read before the trace store, which may
+// have dropped them; what the keeper could not keep is noted.
+func ExplainStudyWith(ctx context.Context, s capacity.Study, p *plan.Plan, k *TraceKeeper) (Report, error) {
 	in, err := FromStudy(s, p)
 	if err != nil {
 		return Report{}, err
 	}
-	return Explain(ctx, in, SourcesFor(p.Observe, 0))
+	in.Kept = k.Kept()
+	rep, err := Explain(ctx, in, SourcesFor(p.Observe, 0))
+	if rep.Window.Found {
+		rep.Notes = append(rep.Notes, k.Problems()...)
+	}
+	return rep, err
 }

@@ -60,3 +60,19 @@ func TestFromStudyUsesStepTimesAndExemplars(t *testing.T) {
 		t.Errorf("study without times: error %v", err)
 	}
 }
+
+func TestFromStudyTakesTheStudysInstanceCounts(t *testing.T) {
+	s := capacity.Study{Steps: []capacity.Step{{Start: time.Unix(100, 0), End: time.Unix(110, 0), Throughput: 50, Achieved: 50}},
+		Recommendation: capacity.Recommendation{AutoscaleRPS: 400, SustainedRPS: 666.7, PeakRPS: 4000, MinInstances: 3, MaxInstances: 20}}
+	in, err := FromStudy(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Fleet == nil || in.Fleet.MinInstances != 3 || in.Fleet.MaxInstances != 20 || in.Fleet.AutoscaleRPS != 400 {
+		t.Errorf("fleet %+v, want the study's counts", in.Fleet)
+	}
+	s.Recommendation.SustainedRPS = 0 // no business inputs: nothing to agree with
+	if in, _ := FromStudy(s, nil); in.Fleet != nil {
+		t.Errorf("fleet %+v without business inputs, want none", in.Fleet)
+	}
+}

@@ -32,6 +32,67 @@ type Breakdown struct {
 	DegradedRootMs float64     `json:"degraded_root_ms"`
 	AddedMs        float64     `json:"added_ms"`
 	Spans          []SpanDelta `json:"spans"` // largest added self-time first
+
+	// Pool: per request, the time a pooled connection was held
+	// (transactions, BEGIN to COMMIT, and statements outside them) and the
+	// time spent waiting for one (db.pool.wait spans), in all the
+	// baseline's traces and in the degraded ones. Zero without such spans.
+	BaselineHoldMs float64 `json:"baseline_hold_ms,omitempty"`
+	DegradedHoldMs float64 `json:"degraded_hold_ms,omitempty"`
+	BaselineWaitMs float64 `json:"baseline_wait_ms,omitempty"`
+	DegradedWaitMs float64 `json:"degraded_wait_ms,omitempty"`
+	HoldTraces     int     `json:"hold_traces,omitempty"` // baseline traces the hold time is the mean of
+}
+
+// Span names of a database pool's instrumentation (the demo shop's, and
+// the same idea elsewhere): the wait for a connection, and a transaction
+// from BEGIN to COMMIT or ROLLBACK.
+const (
+	poolWaitSpan = "db.pool.wait"
+	txSpan       = "db.transaction"
+)
+
+// isPoolWait reports whether s is the wait for a pooled connection.
+func (s Span) isPoolWait() bool { return s.Name == poolWaitSpan || s.Attrs["db.pool.max_open"] != "" }
+
+// poolTimes are the connection hold and wait of one trace: transactions
+// plus database statements outside a transaction, and pool waits.
+func poolTimes(t tree) (hold, wait time.Duration, ok bool) {
+	byID := map[string]Span{}
+	for _, s := range t.trace.Spans {
+		byID[s.ID] = s
+	}
+	for _, s := range t.trace.Spans {
+		switch {
+		case s.isPoolWait():
+			wait += s.Duration()
+			ok = true
+		case s.Name == txSpan:
+			hold += s.Duration()
+			ok = true
+		case s.IsDB() && byID[s.ParentID].Name != txSpan:
+			hold += s.Duration()
+		}
+	}
+	return hold, wait, ok
+}
+
+// meanPool is the mean hold and wait per trace over the traces with pool
+// spans, and how many had them.
+func meanPool(ts []tree) (hold, wait float64, n int) {
+	for _, t := range ts {
+		h, w, ok := poolTimes(t)
+		if !ok {
+			continue
+		}
+		hold += ms(h)
+		wait += ms(w)
+		n++
+	}
+	if n > 0 {
+		hold, wait = hold/float64(n), wait/float64(n)
+	}
+	return hold, wait, n
 }
 
 type spanAcc struct {
@@ -55,10 +116,13 @@ func breakdown(base, deg []tree) Breakdown {
 			same = append(same, t)
 		}
 	}
+	var b Breakdown
+	b.BaselineHoldMs, b.BaselineWaitMs, b.HoldTraces = meanPool(base) // the whole mix of requests
+	b.DegradedHoldMs, b.DegradedWaitMs, _ = meanPool(deg)
 	if len(same) >= 3 {
 		base = same
 	}
-	b := Breakdown{BaselineTraces: len(base), DegradedTraces: len(deg)}
+	b.BaselineTraces, b.DegradedTraces = len(base), len(deg)
 	b.BaselineRootMs = meanRootMs(base)
 	b.DegradedRootMs = meanRootMs(deg)
 	if len(base) > 0 {

@@ -17,12 +17,22 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	slow := rep.SlowTraces[:min(3, len(rep.SlowTraces))]
 	haveSpans := rep.Spans != nil && rep.Spans.BaselineTraces > 0
 
+	gc := gcPart(rep.Signals, sz)
+	for _, r := range rep.Signals {
+		if r.Available && r.Signal == "cpu_throttling" && assess(r).saturated {
+			sz.throttled = true
+		}
+	}
 	byResource := map[string]int{}
 	for _, r := range rep.Signals {
 		if !r.Available || r.Resource == "" {
 			continue
 		}
 		a := assess(r)
+		if r.Signal == "gc_pause" && gc.cause {
+			a.saturated = true
+			a.util = math.Max(a.util, clamp01(gc.share))
+		}
 		if !a.saturated {
 			continue
 		}
@@ -31,11 +41,19 @@ func buildFindings(rep Report, sz sizing) []Finding {
 			Kind:           FindingKind(r.Signal),
 			Title:          fmt.Sprintf("%s: %s", r.Signal, r.Title),
 			Score:          score(r, a, share, haveSpans),
-			Recommendation: recommendSignal(r, sz),
+			Recommendation: recommendSignal(r, sz, gc),
 			Evidence: Evidence{
 				Facts: append(a.facts, signalFacts(r)...), Signal: ptr(r), Utilisation: a.util,
 				Queries: signalQueries(r), Traces: slow,
 			},
+		}
+		if r.Signal == "gc_pause" || (r.Signal == "cpu_usage" && gc.known && gc.share >= 0.1) {
+			f.Evidence.Facts = append(f.Evidence.Facts, gc.facts()...)
+		}
+		if r.Resource == "pool" && rep.Spans != nil && rep.Spans.HoldTraces > 0 {
+			b := rep.Spans
+			f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("traces: a request held a connection %.1f ms and waited %.1f ms for one (%.1f and %.1f ms at baseline, %d traces)",
+				b.DegradedHoldMs, b.DegradedWaitMs, b.BaselineHoldMs, b.BaselineWaitMs, b.HoldTraces))
 		}
 		if rep.Resolution != nil {
 			f.Evidence.Facts = append(f.Evidence.Facts, "read at "+rep.Resolution.String())
@@ -57,9 +75,14 @@ func buildFindings(rep Report, sz sizing) []Finding {
 		out = append(out, f)
 	}
 
+	orderCauses(out, gc, rep.Resolution)
+
 	explained := false
 	if rep.Spans != nil {
 		for _, s := range topSpans(rep.Spans) {
+			if _, pool := byResource["pool"]; pool && s.Name == poolWaitSpan {
+				continue // the pool finding holds the wait, with the spans' numbers
+			}
 			f := spanFinding(s, rep.Spans, byResource, slow)
 			out = append(out, f)
 			explained = true
@@ -186,7 +209,7 @@ func signalFacts(r Reading) []string {
 	if r.LeadSeconds != nil {
 		switch l := *r.LeadSeconds; {
 		case l == 0:
-			f = append(f, fmt.Sprintf("it moved with the latency knee (as far as %s samples tell)", fmtSeconds(r.ResolutionS)))
+			f = append(f, fmt.Sprintf("it moved with the latency knee (as far as samples %s s apart tell)", fmtSeconds(r.ResolutionS)))
 		case l > 0:
 			f = append(f, fmt.Sprintf("it moved %.0f s before the latency knee", l))
 		default:

@@ -22,6 +22,17 @@
 //		fmt.Printf("%d. %s\n   %s\n", f.Rank, f.Title, f.Recommendation)
 //	}
 //
+// Signals are read at the scrape interval (measured from up's scrape
+// times): irate over three intervals, window means from the samples whose
+// data lies inside the window, and a lead or lag only where the samples
+// resolve one. A study's slow traces are kept while they are fresh: wrap
+// its prober with a TraceKeeper and explain with what it kept.
+//
+//	k := correlate.TraceKeeperFor(p.Observe, 0)
+//	study, err := capacity.Run(ctx, p, k.Prober(capacity.NewProber(p, warn)), opts)
+//	…
+//	rep, err := correlate.ExplainStudyWith(ctx, *study, p, k)
+//
 // Tempo's trace-by-ID protobuf is decoded with OTLP's TracesData (it is
 // wire-compatible), and its search JSON with this package's own structs,
 // so the module does not depend on Tempo's code.

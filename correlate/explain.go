@@ -19,6 +19,7 @@ type Report struct {
 	Repeats      []Repeat    `json:"repeats,omitempty"`
 	Serial       []Serial    `json:"serial,omitempty"`
 	SlowTraces   []TraceLink `json:"slow_traces,omitempty"`
+	Traces       []KeptTrace `json:"traces,omitempty"`        // the traces it read, kept: Input.Kept explains again without the store
 	NotAvailable []string    `json:"not_available,omitempty"` // "<source or signal>: not available: <reason>"
 	Notes        []string    `json:"notes,omitempty"`
 }
@@ -99,6 +100,9 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 		traces   traceSets
 		done     = make(chan struct{})
 	)
+	if len(in.Kept) > 0 {
+		src.Traces = newKeptSource(in.Kept, src.Traces)
+	}
 	if src.Traces != nil {
 		go func() {
 			defer close(done)
@@ -132,7 +136,8 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 	}
 	rep.Signals = readings
 	rep.NotAvailable = append(rep.NotAvailable, traces.problems...)
-	rep.SlowTraces = traces.slow
+	rep.Notes = append(rep.Notes, traces.notes...)
+	rep.SlowTraces, rep.Traces = traces.slow, traces.kept
 	if len(traces.deg) > 0 {
 		b := breakdown(traces.base, traces.deg)
 		rep.Spans = &b
@@ -143,7 +148,7 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 	if target <= 0 {
 		target = w.DegradedOffered
 	}
-	sz := sizing{rate: target, baselineRate: w.BaselineRate, degradedRate: w.DegradedRate, util: opts.Utilisation, spans: rep.Spans}
+	sz := sizing{rate: target, baselineRate: w.BaselineRate, degradedRate: w.DegradedRate, util: opts.Utilisation, spans: rep.Spans, fleet: in.Fleet}
 	rep.Findings = rank(buildFindings(rep, sz))
 	return rep, ctx.Err()
 }

@@ -11,11 +11,13 @@ import (
 // and where the service's telemetry lives. Fill Seconds for a run, Steps
 // for a study (or both: Steps then decide the window).
 type Input struct {
-	Seconds   []Point    // a run's per-second windows, all requests merged, in time order
-	Steps     []Step     // a study's steps, in the order they ran
-	Exemplars []Exemplar // the slowest requests' trace IDs, as the generator recorded them
-	SLOP99Ms  float64    // the p99 SLO in milliseconds; 0: degradation is p99 doubling against the baseline
-	TargetRPS float64    // the rate recommendations size for; 0: the rate of the degraded window
+	Seconds   []Point     // a run's per-second windows, all requests merged, in time order
+	Steps     []Step      // a study's steps, in the order they ran
+	Exemplars []Exemplar  // the slowest requests' trace IDs, as the generator recorded them
+	Kept      []KeptTrace // traces kept while the study ran (TraceKeeper), read before the trace store
+	SLOP99Ms  float64     // the p99 SLO in milliseconds; 0: degradation is p99 doubling against the baseline
+	TargetRPS float64     // the rate recommendations size for; 0: the rate of the degraded window
+	Fleet     *Fleet      // the study's recommendation: instance counts findings agree with; nil for a run
 	Observe   plan.Observe
 	Options   Options
 }
@@ -74,4 +76,15 @@ func (o Options) withDefaults() Options {
 		o.Utilisation = 0.65
 	}
 	return o
+}
+
+// Fleet is what a study recommends, so a finding's instance counts are the
+// study's: the autoscaling threshold per instance and the instance counts
+// for the business's sustained and peak rates (requests per second).
+type Fleet struct {
+	AutoscaleRPS float64
+	SustainedRPS float64
+	PeakRPS      float64
+	MinInstances int
+	MaxInstances int
 }

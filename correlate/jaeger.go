@@ -36,14 +36,14 @@ func (j *Jaeger) Trace(ctx context.Context, id string) (Trace, error) {
 	id = normaliseID(id)
 	body, _, err := get(ctx, j.client, j.URL+"/api/traces/"+url.PathEscape(id), "application/json")
 	if err != nil {
-		return Trace{}, fmt.Errorf("jaeger: trace %s: %w", id, err)
+		return Trace{}, fmt.Errorf("jaeger: trace %s: %w", id, notFound(err))
 	}
 	ts, err := decodeJaeger(body)
 	if err != nil {
 		return Trace{}, fmt.Errorf("jaeger: trace %s: %w", id, err)
 	}
 	if len(ts) == 0 || len(ts[0].Spans) == 0 {
-		return Trace{}, fmt.Errorf("jaeger: trace %s: no spans", id)
+		return Trace{}, fmt.Errorf("jaeger: trace %s: no spans: %w", id, ErrTraceNotFound)
 	}
 	return ts[0], nil
 }
@@ -60,6 +60,10 @@ func (j *Jaeger) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error) {
 	v.Set("end", strconv.FormatInt(q.End.UnixMicro(), 10))
 	if q.MinDuration > 0 {
 		v.Set("minDuration", q.MinDuration.String())
+	}
+	if q.Instance != "" { // tags= takes JSON: an instance id holds a colon, which tag=k:v cannot
+		b, _ := json.Marshal(map[string]string{"service.instance.id": q.Instance})
+		v.Set("tags", string(b))
 	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
@@ -104,6 +108,10 @@ type jaegerAnswer struct {
 		} `json:"spans"`
 		Processes map[string]struct {
 			ServiceName string `json:"serviceName"`
+			Tags        []struct {
+				Key   string          `json:"key"`
+				Value json.RawMessage `json:"value"`
+			} `json:"tags"`
 		} `json:"processes"`
 	} `json:"data"`
 	Errors []struct {
@@ -143,6 +151,16 @@ func decodeJaeger(body []byte) ([]Trace, error) {
 					str = string(tag.Value)
 				}
 				sp.Attrs[tag.Key] = str
+			}
+			sp.Instance = sp.Attrs["service.instance.id"]
+			for _, tag := range d.Processes[s.ProcessID].Tags {
+				if tag.Key == "service.instance.id" {
+					var str string
+					if json.Unmarshal(tag.Value, &str) != nil {
+						str = string(tag.Value)
+					}
+					sp.Instance = str
+				}
 			}
 			sp.Client = sp.Attrs["span.kind"] == "client" || sp.Attrs["peer.service"] != ""
 			t.Spans = append(t.Spans, sp)

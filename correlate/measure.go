@@ -414,33 +414,46 @@ func (r Resolution) String() string {
 
 func fmtSeconds(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// intervalQuery counts the scrapes of the service's targets over a minute.
-const intervalQuery = `max(count_over_time(up[60s]))`
+// intervalQuery is the time of each target's latest scrape: evaluated
+// finely, its value changes at every scrape.
+const intervalQuery = `timestamp(up)`
 
-// scrapeInterval measures the scrape interval of the selector's targets
-// from the number of up samples in the minute before at: 0 when there is
-// no answer (no target matches, or too few samples).
+// scrapeInterval measures the scrape interval of the selector's targets:
+// the median gap between the scrape times up shows in the minute before
+// at, read at a 250 ms step. 0 when there is no answer (no target
+// matches, or fewer than three scrapes).
 func scrapeInterval(ctx context.Context, m Metrics, ms []Matcher, at time.Time) (time.Duration, string) {
 	q, err := InjectSelector(intervalQuery, ms)
 	if err != nil {
 		return 0, ""
 	}
-	ss, err := m.QueryRange(ctx, q, at, at, time.Second)
+	ss, err := m.QueryRange(ctx, q, at.Add(-time.Minute), at, 250*time.Millisecond)
 	if err != nil {
 		return 0, ""
 	}
-	samples := sumSeries(ss)
-	if len(samples) == 0 || samples[len(samples)-1].Value < 2 {
+	var gaps []float64
+	for _, s := range ss {
+		last := math.NaN()
+		for _, v := range finite(s.Samples) {
+			if v.Value != last {
+				if !math.IsNaN(last) {
+					gaps = append(gaps, v.Value-last)
+				}
+				last = v.Value
+			}
+		}
+	}
+	if len(gaps) < 2 {
 		return 0, ""
 	}
-	n := samples[len(samples)-1].Value
-	d := time.Duration(float64(time.Minute) / n)
+	sort.Float64s(gaps)
+	d := time.Duration(gaps[len(gaps)/2] * float64(time.Second))
 	if d < 10*time.Second {
 		d = d.Round(100 * time.Millisecond)
 	} else {
 		d = d.Round(time.Second)
 	}
-	return max(d, 100*time.Millisecond), fmt.Sprintf("measured: %.0f samples of %s in the minute before %s", n, q, at.UTC().Format("15:04:05"))
+	return max(d, 100*time.Millisecond), fmt.Sprintf("measured: the median of %d gaps between the scrape times of %s before %s", len(gaps), q, at.UTC().Format("15:04:05"))
 }
 
 // resolve picks the query step: Options.Step when set, else the measured

@@ -79,9 +79,10 @@ func TestExplainWithBrokenTempo(t *testing.T) {
 		}, []string{"not available", "HTTP 500", "error querying ingesters"}},
 		{"bad JSON and protobuf", func(t *testing.T) string {
 			return fixed(t, http.StatusOK, "application/json", `{"traces":[{"traceID":`).URL
-		}, []string{"trace search (degraded window): not available", "bad JSON"}},
+		}, []string{"traces: not available: the trace store failed", "want protobuf"}},
+		// A store that answers but lacks the trace is not an outage.
 		{"empty result", func(t *testing.T) string { u, _ := newFakeTempo(t, nil); return u.URL },
-			[]string{"traces: not available", "trace not found"}},
+			[]string{"1 of 1 exemplar traces", "not in the trace store", "evicted", "never received"}},
 		{"timeout", func(t *testing.T) string { return blocking(t).URL },
 			[]string{"not available", "Timeout"}},
 	}

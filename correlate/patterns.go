@@ -38,7 +38,7 @@ func findRepeats(base, deg []tree) []Repeat {
 			for p, kids := range t.children {
 				counts := map[string]int{}
 				for _, c := range kids {
-					if s := t.trace.Spans[c]; s.IsDB() {
+					if s := t.trace.Spans[c]; s.IsDB() && !s.isPoolWait() && s.Name != txSpan {
 						counts[s.Name]++
 					}
 				}

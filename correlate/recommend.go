@@ -13,10 +13,12 @@ type sizing struct {
 	degradedRate float64
 	util         float64 // target utilisation, 0.65
 	spans        *Breakdown
+	fleet        *Fleet // the study's instance counts; nil for a run
+	throttled    bool   // a CPU quota throttles the service: its finding sets the limit
 }
 
 // recommendSignal writes the specific advice for a saturated signal.
-func recommendSignal(r Reading, sz sizing) string {
+func recommendSignal(r Reading, sz sizing, gc gcShare) string {
 	c := func(name string) Pair { return r.Context[name] }
 	switch r.Signal {
 	case "pool_wait", "pool_in_use":
@@ -24,32 +26,9 @@ func recommendSignal(r Reading, sz sizing) string {
 	case "cpu_usage":
 		return recommendCPU(r, sz)
 	case "cpu_throttling":
-		quota, usage := c("quota").Degraded, c("usage")
-		peak := math.Max(usage.Degraded, r.Peak)
-		if quota <= 0 {
-			return fmt.Sprintf("The container is throttled in %.0f%% of its CFS periods: raise its CPU limit above the %.2f cores it used, to %.2f cores for %.0f%% utilisation.",
-				100*r.Degraded, peak, peak/sz.util, 100*sz.util)
-		}
-		return fmt.Sprintf("Raise the CPU limit from %.2f cores (quota) to at least %.2f cores: it used %.2f cores and was throttled in %.0f%% of its CFS periods; %.2f cores keeps usage at %.0f%% of the limit.",
-			quota, usage.Degraded/sz.util, usage.Degraded, 100*r.Degraded, usage.Degraded/sz.util, 100*sz.util)
+		return recommendQuota(r, sz)
 	case "gc_pause":
-		alloc, gogc := c("alloc_rate").Degraded, c("gogc").Degraded
-		var b strings.Builder
-		fmt.Fprintf(&b, "GC pauses take %.1f%% of the time", 100*r.Degraded)
-		if alloc > 0 {
-			fmt.Fprintf(&b, " at %s/s of allocation", bytesText(alloc))
-			if sz.degradedRate > 0 {
-				fmt.Fprintf(&b, " (%s per request)", bytesText(alloc/sz.degradedRate))
-			}
-		}
-		b.WriteString(". Cut allocations on the hot path (reuse buffers, avoid per-request maps and fmt), ")
-		if gogc > 0 {
-			fmt.Fprintf(&b, "or raise GOGC from %.0f to %.0f to run fewer cycles with a bigger heap, ", gogc, 2*gogc)
-		} else {
-			b.WriteString("or raise GOGC (e.g. 200) to run fewer cycles with a bigger heap, ")
-		}
-		b.WriteString("and set GOMEMLIMIT to about 90% of the memory limit so the larger heap stays safe.")
-		return b.String()
+		return recommendGC(r, gc, sz)
 	case "memory":
 		return fmt.Sprintf("Resident memory reached %s, %.0f%% of the %s limit: raise the memory limit, or set GOMEMLIMIT to about 90%% of it so the GC works harder before the kernel kills the process.",
 			bytesText(r.Degraded), 100*r.Degraded/c("limit").Degraded, bytesText(c("limit").Degraded))
@@ -61,73 +40,122 @@ func recommendSignal(r Reading, sz sizing) string {
 }
 
 // recommendPool sizes the pool with Little's Law: connections busy =
-// rate × time a request holds one; size = busy / target utilisation.
+// rate × time a request holds one; size = busy / target utilisation. The
+// hold time is measured in traces (transactions and statements) when they
+// show it, else from the pool's own metrics: in use ÷ throughput at
+// baseline, or, in the degraded window, the bound the full pool sets.
 func recommendPool(r Reading, sz sizing) string {
 	inUse, most := r.Context["in_use"], r.Context["max"].Degraded
 	if r.Signal == "pool_in_use" {
-		inUse = Pair{Baseline: r.Baseline, Degraded: r.Degraded}
+		inUse = Pair{Baseline: r.Baseline, Degraded: r.Degraded, Peak: r.Peak}
 	}
-	hold, how := 0.0, ""
+	hold, how, bound := 0.0, "", false
 	switch {
+	case sz.spans != nil && sz.spans.HoldTraces > 0 && sz.spans.BaselineHoldMs > 0:
+		hold = sz.spans.BaselineHoldMs / 1000
+		how = fmt.Sprintf("measured in %d baseline traces: transactions from BEGIN to COMMIT and statements outside them", sz.spans.HoldTraces)
 	case inUse.Baseline > 0 && sz.baselineRate > 0:
 		hold = inUse.Baseline / sz.baselineRate
-		how = fmt.Sprintf("Little's Law on the baseline: %.2f connections in use at %.1f/s", inUse.Baseline, sz.baselineRate)
-	case sz.spans != nil && sz.spans.BaselineTraces > 0:
-		var dbMs float64
-		for _, s := range sz.spans.Spans {
-			if s.DB {
-				dbMs += s.BaselineMs
-			}
+		how = fmt.Sprintf("Little's Law on the baseline: %.2f connections in use at %.1f req/s", inUse.Baseline, sz.baselineRate)
+	case sz.degradedRate > 0 && math.Max(inUse.Degraded, most) > 0:
+		busy := inUse.Degraded
+		if busy <= 0 {
+			busy = most
 		}
-		hold = dbMs / 1000
-		how = "database span time per request in baseline traces"
+		hold, bound = busy/sz.degradedRate, true
+		how = fmt.Sprintf("at most: %.1f connections in use at %.1f req/s in the degraded window bound it (Little's Law)", busy, sz.degradedRate)
 	}
-	if hold <= 0 || sz.rate <= 0 {
-		return fmt.Sprintf("Requests queue for database connections. Size the pool with Little's Law: connections = target rate × time each request holds a connection ÷ %.2f; the hold time could not be measured here.", sz.util)
+	rate := sz.rate
+	if hold <= 0 || rate <= 0 {
+		return fmt.Sprintf("Requests queue for database connections (%.3f s of waiting per second). Size the pool with Little's Law: connections = target rate × time each request holds a connection ÷ %.2f; neither traces nor pool metrics showed the hold time.",
+			r.Degraded, sz.util)
 	}
-	busy := sz.rate * hold
+	busy := rate * hold
 	size := int(math.Ceil(busy / sz.util))
-	if most > 0 && float64(size) <= most {
-		return fmt.Sprintf("Requests queue for database connections, yet Little's Law needs only %d connections at %.0f/s (each request holds one %.1f ms: %s) and the pool has %.0f: connections are held longer under load. Fix the slowest query spans (or transactions held across slow calls) before growing the pool.",
-			size, sz.rate, 1000*hold, how, most)
+	wait := ""
+	if sz.spans != nil && sz.spans.DegradedWaitMs > 0 {
+		wait = fmt.Sprintf(" In the slow traces a request waited %.1f ms for a connection (%.1f ms at baseline) and held one %.1f ms.",
+			sz.spans.DegradedWaitMs, sz.spans.BaselineWaitMs, sz.spans.DegradedHoldMs)
 	}
+	if most > 0 && float64(size) <= most && !bound {
+		return fmt.Sprintf("Requests queue for database connections, yet Little's Law needs only %d connections at %.0f/s (each request holds one %.1f ms, %s) and the pool has %.0f: connections are held longer under load. Fix the slowest query spans (or transactions held across slow calls) before growing the pool.%s",
+			size, rate, 1000*hold, how, most, wait)
+	}
+	size = max(size, int(most)+1) // never a pool smaller than the one that queued
 	current := ""
 	if most > 0 {
 		current = fmt.Sprintf(" from %.0f", most)
 	}
-	return fmt.Sprintf("Raise the connection pool%s to %d connections: at %.0f/s each request holds a connection %.1f ms (%s), so %.1f are busy on average; %d keeps the pool at %.0f%% utilisation. Check the database accepts that many.",
-		current, size, sz.rate, 1000*hold, how, busy, size, 100*sz.util)
+	return fmt.Sprintf("Raise the connection pool%s to %d connections: at %.0f/s each request holds a connection %.1f ms (%s), so %.1f are busy on average; %d keeps the pool at %.0f%% utilisation. Check the database accepts that many.%s",
+		current, size, rate, 1000*hold, how, busy, size, 100*busy/float64(size), wait)
 }
 
-// recommendCPU turns CPU per request into an instance count or a limit.
+// cpuPerRequest is the CPU seconds per request of the degraded window (the
+// window's own samples), and of the baseline when it has one.
+func cpuPerRequest(r Reading, sz sizing) (deg, base float64) {
+	if sz.degradedRate > 0 {
+		deg = r.Degraded / sz.degradedRate
+	}
+	if r.HasBaseline && sz.baselineRate > 0 {
+		base = r.Baseline / sz.baselineRate
+	}
+	return deg, base
+}
+
+// recommendCPU turns CPU per request into the cores the study's instance
+// counts need, and a limit when one instance's is too small; never a
+// limit below the one it has.
 func recommendCPU(r Reading, sz sizing) string {
-	limit := r.Context["limit"].Degraded
+	limit, what := r.Context["limit"].Degraded, "CPU limit"
 	if limit <= 0 {
-		limit = r.Context["gomaxprocs"].Degraded
+		limit, what = r.Context["gomaxprocs"].Degraded, "GOMAXPROCS"
 	}
-	perReq := 0.0
-	switch {
-	case r.HasBaseline && sz.baselineRate > 0 && r.Baseline > 0:
-		perReq = r.Baseline / sz.baselineRate
-	case sz.degradedRate > 0:
-		perReq = r.Degraded / sz.degradedRate
-	}
-	if perReq <= 0 || sz.rate <= 0 {
+	degPer, basePer := cpuPerRequest(r, sz)
+	perReq := math.Max(degPer, basePer) // size with the larger: a saturated window can read low
+	if perReq <= 0 {
 		return "The service is CPU-bound: add instances or raise its CPU limit, and profile the handlers (pprof) for the hot path."
 	}
-	need := sz.rate * perReq
-	starved := ""
-	if sched := r.Context["sched_p99"]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 {
-		starved = fmt.Sprintf("Goroutines waited %.0f ms for a CPU while the process used only %.2f of %.2f cores: the host is oversubscribed, so reserve CPU for it (a CPU request of at least %.2f cores) as well. ",
-			1000*sched.Degraded, r.Degraded, limit, need/sz.util)
+	var b strings.Builder
+	fmt.Fprintf(&b, "The service is CPU-bound: %.2f ms of CPU per request in the degraded window (%.2f cores at %.1f req/s)", 1000*degPer, r.Degraded, sz.degradedRate)
+	if basePer > 0 {
+		fmt.Fprintf(&b, ", %.2f ms at baseline (%.2f cores at %.1f req/s); sizing with %.2f ms", 1000*basePer, r.Baseline, sz.baselineRate, 1000*perReq)
 	}
+	b.WriteString(". ")
+	if sched := r.Context["sched_p99"]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline {
+		fmt.Fprintf(&b, "Goroutines waited %.0f ms for a CPU (p99 scheduler latency, %.1f ms at baseline) while the process used only %.2f of %.2f cores: the host is oversubscribed, so reserve CPU for it as well. ",
+			1000*sched.Degraded, 1000*sched.Baseline, r.Degraded, limit)
+	}
+	if f := sz.fleet; f != nil {
+		at := perReq * f.AutoscaleRPS
+		fmt.Fprintf(&b, "At the study's autoscaling threshold of %.0f req/s per instance that is %.2f cores", f.AutoscaleRPS, at)
+		if limit > 0 {
+			fmt.Fprintf(&b, " (%.0f%% of %s, %.2f)", 100*at/limit, what, limit)
+		}
+		fmt.Fprintf(&b, "; the sustained %.0f req/s needs %.2f cores and the peak %.0f req/s %.2f cores in all: run %d instances at least and scale to %d, as the study recommends.",
+			f.SustainedRPS, perReq*f.SustainedRPS, f.PeakRPS, perReq*f.PeakRPS, f.MinInstances, f.MaxInstances)
+		if sz.throttled {
+			b.WriteString(" Its CPU quota caps it: the cpu_throttling finding gives the limit to set.")
+		} else if limit > 0 && at/sz.util > limit {
+			fmt.Fprintf(&b, " Raise each instance's %s from %.2f to %.2f cores so the threshold sits at %.0f%% of it, or lower the threshold.", what, limit, at/sz.util, 100*sz.util)
+		}
+		b.WriteString(" Profile the handlers (pprof) to cut CPU per request.")
+		return b.String()
+	}
+	need := sz.rate * perReq
 	if limit <= 0 {
-		return fmt.Sprintf("The service is CPU-bound at %.1f ms of CPU per request: %.0f/s needs %.2f cores, %.2f cores at %.0f%% utilisation. Profile the handlers (pprof) for the hot path.",
-			1000*perReq, sz.rate, need, need/sz.util, 100*sz.util)
+		fmt.Fprintf(&b, "%.0f/s needs %.2f cores, %.2f cores at %.0f%% utilisation. Profile the handlers (pprof) for the hot path.", sz.rate, need, need/sz.util, 100*sz.util)
+		return b.String()
 	}
 	n := int(math.Ceil(need / (sz.util * limit)))
-	return starved + fmt.Sprintf("The service is CPU-bound: %.1f ms of CPU per request, so %.0f/s needs %.2f cores. Scale out to %d instances of %.2f cores (%.0f%% utilisation each), or raise one instance's limit to %.2f cores; profile the handlers (pprof) to cut CPU per request.",
-		1000*perReq, sz.rate, need, max(n, 1), limit, 100*sz.util, need/sz.util)
+	fmt.Fprintf(&b, "%.0f/s needs %.2f cores: %d instances of %.2f cores (%.0f%% utilisation each)", sz.rate, need, max(n, 1), limit, 100*sz.util)
+	switch {
+	case sz.throttled:
+		b.WriteString("; its CPU quota caps it: the cpu_throttling finding gives the limit to set")
+	case need/sz.util > limit:
+		fmt.Fprintf(&b, ", or raise one instance's %s from %.2f to %.2f cores", what, limit, need/sz.util)
+	}
+	b.WriteString("; profile the handlers (pprof) to cut CPU per request.")
+	return b.String()
 }
 
 // recommendSpan writes advice for a span that took the added latency.
@@ -153,4 +181,45 @@ func recommendSpan(s SpanDelta, h IndexHint) string {
 			s.Name, s.DegradedMs, s.BaselineMs)
 	}
 	return fmt.Sprintf("The span %q takes %.1f ms of self-time per request (%.1f ms at baseline): look at what it does and add child spans to narrow it down.", s.Name, s.DegradedMs, s.BaselineMs)
+}
+
+// recommendQuota sets the CPU limit a throttled instance needs: the cores
+// the target rate takes at the target utilisation (CPU per request from
+// the window), never below the quota it has.
+func recommendQuota(r Reading, sz sizing) string {
+	quota, usage := r.Context["quota"].Degraded, r.Context["usage"].Degraded
+	throttled := r.Context["throttled_seconds"].Degraded
+	perReq := 0.0
+	if sz.degradedRate > 0 {
+		perReq = usage / sz.degradedRate
+	}
+	rate, at := sz.rate, "the target rate"
+	if sz.fleet != nil {
+		rate, at = sz.fleet.AutoscaleRPS, "the study's autoscaling threshold"
+	}
+	need := usage / sz.util
+	how := fmt.Sprintf("it used %.2f cores", usage)
+	if perReq > 0 && rate > 0 {
+		need = perReq * rate / sz.util
+		how = fmt.Sprintf("%.2f ms of CPU per request × %.0f req/s (%s) ÷ %.0f%% utilisation", 1000*perReq, rate, at, 100*sz.util)
+	}
+	// A request whose CPU does not fit in one period's quota is throttled
+	// however idle the rest is: the limit must hold one request a period.
+	if period := r.Context["period"].Degraded / 1e6; period > 0 && perReq > 0 && perReq/period > need {
+		need = perReq / period
+		how = fmt.Sprintf("one request's %.2f ms of CPU within one %.0f ms CFS period", 1000*perReq, 1000*period)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The CPU quota is the bottleneck: throttled in %.0f%% of its CFS periods", 100*r.Degraded)
+	if throttled > 0 {
+		fmt.Fprintf(&b, " (%.2f s throttled per second)", throttled)
+	}
+	if quota <= 0 {
+		fmt.Fprintf(&b, " while using %.2f cores. Raise the CPU limit to at least %.2f cores (%s).", usage, math.Max(need, 1.25*usage), how)
+		return b.String()
+	}
+	limit := math.Max(need, 1.25*quota) // above the quota it has, whatever the arithmetic
+	fmt.Fprintf(&b, " while using %.2f of %.2f cores. Raise the CPU limit from %.2f to %.2f cores (%s; at least 25%% above the current quota, which capped the measurement).",
+		usage, quota, quota, limit, how)
+	return b.String()
 }

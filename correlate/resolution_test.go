@@ -16,7 +16,7 @@ import (
 // scrapedProm is a Prometheus that holds what it scraped: counters
 // sampled every interval (at an offset, as real scrapes are) and answers
 // the range queries correlate sends by evaluating them on those samples:
-// sum(irate(m[r])), sum(rate(m[r])), sum(m) and max(count_over_time(up[r])).
+// sum(irate(m[r])), sum(rate(m[r])), sum(m) and timestamp(up).
 // Anything else has no series.
 type scrapedProm struct {
 	interval, offset time.Duration
@@ -50,13 +50,16 @@ func (p *scrapedProm) scrapes(a, b time.Time) []time.Time {
 var (
 	rateRe  = regexp.MustCompile(`^sum\((i?rate)\(([a-z_:]+)(\{[^}]*\})?\[(\d+)(ms|s)\]\)\)$`)
 	gaugeRe = regexp.MustCompile(`^sum\(([a-z_:]+)(\{[^}]*\})?\)$`)
-	countRe = regexp.MustCompile(`^max\(count_over_time\(up(\{[^}]*\})?\[(\d+)s\]\)\)$`)
+	tsRe    = regexp.MustCompile(`^timestamp\(up(\{[^}]*\})?\)$`)
 )
 
 func (p *scrapedProm) eval(q string, t time.Time) (float64, bool) {
-	if m := countRe.FindStringSubmatch(q); m != nil {
-		r, _ := strconv.Atoi(m[2])
-		return float64(len(p.scrapes(t.Add(-time.Duration(r)*time.Second), t))), true
+	if tsRe.MatchString(q) {
+		ss := p.scrapes(t.Add(-5*time.Minute), t)
+		if len(ss) == 0 {
+			return 0, false
+		}
+		return float64(ss[len(ss)-1].UnixNano()) / 1e9, true
 	}
 	if m := gaugeRe.FindStringSubmatch(q); m != nil {
 		g, ok := p.gauges[m[1]]

@@ -107,6 +107,7 @@ func defaultSignals() []Signal {
 			Context: []Aux{
 				{Name: "throttled_seconds", Queries: []string{`sum(irate(container_cpu_cfs_throttled_seconds_total[$rate]))`}},
 				{Name: "quota", Queries: []string{`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`}},
+				{Name: "period", Queries: []string{`max(container_spec_cpu_period{container!=""})`}}, // µs
 				{Name: "usage", Queries: []string{
 					`sum(irate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
 					`sum(irate(process_cpu_seconds_total[$rate]))`,

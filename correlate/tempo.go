@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -48,7 +49,7 @@ func (t *Tempo) Trace(ctx context.Context, id string) (Trace, error) {
 	}
 	body, ctype, err := get(ctx, t.client, t.URL+"/api/traces/"+id, "application/protobuf")
 	if err != nil {
-		return Trace{}, fmt.Errorf("tempo: trace %s: %w", id, err)
+		return Trace{}, fmt.Errorf("tempo: trace %s: %w", id, notFound(err))
 	}
 	if strings.Contains(ctype, "json") {
 		return Trace{}, fmt.Errorf("tempo: trace %s: got %s, want protobuf (Tempo too old?)", id, ctype)
@@ -59,14 +60,14 @@ func (t *Tempo) Trace(ctx context.Context, id string) (Trace, error) {
 	}
 	tr := fromOTLP(id, td.GetResourceSpans())
 	if len(tr.Spans) == 0 {
-		return Trace{}, fmt.Errorf("tempo: trace %s: no spans", id)
+		return Trace{}, fmt.Errorf("tempo: trace %s: no spans: %w", id, ErrTraceNotFound)
 	}
 	return tr, nil
 }
 
 // Search runs a TraceQL search for the query's service and duration.
 func (t *Tempo) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error) {
-	traceQL := TraceQL(q.Service, q.MinDuration)
+	traceQL := traceQLFor(q)
 	v := url.Values{}
 	v.Set("q", traceQL)
 	v.Set("start", strconv.FormatInt(q.Start.Unix(), 10))
@@ -107,9 +108,17 @@ func (t *Tempo) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error) {
 
 // TraceQL is the search for a service's traces at least minDuration slow.
 func TraceQL(service string, minDuration time.Duration) string {
+	return traceQLFor(TraceQuery{Service: service, MinDuration: minDuration})
+}
+
+func traceQLFor(q TraceQuery) string {
+	service, minDuration := q.Service, q.MinDuration
 	var conds []string
 	if service != "" {
 		conds = append(conds, "resource.service.name = "+strconv.Quote(service))
+	}
+	if q.Instance != "" {
+		conds = append(conds, "resource.service.instance.id = "+strconv.Quote(q.Instance))
 	}
 	if minDuration > 0 {
 		conds = append(conds, fmt.Sprintf("duration > %dms", minDuration.Milliseconds()))
@@ -146,10 +155,13 @@ func (n *jsonInt) UnmarshalJSON(b []byte) error {
 func fromOTLP(id string, rss []*tracepb.ResourceSpans) Trace {
 	tr := Trace{ID: id}
 	for _, rs := range rss {
-		service := ""
+		service, instance := "", ""
 		for _, kv := range rs.GetResource().GetAttributes() {
-			if kv.GetKey() == "service.name" {
+			switch kv.GetKey() {
+			case "service.name":
 				service = anyString(kv.GetValue())
+			case "service.instance.id":
+				instance = anyString(kv.GetValue())
 			}
 		}
 		for _, ss := range rs.GetScopeSpans() {
@@ -159,6 +171,7 @@ func fromOTLP(id string, rss []*tracepb.ResourceSpans) Trace {
 					ParentID: hex.EncodeToString(s.GetParentSpanId()),
 					Name:     s.GetName(),
 					Service:  service,
+					Instance: instance,
 					Client:   s.GetKind() == tracepb.Span_SPAN_KIND_CLIENT,
 					Start:    time.Unix(0, int64(s.GetStartTimeUnixNano())),
 					End:      time.Unix(0, int64(s.GetEndTimeUnixNano())),
@@ -235,7 +248,24 @@ func get(ctx context.Context, c *http.Client, u, accept string) ([]byte, string,
 		if len(snippet) > 200 {
 			snippet = snippet[:200] + "…"
 		}
-		return nil, "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, snippet)
+		return nil, "", &statusError{Code: resp.StatusCode, Body: snippet}
 	}
 	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// statusError is an answer other than 200 OK.
+type statusError struct {
+	Code int
+	Body string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body) }
+
+// notFound wraps ErrTraceNotFound into err when the store answered 404.
+func notFound(err error) error {
+	var se *statusError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound {
+		return fmt.Errorf("%w (evicted or never received): %v", ErrTraceNotFound, err)
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -18,9 +19,15 @@ type Traces interface {
 	Link(id string) string
 }
 
+// ErrTraceNotFound marks a trace the store does not hold: evicted (a store
+// that keeps only the newest traces) or never received. A store that
+// cannot be reached gives other errors.
+var ErrTraceNotFound = errors.New("trace not found")
+
 // TraceQuery selects traces of one service in a time range.
 type TraceQuery struct {
 	Service     string
+	Instance    string // service.instance.id; "" for every instance of the service
 	Start, End  time.Time
 	MinDuration time.Duration // 0: any
 	Limit       int
@@ -45,7 +52,8 @@ type Span struct {
 	ID, ParentID string
 	Name         string
 	Service      string
-	Client       bool // a call out of the service: span kind client, or a peer.service attribute
+	Instance     string // the resource's service.instance.id
+	Client       bool   // a call out of the service: span kind client, or a peer.service attribute
 	Start, End   time.Time
 	Attrs        map[string]string
 }
