@@ -28,6 +28,7 @@ export interface ChartSpec {
   sync?: string; // cursor sync key: charts of one page share the time axis
   bands?: () => { from: number; to: number; color: string; label?: string }[];
   xRange?: () => [number, number] | null;
+  align?: boolean; // keep a right gutter as wide as a second axis, so charts stacked on one time axis line up
 }
 
 export interface Chart {
@@ -61,8 +62,8 @@ export function chart(spec: ChartSpec, data?: Data): Chart {
   const time = spec.time !== false;
 
   const axis = (label?: string, side?: number, scale?: string): uPlot.Axis => ({
-    scale,
-    side,
+    ...(scale ? { scale } : {}),
+    ...(side !== undefined ? { side } : {}),
     label,
     stroke: fg,
     grid: { stroke: grid, width: 1, show: side !== 1 },
@@ -84,7 +85,7 @@ export function chart(spec: ChartSpec, data?: Data): Chart {
     axes: [
       { ...axis(spec.x), size: 40 },
       axis(spec.y, 3, "y"),
-      ...(spec.y2 ? [axis(spec.y2, 1, "y2")] : []),
+      ...(spec.y2 ? [axis(spec.y2, 1, "y2")] : spec.align ? [{ side: 1, scale: "y", size: 52, values: () => [], grid: { show: false }, ticks: { show: false } }] : []),
     ],
     series: [
       { label: time ? "time" : spec.x ?? "x" },

@@ -8,7 +8,7 @@ import { statusBadge } from "./jobs";
 function pick(o: J | undefined, snake: string): any {
   if (!o) return undefined;
   if (o[snake] !== undefined) return o[snake];
-  const camel = snake.replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase()).replace(/Ms$/, "Ms").replace(/P99/, "P99");
+  const camel = snake.replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
   return o[camel];
 }
 
@@ -123,7 +123,7 @@ export const findingsPage: Page = async (root, { id }) => {
           { label: "peak", color: "--c3", dash: [4, 4] },
         ];
       }
-      const c = chart({ title: `${r.title ?? r.signal}${r.unit ? ` (${r.unit})` : ""}${r.resource ? ` — ${r.resource}` : ""}`, y: r.unit ?? "", sync, bands, xRange: () => range, height: 160, series }, data);
+      const c = chart({ title: `${r.title ?? r.signal}${r.unit ? ` (${r.unit})` : ""}${r.resource ? ` — ${r.resource}` : ""}`, y: r.unit ?? "", sync, bands, xRange: () => range, height: 160, align: true, series }, data);
       charts.push(c);
       card.append(
         c.el,
@@ -193,10 +193,10 @@ function traceTable(traces: J[], title: string): HTMLElement {
         traces.map((tr) =>
           h(
             "tr",
-            h("td.mono", String(tr.id ?? "").slice(0, 16)),
+            h("td.mono", String(tr.id ?? "")),
             h("td", tr.root ?? "—"),
             h("td.num", ms(tr.duration_ms)),
-            h("td", tr.url ? h("a", { href: tr.url, target: "_blank", rel: "noopener" }, `Open trace ${String(tr.id).slice(0, 8)}`) : "—", tr.grafana ? [" · ", h("a", { href: tr.grafana, target: "_blank", rel: "noopener" }, "Grafana")] : null),
+            h("td", tr.url ? h("a", { href: tr.url, target: "_blank", rel: "noopener" }, `Open trace ${String(tr.id).slice(0, 8)}… in the trace store`) : "—", tr.grafana ? [" · ", h("a", { href: tr.grafana, target: "_blank", rel: "noopener" }, "Grafana")] : null),
           ),
         ),
       ),

@@ -123,7 +123,10 @@ export const jobPage: Page = async (root, { id }) => {
           ? "No seconds recorded."
           : "Waiting for the first second…"
         : `${n} seconds${FINISHED.has(job.status) ? "" : " · live"} · from ${new Date(tl.keys[0]).toLocaleTimeString()} to ${new Date(tl.keys[n - 1]).toLocaleTimeString()}`;
-    if (!FINISHED.has(job.status)) renderTiles();
+    if (!FINISHED.has(job.status)) {
+      renderTiles();
+      if (tl.names.size) renderNames();
+    }
   };
   let newNames = false;
   tl.onNewName = () => (newNames = true);
@@ -367,7 +370,6 @@ export const jobPage: Page = async (root, { id }) => {
               buildNameCharts();
             }
             draw();
-            if (tl.names.size && !nameTable.firstChild) renderNames();
             break;
           case "step":
             if (data.index) steps.set(data.index, data);

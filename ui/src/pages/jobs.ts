@@ -33,8 +33,8 @@ export const jobsPage: Page = (root, _p, q) => {
     if (search.value) params.set("q", search.value);
     if (status.value) params.set("status", status.value);
     if (kind.value) params.set("kind", kind.value);
+    if (location.pathname === "/jobs" || location.pathname === "/") history.replaceState(null, "", "/jobs" + (params.toString() ? "?" + params : ""));
     params.set("limit", "200");
-    history.replaceState(null, "", "/jobs" + (params.toString() ? "?" + params : ""));
     let doc: J;
     try {
       doc = await api("/jobs?" + params);
