@@ -37,13 +37,13 @@ function window(start, i, rate, base, extra = {}) {
   };
 }
 
-function flatten(ws) {
-  // /windows answers one element per name and second, "" for all requests.
+function flatten(ws, name) {
+  // /windows answers the seconds of one request name, "all" by default, as the server does.
   const out = [];
   for (const w of ws) {
     const { by_name, ...all } = w;
-    out.push(all);
-    for (const n of by_name) out.push({ ...n, start: w.start, duration_s: w.duration_s, phase: w.phase, step: w.step, throughput_rps: n.requests / w.duration_s, error_rate: n.errors / Math.max(1, n.requests) });
+    if (!name || name === "all") out.push({ ...all, name: "all" });
+    for (const n of by_name) if (n.name === name) out.push({ ...n, start: w.start, duration_s: w.duration_s, phase: w.phase, step: w.step, throughput_rps: n.requests / w.duration_s, error_rate: n.errors / Math.max(1, n.requests) });
   }
   return out;
 }
@@ -87,7 +87,7 @@ const study = {
   stress: { rate: 195, hold_s: 10, throughput_rps: 415, error_rate: 0.031, worst_second_p99_ms: 820, recovery_rate: 65, criterion: "p99 under 250ms and errors under 1%", recovered: true, recovery_s: 4, window_s: 60, elapsed_s: 30, requests_sent: 9000, statement: "At 1.5× the unacceptable point the shop kept 415 req/s with 3.1% errors and recovered 4 s after the load dropped." },
   recommendation: { autoscale_rps: 215, autoscale_at: 0.65, basis_rps: 331.5, cpu_at_autoscale: 0.58, cpu_cores: 2, sustained_rps: 400, peak_rps: 800, min_instances: 3, max_instances: 4, arithmetic: ["autoscale at 65% × 331.5 req/s = 215 req/s per instance", "sustained: 400 req/s ÷ 215 req/s = 1.9 → 2 instances, HA minimum 3 → 3", "peak: 800 req/s ÷ 325 req/s = 2.5 → 3 instances, + 1 for a lost instance → 4"] },
   load_s: (t - studyStart) / 1000, requests_sent: 52000,
-  windows: studyWindows.map(({ by_name, ...w }) => w),
+  windows: studyWindows,
 };
 const onset = steps[4].start;
 const correlation = {
@@ -152,7 +152,7 @@ const server = http.createServer((req, res) => {
     if (!j) return send(res, 404, { error: "job not found" });
     const sub = m[2] ?? "";
     if (sub === "") return send(res, 200, j);
-    if (sub === "/windows") return send(res, 200, { windows: j.id === 1 ? flatten(hour) : j.id === 2 ? flatten(studyWindows) : [] });
+    if (sub === "/windows") return send(res, 200, { windows: j.id === 1 ? flatten(hour, url.searchParams.get("name")) : j.id === 2 ? flatten(studyWindows, url.searchParams.get("name")) : [] });
     if (sub === "/steps") return send(res, 200, { steps: j.id === 2 ? steps : [] });
     if (sub === "/result") return j.id === 2 ? send(res, 200, study) : j.id === 1 ? send(res, 200, { kind: "run", summary: j.summary, by_name: NAMES.map((n, k) => ({ name: n, requests: 144000, errors: 580, error_rate: 0.004, throughput_rps: 40, latency_ms: latency(12 * (1 + k * 0.4)) })), slo: [{ name: "p95", threshold: "< 250ms", value: 31, unit: "ms", pass: true }] }) : send(res, 404, { error: "no result yet" });
     if (sub === "/findings") return send(res, 200, j.id === 2 ? { findings, correlation } : { findings: [], correlation: {} });

@@ -131,6 +131,31 @@ export const jobPage: Page = async (root, { id }) => {
   let newNames = false;
   tl.onNewName = () => (newNames = true);
 
+  // The server's /windows answers one request name at a time (all requests by
+  // default): the per-name history is fetched for each name once it is known.
+  const backfilled = new Set<string>();
+  const backfill = async (names: string[]) => {
+    const todo = names.filter((n) => n && n !== "all" && !backfilled.has(n));
+    if (!todo.length) return;
+    for (const n of todo) backfilled.add(n);
+    await Promise.all(
+      todo.map(async (n) => {
+        try {
+          const w = await api(`/jobs/${id}/windows?name=${encodeURIComponent(n)}`);
+          for (const x of w.windows ?? []) tl.add(x);
+        } catch {
+          backfilled.delete(n);
+        }
+      }),
+    );
+    if (closed) return;
+    newNames = false;
+    buildNameCharts();
+    draw();
+    if (!FINISHED.has(job.status)) renderNames();
+  };
+  let bracketLive: { lo: number; hi: number } | undefined;
+
   const renderHead = () => {
     const finished = FINISHED.has(job.status);
     const actions = h("div.actions");
@@ -229,7 +254,7 @@ export const jobPage: Page = async (root, { id }) => {
 
   const renderLadder = () => {
     if (job.kind !== "study") return;
-    clear(ladderBox, ladder([...steps.values()], job));
+    clear(ladderBox, ladder([...steps.values()], job, bracketLive));
   };
 
   const renderNames = (result?: J) => {
@@ -306,14 +331,17 @@ export const jobPage: Page = async (root, { id }) => {
         /* ladder from the stream */
       }
       renderLadder();
-    } else {
-      try {
-        const result = await api(`/jobs/${id}/result`);
+    }
+    try {
+      const result = await api(`/jobs/${id}/result`);
+      const names: string[] = (result.by_name ?? result.windows?.find((w: J) => w.by_name?.length)?.by_name ?? []).map((n: J) => n.name);
+      await backfill(names);
+      if (job.kind !== "study") {
         renderNames(result);
         renderSLO(result);
-      } catch {
-        renderNames();
       }
+    } catch {
+      if (job.kind !== "study") renderNames();
     }
   };
 
@@ -364,6 +392,8 @@ export const jobPage: Page = async (root, { id }) => {
         if (eventID) sessionStorage.setItem(lastEventKey(id), String(eventID));
         switch (type) {
           case "window":
+            if (tl.length && data.by_name?.length) void backfill(data.by_name.map((n: J) => n.name));
+            else for (const n of data.by_name ?? []) backfilled.add(n.name);
             tl.add(data);
             if (newNames) {
               newNames = false;
@@ -377,6 +407,10 @@ export const jobPage: Page = async (root, { id }) => {
             break;
           case "phase":
             job.phase = data.phase ?? data.name ?? job.phase;
+            if (typeof data.low === "number" || typeof data.high === "number") {
+              bracketLive = { lo: data.low ?? 0, hi: data.high ?? 0 };
+              renderLadder();
+            }
             renderHead();
             break;
           case "status":

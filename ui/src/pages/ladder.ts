@@ -19,9 +19,12 @@ export function bracket(steps: J[]): { lo: number; hi: number } {
 }
 
 // ladder renders a study's steps in the order run, with the bracket narrowing.
-export function ladder(steps: J[], job: J): HTMLElement {
+export function ladder(steps: J[], job: J, live?: { lo: number; hi: number }): HTMLElement {
   const sorted = [...steps].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-  const { lo, hi } = bracket(sorted);
+  const fromSteps = bracket(sorted);
+  // The search's own bracket (from its phase events) when it is newer.
+  const lo = Math.max(fromSteps.lo, live?.lo ?? 0);
+  const hi = live?.hi && (!fromSteps.hi || live.hi < fromSteps.hi) ? live.hi : fromSteps.hi;
   const maxRate = Math.max(1, ...sorted.map((s) => s.rate ?? 0), hi) * 1.1;
   const scale = (v: number) => `${Math.min(100, (v / maxRate) * 100).toFixed(2)}%`;
   const bar = h(
