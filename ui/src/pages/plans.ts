@@ -34,7 +34,7 @@ export const plansPage: Page = async (root) => {
   const body = h("tbody");
   root.append(
     h("h1", "Plans"),
-    h("p", h("a.button.primary", { href: "/plans/new" }, "New plan")),
+    session.canOperate() ? h("p", h("a.button.primary", { href: "/plans/new" }, "New plan")) : "",
     h("table.list", h("caption.sr", "Plans"), h("thead", h("tr", ["Plan", "Latest version", "Created"].map((c) => h("th", { scope: "col" }, c)))), body),
   );
   try {
@@ -202,7 +202,7 @@ export const planPage: Page = async (root, { id }, q) => {
     h("h1", isNew ? "New plan" : `Plan ${plan.name} `, isNew ? null : h("span.muted", "v" + plan.version)),
     h(
       "div.actions",
-      save,
+      session.canOperate() ? save : h("span.muted", "Viewers read plans; an operator saves and starts them."),
       !isNew && session.canOperate() ? [start("run"), start("study")] : null,
       verSel ? [h("label", { for: "version" }, "Version"), verSel] : null,
     ),
