@@ -19,10 +19,30 @@ func NewProber(p *plan.Plan, warn func(string)) Prober {
 	return generatorProber{plan: p, warn: warn}
 }
 
+// ProberHooks are the callbacks of a Prober made by NewProberWith; nil
+// ones are skipped.
+type ProberHooks struct {
+	// Warn receives the generator's one-time warnings; nil writes them to
+	// standard error.
+	Warn func(msg string)
+	// OnSecond receives every closed second of every probe, warm-up and
+	// seconds after an early stop included, in order, from one goroutine
+	// at a time. As with generator.Options.OnSecond, it must not keep the
+	// Second's histogram pointers past the call (generator.Record copies them).
+	OnSecond func(generator.Second)
+}
+
+// NewProberWith is NewProber with hooks: the one a caller uses to see
+// each second a study sends.
+func NewProberWith(p *plan.Plan, h ProberHooks) Prober {
+	return generatorProber{plan: p, warn: h.Warn, onSecond: h.OnSecond}
+}
+
 // generatorProber adapts generator.Run to Prober.
 type generatorProber struct {
-	plan *plan.Plan
-	warn func(string)
+	plan     *plan.Plan
+	warn     func(string)
+	onSecond func(generator.Second)
 }
 
 // jump is how long the step from one hold's rate to the next takes.
@@ -51,6 +71,9 @@ func (g generatorProber) Probe(ctx context.Context, p Probe) (Summary, error) {
 		Load:    &load,
 		Warn:    g.warn,
 		OnSecond: func(s generator.Second) {
+			if g.onSecond != nil {
+				g.onSecond(s)
+			}
 			if acc.stopped {
 				return
 			}

@@ -63,14 +63,15 @@ type Tick struct {
 // ErrorRate is Errors/Requests, 0 without requests.
 func (t Tick) ErrorRate() float64 { return ratio(t.Errors, t.Requests) }
 
-// Latency holds latency statistics in milliseconds.
+// Latency holds latency statistics in milliseconds; in JSON it has the
+// layout of generator.Latency, under the key latency_ms.
 type Latency struct {
-	P50  float64 `json:"p50_ms"`
-	P90  float64 `json:"p90_ms"`
-	P95  float64 `json:"p95_ms"`
-	P99  float64 `json:"p99_ms"`
-	Max  float64 `json:"max_ms"`
-	Mean float64 `json:"mean_ms"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
 }
 
 // Summary is what a Prober measured over the part of a run after its

@@ -27,7 +27,7 @@ type Step struct {
 	Achieved   float64              `json:"achieved"`   // iterations/s it started
 	Throughput float64              `json:"throughput"` // requests/s completed (X)
 	Goodput    float64              `json:"goodput"`    // requests/s completed without error
-	Latency    Latency              `json:"latency"`
+	Latency    Latency              `json:"latency_ms"`
 	ErrorRate  float64              `json:"error_rate"`
 	Dropped    float64              `json:"dropped_rate"`
 	InFlight   float64              `json:"in_flight"`  // mean concurrency the generator saw

@@ -10,17 +10,21 @@ import (
 // Window is where a run or study degraded and the acceptable load it is
 // compared with. Times are the generator's wall-clock times.
 type Window struct {
-	Found       bool      // false: latency never degraded; the other fields are zero
-	Reason      string    // why the onset counts as degradation
-	ThresholdMs float64   // the p99 that counts as degraded
-	Onset       time.Time // the latency knee: first degraded second or step
-	Start, End  time.Time // the degraded window: [onset − margin, end of the degraded load]
+	Found       bool      `json:"found"`        // false: latency never degraded; the other fields are zero
+	Reason      string    `json:"reason"`       // why the onset counts as degradation
+	ThresholdMs float64   `json:"threshold_ms"` // the p99 that counts as degraded
+	Onset       time.Time `json:"onset"`        // the latency knee: first degraded second or step
+	Start       time.Time `json:"start"`        // the degraded window: [onset − margin, end of the degraded load]
+	End         time.Time `json:"end"`
 
-	BaselineStart, BaselineEnd time.Time // acceptable load before it; zero when there was none
+	BaselineStart time.Time `json:"baseline_start"` // acceptable load before it; zero when there was none
+	BaselineEnd   time.Time `json:"baseline_end"`
 
-	BaselineP99Ms, DegradedP99Ms float64 // request-weighted mean p99 of each window
-	BaselineRate, DegradedRate   float64 // achieved requests per second
-	DegradedOffered              float64 // offered rate of the degraded load (steps), else its achieved rate
+	BaselineP99Ms   float64 `json:"baseline_p99_ms"` // request-weighted mean p99 of each window
+	DegradedP99Ms   float64 `json:"degraded_p99_ms"`
+	BaselineRate    float64 `json:"baseline_rate"` // achieved requests per second
+	DegradedRate    float64 `json:"degraded_rate"`
+	DegradedOffered float64 `json:"degraded_offered"` // offered rate of the degraded load (steps), else its achieved rate
 }
 
 // HasBaseline reports whether acceptable load came before the degradation.

@@ -63,7 +63,7 @@ type Latency struct {
 type Exemplar struct {
 	TraceID   string    `json:"trace_id"`
 	Name      string    `json:"name"`
-	LatencyMs float64   `json:"latency_ms"`
+	LatencyMs float64   `json:"duration_ms"` // how long it took
 	Status    int       `json:"status,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	At        time.Time `json:"at"`

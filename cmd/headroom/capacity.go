@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -15,7 +13,7 @@ import (
 	"time"
 
 	"github.com/headroom-sre/headroom/capacity"
-	"github.com/headroom-sre/headroom/correlate"
+	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -57,17 +55,11 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	opts, err := capacityOptions(p, *baseURL, *verifyURL, *instances, *stepDuration)
+	settings, err := capacitySettings(*baseURL, *verifyURL, *instances, *stepDuration)
 	if err != nil {
 		return fail(err)
 	}
-	if p.Observe.Prometheus != "" && !*noCorrelate { // the CPU an instance shows at the autoscaling threshold
-		g, err := correlate.NewCPUGauge(p.Observe, 0)
-		if err != nil {
-			return fail(err)
-		}
-		opts.CPU = g
-	}
+	settings.NoCorrelate = *noCorrelate
 	var outFile *os.File
 	if *out != "" { // open it now: a bad --out must not cost a whole study
 		if outFile, err = os.Create(*out); err != nil {
@@ -79,94 +71,56 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	prog := &studyProgress{w: stderr, quiet: *quiet}
-	opts.Progress = prog.event
-	study, err := capacity.Run(ctx, p, capacity.NewProber(p, prog.warn), opts)
-	var planErr *plan.Error
-	if errors.As(err, &planErr) && (study == nil || len(study.Steps) == 0) {
-		return fail(err)
+	res, err := pipeline.Study(ctx, p, settings, pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn})
+	if res == nil {
+		return fail(flagError(err))
 	}
-	if study != nil {
-		if werr := study.WriteText(stdout); werr != nil {
-			fmt.Fprintln(stderr, "headroom capacity:", werr)
-		}
-		var findings *correlate.Report
-		if !*noCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
-			findings = explainAfter(ctx, p, stdout, stderr, "capacity", func(ctx context.Context) (correlate.Report, error) {
-				return correlate.ExplainStudy(ctx, *study, p)
-			})
-		}
-		if outFile != nil {
-			if werr := writeStudy(outFile, study, findings); werr != nil {
-				fmt.Fprintln(stderr, "headroom capacity: --out:", werr)
-				return exitFailed
-			}
+	if werr := res.WriteText(stdout); werr != nil {
+		fmt.Fprintln(stderr, "headroom capacity:", werr)
+	}
+	if res.Correlation != nil {
+		printFindings(stdout, *res.Correlation)
+	}
+	if outFile != nil {
+		if werr := writeDocument(outFile, res); werr != nil {
+			fmt.Fprintln(stderr, "headroom capacity: --out:", werr)
+			return exitFailed
 		}
 	}
 	switch {
-	case ctx.Err() != nil:
+	case res.Outcome == pipeline.Cancelled:
 		fmt.Fprintln(stderr, "headroom capacity: interrupted; the study above is partial")
 		return exitAborted
 	case err != nil:
 		fmt.Fprintln(stderr, "headroom capacity:", oneLine(err.Error()))
 		return exitFailed
-	case study.Capacity.RequiredMet != nil && !*study.Capacity.RequiredMet:
+	case res.Capacity.RequiredMet != nil && !*res.Capacity.RequiredMet:
 		fmt.Fprintf(stderr, "headroom capacity: capacity.required_rps %g not reached (single instance: %.1f req/s)\n",
-			study.Capacity.RequiredRPS, study.Capacity.SingleInstanceRPS)
+			res.Capacity.RequiredRPS, res.Capacity.SingleInstanceRPS)
 		return exitFailed
 	}
-	return exitOK
+	return exitCode(res.Outcome)
 }
 
-// capacityOptions turns the flags into study options, checking each.
-func capacityOptions(p *plan.Plan, baseURL, verifyURL, instances, stepDuration string) (capacity.Options, error) {
-	var o capacity.Options
-	for _, u := range []struct{ flag, raw string }{{"--base-url", baseURL}, {"--verify-url", verifyURL}, {"capacity.verify_url", p.Capacity.VerifyURL}} {
-		if u.raw == "" {
-			continue
-		}
-		parsed, err := url.Parse(u.raw)
-		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-			return o, fmt.Errorf("%s: %q is not an http(s) URL", u.flag, u.raw)
-		}
-		if !p.Allowed(parsed.Hostname()) {
-			return o, fmt.Errorf("%s: host %q is not allowed by the plan (target.allow)", u.flag, parsed.Hostname())
-		}
-	}
-	o.URL, o.VerifyURL = baseURL, verifyURL
+// capacitySettings turns the flags into study settings, checking what the
+// flags alone can tell (the pipeline checks hosts against the plan).
+func capacitySettings(baseURL, verifyURL, instances, stepDuration string) (pipeline.Settings, error) {
+	s := pipeline.Settings{BaseURL: baseURL, VerifyURL: verifyURL}
 	if instances != "" {
 		n, err := strconv.Atoi(instances)
 		if err != nil || n < 1 {
-			return o, fmt.Errorf("--instances: %q is not a whole number ≥ 1", instances)
+			return s, fmt.Errorf("--instances: %q is not a whole number ≥ 1", instances)
 		}
-		o.Instances = n
+		s.Instances = n
 	}
 	if stepDuration != "" {
 		d, err := time.ParseDuration(stepDuration)
 		if err != nil || d < time.Second {
-			return o, fmt.Errorf("--step-duration: %q is not a duration of at least 1s", stepDuration)
+			return s, fmt.Errorf("--step-duration: %q is not a duration of at least 1s", stepDuration)
 		}
-		o.StepDuration = d
+		s.StepDuration = d
 	}
-	return o, nil
-}
-
-// writeStudy writes the study, with its findings, as indented JSON and
-// closes f.
-func writeStudy(f *os.File, s *capacity.Study, rep *correlate.Report) error {
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	out := struct {
-		*capacity.Study
-		Findings    []correlate.Finding `json:"findings"`
-		Correlation *correlate.Report   `json:"correlation,omitempty"`
-	}{Study: s, Findings: []correlate.Finding{}, Correlation: rep}
-	if rep != nil {
-		out.Findings = rep.Findings
-	}
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	return f.Close()
+	return s, nil
 }
 
 // studyProgress prints one line per step as it starts and ends.
@@ -199,6 +153,16 @@ func (p *studyProgress) event(e capacity.Event) {
 		}
 		fmt.Fprintf(p.w, "%-9s step %2d at %.4g/s: %s%s  %s\n", e.Phase, e.Step, e.Rate, e.Verdict, why, bracket)
 	}
+}
+
+// phase says, before the findings are read, that they are.
+func (p *studyProgress) phase(name string) {
+	if name != pipeline.PhaseCorrelate || p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, "headroom capacity: reading the findings from the plan's Prometheus and trace store …")
 }
 
 func (p *studyProgress) warn(msg string) {

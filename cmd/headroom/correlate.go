@@ -12,9 +12,8 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
-	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -105,36 +104,21 @@ func override(dst *string, v string) {
 	}
 }
 
-// loadResult reads a saved run (generator.Result JSON, with "windows") or
-// study (capacity.Study JSON, with "steps") into correlation's input.
+// loadResult reads a saved run.json or study.json, by its kind, into
+// correlation's input.
 func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return correlate.Input{}, err
 	}
-	var shape map[string]json.RawMessage
-	if err := json.Unmarshal(data, &shape); err != nil {
-		return correlate.Input{}, fmt.Errorf("%s: not a JSON object: %w", path, err)
+	a, err := pipeline.Decode(data)
+	if err != nil {
+		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
 	}
-	switch {
-	case shape["windows"] != nil:
-		var r generator.Result
-		if err := json.Unmarshal(data, &r); err != nil {
-			return correlate.Input{}, fmt.Errorf("%s: run: %w", path, err)
-		}
-		return correlate.FromRun(r, p), nil
-	case shape["steps"] != nil:
-		return studyInput(path, data, p)
+	if a.Kind == pipeline.KindRun {
+		return correlate.FromRun(*a.Run.Result, p), nil
 	}
-	return correlate.Input{}, fmt.Errorf("%s: neither a run (no \"windows\") nor a study (no \"steps\")", path)
-}
-
-func studyInput(path string, data []byte, p *plan.Plan) (correlate.Input, error) {
-	var s capacity.Study
-	if err := json.Unmarshal(data, &s); err != nil {
-		return correlate.Input{}, fmt.Errorf("%s: study: %w", path, err)
-	}
-	in, err := correlate.FromStudy(s, p)
+	in, err := correlate.FromStudy(*a.Study.Study, p)
 	if err != nil {
 		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/pipeline"
 )
 
 // savedRun writes a run whose p99 breaks 400 ms from second 40 on.
@@ -27,7 +28,7 @@ func savedRun(t *testing.T) string {
 		r.Seconds = append(r.Seconds, generator.SecondRecord{Start: start.Add(time.Duration(i) * time.Second),
 			Requests: 50, Latency: generator.Latency{P99: p99}})
 	}
-	b, _ := json.Marshal(r)
+	b, _ := json.Marshal(pipeline.RunResult{Kind: pipeline.KindRun, Result: &r})
 	path := filepath.Join(t.TempDir(), "run.json")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -84,8 +85,10 @@ func TestCorrelateCommandRejectsBadInput(t *testing.T) {
 		{"no file", []string{}, "want exactly one"},
 		{"missing file", []string{filepath.Join(dir, "nope.json")}, "no such file"},
 		{"not JSON", []string{write("bad.json", "{")}, "not a JSON object"},
-		{"unknown shape", []string{write("x.json", `{"hello":1}`)}, "neither a run"},
-		{"study without times", []string{write("study.json", `{"steps":[{"index":1,"offered":10}]}`)}, `no step has wall-clock times ("start"/"end")`},
+		{"unknown shape", []string{write("x.json", `{"hello":1}`)}, `no "kind": not a run or study written by this version of headroom (its keys: hello)`},
+		{"old run without kind", []string{write("old.json", `{"start":"2026-01-01T00:00:00Z","windows":[]}`)}, "(its keys: start, windows)"},
+		{"unknown kind", []string{write("k.json", `{"kind":"benchmark"}`)}, `kind "benchmark" is neither "run" nor "study"`},
+		{"study without times", []string{write("study.json", `{"kind":"study","steps":[{"index":1,"offered":10}]}`)}, `no step has wall-clock times ("start"/"end")`},
 		{"bad flag", []string{"--timeout", "-1s", savedRun(t)}, "--timeout must be positive"},
 		{"bad jaeger URL", []string{"--jaeger", "localhost:16686", savedRun(t)}, "--jaeger"},
 		{"bad plan", []string{"--plan", filepath.Join(dir, "missing.yaml"), savedRun(t)}, "missing.yaml"},

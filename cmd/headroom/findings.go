@@ -1,43 +1,51 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/plan"
 )
 
-// correlateTimeout bounds the correlation that follows a run or a study:
-// an unreachable Prometheus or trace store must not hold the answer back.
-const correlateTimeout = 90 * time.Second
-
-// observes reports whether the plan names any telemetry to correlate with.
-func observes(p *plan.Plan) bool {
-	o := p.Observe
-	return o.Prometheus != "" || o.Tempo != "" || o.Jaeger != ""
-}
-
-// explainAfter correlates a finished run or study when the plan names
-// telemetry, prints the top findings under a heading, and returns the
-// report to attach to the JSON result (nil when nothing was correlated).
-// A failure degrades the result; it never fails it.
-func explainAfter(ctx context.Context, p *plan.Plan, w, stderr io.Writer, name string,
-	explain func(context.Context) (correlate.Report, error)) *correlate.Report {
-	if !observes(p) {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, correlateTimeout)
-	defer cancel()
-	rep, err := explain(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "headroom %s: findings not available: %s\n", name, oneLine(err.Error()))
-		return nil
-	}
+// printFindings prints the top findings of a run's or study's correlation
+// under a heading.
+func printFindings(w io.Writer, rep correlate.Report) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Findings (Prometheus metrics and traces of the degradation window):")
 	printReport(w, rep)
-	return &rep
+}
+
+// settingFlags names the flag that sets each pipeline setting, by the
+// setting's JSON name (the Field of the pipeline's *plan.Error).
+var settingFlags = map[string]string{
+	"base_url":      "--base-url",
+	"verify_url":    "--verify-url",
+	"instances":     "--instances",
+	"step_duration": "--step-duration",
+}
+
+// flagError rewrites a problem with a setting as one with the flag that
+// set it: "--base-url: host "x" is not allowed …". Plan problems pass.
+func flagError(err error) error {
+	var all plan.Errors
+	if !errors.As(err, &all) {
+		var one *plan.Error
+		if !errors.As(err, &one) {
+			return err
+		}
+		all = plan.Errors{one}
+	}
+	mapped, out := false, make([]error, len(all))
+	for i, e := range all {
+		out[i] = e
+		if f, ok := settingFlags[e.Field]; ok && e.Line == 0 {
+			out[i], mapped = errors.New(f+": "+e.Msg), true
+		}
+	}
+	if !mapped {
+		return err
+	}
+	return errors.Join(out...)
 }

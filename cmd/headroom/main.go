@@ -31,6 +31,8 @@ func commands() map[string]command {
 		"demo":      {"run the demo shop service or its round-robin front", demoCmd},
 		"run":       {"run a plan's load profile and check its SLOs", runCmd},
 		"correlate": {"explain a saved run or study from Prometheus metrics and Tempo traces", correlateCmd},
+		"serve":     {"the API, dashboard and job runner over one store", serveCmd},
+		"token":     {"create or list API tokens in a store", tokenCmd},
 	}
 }
 

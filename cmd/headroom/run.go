@@ -13,8 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/headroom-sre/headroom/correlate"
-	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -63,40 +62,38 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	load := p.Load
-	prog := newProgress(stderr, *quiet, load, totalDuration(load))
-	res, err := generator.Run(ctx, p, generator.Options{
-		BaseURL:  *baseURL,
-		OnSecond: prog.second,
-		Warn:     func(msg string) { prog.warn(msg) },
+	prog := newProgress(stderr, *quiet, p.Load, totalDuration(p.Load))
+	res, err := pipeline.Run(ctx, p, pipeline.Settings{BaseURL: *baseURL, NoCorrelate: *noCorrelate}, pipeline.Hooks{
+		OnWindow: prog.second,
+		OnPhase:  prog.phase,
+		Warn:     prog.warn,
 	})
 	if err != nil {
-		return fail(err)
+		return fail(flagError(err))
 	}
 	prog.finish()
-	interrupted := ctx.Err() != nil && res.Aborted == ""
-	slos := evaluate(p.Objectives(), res)
-	printSummary(stdout, p, res, slos, interrupted)
-	var findings *correlate.Report
-	if !*noCorrelate && !interrupted {
-		findings = explainAfter(ctx, p, stdout, stderr, "run", func(ctx context.Context) (correlate.Report, error) {
-			return correlate.ExplainRun(ctx, *res, p)
-		})
+	printSummary(stdout, p, res.Result, res.SLO, res.Outcome == pipeline.Cancelled)
+	if res.Correlation != nil {
+		printFindings(stdout, *res.Correlation)
 	}
-
 	if outFile != nil {
-		if err := writeJSON(outFile, p, res, slos, findings); err != nil {
+		if err := writeDocument(outFile, res); err != nil {
 			fmt.Fprintln(stderr, "headroom run: --out:", err)
 			return exitFailed
 		}
 	}
-	switch {
-	case res.Aborted != "" || interrupted:
-		return exitAborted
-	case !allPass(slos):
+	return exitCode(res.Outcome)
+}
+
+// exitCode is the process exit code of an outcome.
+func exitCode(o pipeline.Outcome) int {
+	switch o {
+	case pipeline.Passed:
+		return exitOK
+	case pipeline.Failed:
 		return exitFailed
 	}
-	return exitOK
+	return exitAborted // aborted by the plan's rules, or interrupted
 }
 
 // parseInterleaved parses flags placed before, between or after the
@@ -120,6 +117,12 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // printError writes err after the command's name: one line per problem
 // when it is a plan's several problems (plan.Errors), else one line.
 func printError(w io.Writer, cmd string, err error) {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok && !isPlanErrors(err) {
+		for _, e := range joined.Unwrap() {
+			printError(w, cmd, e)
+		}
+		return
+	}
 	var all plan.Errors
 	if errors.As(err, &all) {
 		for _, line := range strings.Split(all.Error(), "\n") {
@@ -130,6 +133,11 @@ func printError(w io.Writer, cmd string, err error) {
 	fmt.Fprintln(w, cmd+":", oneLine(err.Error()))
 }
 
+func isPlanErrors(err error) bool {
+	_, ok := err.(plan.Errors)
+	return ok
+}
+
 func totalDuration(l plan.Load) time.Duration {
 	var d time.Duration
 	for _, s := range l.Stages {
@@ -138,23 +146,12 @@ func totalDuration(l plan.Load) time.Duration {
 	return d
 }
 
-// runReport is the JSON written by --out.
-type runReport struct {
-	Plan string `json:"plan"`
-	*generator.Result
-	SLO         []sloResult         `json:"slo"`
-	Findings    []correlate.Finding `json:"findings"`
-	Correlation *correlate.Report   `json:"correlation,omitempty"`
-}
-
-func writeJSON(f *os.File, p *plan.Plan, res *generator.Result, slos []sloResult, rep *correlate.Report) error {
+// writeDocument writes a run.json or study.json as indented JSON and
+// closes f.
+func writeDocument(f *os.File, doc any) error {
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
-	out := runReport{Plan: p.Name, Result: res, SLO: slos, Findings: []correlate.Finding{}, Correlation: rep}
-	if rep != nil {
-		out.Findings = rep.Findings
-	}
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return err
 	}
 	return f.Close()
@@ -180,26 +177,26 @@ func newProgress(w io.Writer, quiet bool, l plan.Load, total time.Duration) *pro
 	return &progress{w: w, quiet: quiet, terminal: isTerminal(w), model: l.Model, total: total}
 }
 
-// second is the OnSecond hook.
-func (p *progress) second(s generator.Second) {
+// second is the OnWindow hook.
+func (p *progress) second(s pipeline.Window) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.n == 0 {
 		p.start = s.Start
 	}
 	p.n++
-	p.errors += s.Total.Errors
+	p.errors += s.Errors
 	p.dropped += s.Dropped
 	if p.quiet || (!p.terminal && p.n%5 != 0) {
 		return
 	}
-	elapsed := s.Start.Add(s.Duration).Sub(p.start).Round(time.Second)
+	elapsed := s.Start.Add(time.Duration(s.DurationS * float64(time.Second))).Sub(p.start).Round(time.Second)
 	offered := fmt.Sprintf("%.1f it/s", s.Offered)
 	if p.model == "closed" {
 		offered = fmt.Sprintf("%.0f VUs", s.Offered)
 	}
 	line := fmt.Sprintf("%v/%v  offered %s  achieved %.0f it/s %.0f req/s  p95 %s  errors %d  dropped %d  VUs %d",
-		elapsed, p.total, offered, s.IterationRate(), s.RequestRate(), fmtMs(s.Total.Latency.P95), p.errors, p.dropped, s.VUs)
+		elapsed, p.total, offered, perSecond(s.Iterations, s.DurationS), perSecond(s.Requests, s.DurationS), fmtMs(s.Latency.P95), p.errors, p.dropped, s.VUs)
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 		p.drawn = true
@@ -214,6 +211,26 @@ func (p *progress) warn(msg string) {
 	defer p.mu.Unlock()
 	p.breakLine()
 	fmt.Fprintln(p.w, "headroom run: warning:", msg)
+}
+
+// phase is the OnPhase hook: before the findings are read, it says so.
+func (p *progress) phase(name string) {
+	if name != pipeline.PhaseCorrelate {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.breakLine()
+	if !p.quiet {
+		fmt.Fprintln(p.w, "headroom run: reading the findings from the plan's Prometheus and trace store …")
+	}
+}
+
+func perSecond(n int64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(n) / secs
 }
 
 // finish ends the live line.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,87 +10,13 @@ import (
 	"time"
 
 	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 )
 
-// sloResult is one objective checked against a run.
-type sloResult struct {
-	Name      string  `json:"name"`
-	Threshold string  `json:"threshold"`
-	Value     float64 `json:"value"` // ms for latency, a fraction for error rate, req/s for throughput
-	Unit      string  `json:"unit"`
-	Pass      bool    `json:"pass"`
-	Note      string  `json:"note,omitempty"`
-}
-
-// evaluate checks each objective: latency against the merged overall
-// histogram, error rate as errors/requests, throughput as requests over the
-// measured duration. With no requests nothing holds.
-func evaluate(objs []plan.Objective, res *generator.Result) []sloResult {
-	s := res.Summary
-	out := make([]sloResult, 0, len(objs))
-	for _, o := range objs {
-		r := sloResult{Name: o.Name, Threshold: o.Threshold}
-		v := math.NaN()
-		switch o.Kind {
-		case plan.Latency:
-			r.Unit = "ms"
-			v = latencyStat(res, o)
-		case plan.ErrorRate:
-			r.Unit = "ratio"
-			if s.Requests > 0 {
-				v = float64(s.Errors) / float64(s.Requests)
-			}
-		case plan.Throughput:
-			r.Unit = "req/s"
-			if d := res.End.Sub(res.Start); d > 0 {
-				v = float64(s.Requests) / d.Seconds()
-			}
-		case plan.RequestCount:
-			r.Unit = "requests"
-			v = float64(s.Requests)
-		}
-		if math.IsNaN(v) {
-			r.Note = "no requests were measured"
-		} else {
-			r.Value = v
-		}
-		r.Pass = o.Holds(v)
-		out = append(out, r)
-	}
-	return out
-}
-
-// latencyStat reads an objective's statistic from the overall histogram, in
-// ms; NaN when nothing was measured.
-func latencyStat(res *generator.Result, o plan.Objective) float64 {
-	h := res.Hist
-	if h == nil || h.TotalCount() == 0 {
-		return math.NaN()
-	}
-	switch {
-	case o.Stat == "avg":
-		return h.Mean() / 1000
-	case o.Stat == "min":
-		return float64(h.Min()) / 1000
-	case o.Quantile >= 100:
-		return float64(h.Max()) / 1000
-	}
-	return float64(h.ValueAtQuantile(o.Quantile)) / 1000
-}
-
-func allPass(rs []sloResult) bool {
-	for _, r := range rs {
-		if !r.Pass {
-			return false
-		}
-	}
-	return true
-}
-
 // printSummary writes the end-of-run summary: per request name and overall,
 // dropped iterations, each objective with ✓/✗, and the abort reason.
-func printSummary(w io.Writer, p *plan.Plan, res *generator.Result, slos []sloResult, interrupted bool) {
+func printSummary(w io.Writer, p *plan.Plan, res *generator.Result, slos []pipeline.SLOResult, interrupted bool) {
 	d := res.End.Sub(res.Start)
 	fmt.Fprintf(w, "\nheadroom run: %s — %s model, %v\n\n", p.Name, p.Load.Model, d.Round(100*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -138,7 +63,7 @@ func printSummary(w io.Writer, p *plan.Plan, res *generator.Result, slos []sloRe
 	}
 }
 
-func fmtValue(r sloResult) string {
+func fmtValue(r pipeline.SLOResult) string {
 	if r.Note != "" {
 		return "nothing (" + r.Note + ")"
 	}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/headroom-sre/headroom/server"
+	"github.com/headroom-sre/headroom/store"
+	"github.com/headroom-sre/headroom/ui"
+)
+
+// serveCmd is `headroom serve`: the API, the dashboard and the job runner
+// over one store, until SIGINT or SIGTERM (running jobs then end as
+// cancelled, their data written).
+func serveCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom serve [--addr 127.0.0.1:8080] [--db headroom.db|postgres://…] [--allow HOSTS] [--max-rate N]")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on this address")
+	dsn := fs.String("db", "headroom.db", "the store: a SQLite file or a postgres:// URL (several servers may share one PostgreSQL)")
+	allow := fs.String("allow", strings.Join(server.DefaultAllow, ","), "hosts load may go to, comma-separated, on top of each plan's target.allow (*.example.com, * for any)")
+	maxRate := fs.Float64("max-rate", 0, "cap every job's rate at this many iterations/s (0: the plans' own abort.max_rate)")
+	maxJobs := fs.Int("max-jobs", 2, "jobs this server runs at once (one per target host in any case)")
+	owner := fs.String("owner", "", "this server's name in job claims (default: hostname/addr); keep it stable across restarts")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logJSON := fs.Bool("log-json", false, "write the log as JSON lines")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "headroom serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "headroom serve: --log-level: %v\n", err)
+		return exitUsage
+	}
+	var h slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	if *logJSON {
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	}
+	log := slog.New(h)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := store.Open(ctx, *dsn, store.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom serve: %v\n", err)
+		return exitFailed
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom serve: %v\n", err)
+		return exitUsage
+	}
+	name := *owner
+	if name == "" {
+		host, _ := os.Hostname()
+		name = host + "/" + ln.Addr().String()
+	}
+	srv, err := server.New(st, server.Config{
+		Allow: splitList(*allow), MaxRate: *maxRate, MaxJobs: *maxJobs, Owner: name, UI: ui.FS(), Logger: log,
+	})
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "headroom serve: %v\n", err)
+		return exitUsage
+	}
+	first, err := srv.EnsureAdmin(ctx)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "headroom serve: %v\n", err)
+		return exitFailed
+	}
+	if first != "" {
+		fmt.Fprintf(stderr, "headroom serve: the store had no tokens; an admin token, shown this once:\n\n    %s\n\n", first)
+	}
+	fmt.Fprintf(stderr, "headroom serve: listening on http://%s (store: %s)\n", ln.Addr(), st.Driver())
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(stderr, "headroom serve: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// splitList splits a comma-separated flag, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,366 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/headroom-sre/headroom/generator"
+)
+
+// Verdict is the overall call of a comparison; its values are API and
+// database values.
+type Verdict string
+
+// The verdicts.
+const (
+	NoRegression Verdict = "no_regression" // nothing moved the wrong way beyond noise and the minimum effect
+	Regression   Verdict = "regression"    // a p95, p99, throughput or error rate did
+	Improvement  Verdict = "improvement"   // nothing regressed and something got better
+)
+
+// Metric names one compared figure; its values are API values.
+type Metric string
+
+// The metrics compared for each request name.
+const (
+	P50        Metric = "p50"            // ms, merged histogram
+	P95        Metric = "p95"            // ms, merged histogram
+	P99        Metric = "p99"            // ms, merged histogram
+	Throughput Metric = "throughput_rps" // requests per second
+	ErrorRate  Metric = "error_rate"     // errors / requests
+)
+
+// metrics is the order in which a Name lists its deltas.
+var metrics = []Metric{P50, P95, P99, Throughput, ErrorRate}
+
+// deciding reports whether a metric's regression makes the verdict one.
+func deciding(m Metric) bool { return m != P50 }
+
+// Options tune a comparison. The zero value compares with the defaults in
+// the comments.
+type Options struct {
+	// MaxRegression is the smallest relative change that counts, as a
+	// fraction of the baseline's value; default 0.10. For the error rate it
+	// is also an absolute floor of MaxRegression/10 (1 point of error rate
+	// at the default), since a baseline without errors has no relative
+	// change.
+	MaxRegression float64
+	// Alpha is the rank test's significance level; default 0.01.
+	Alpha float64
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxRegression <= 0 {
+		o.MaxRegression = 0.10
+	}
+	if o.Alpha <= 0 {
+		o.Alpha = 0.01
+	}
+	return o
+}
+
+// Delta is one metric of one request name, baseline against current.
+type Delta struct {
+	Metric      Metric  `json:"metric"`
+	Base        float64 `json:"base"`
+	Current     float64 `json:"current"`
+	Change      float64 `json:"change"`     // current − base
+	ChangePct   float64 `json:"change_pct"` // change / base × 100; 0 when base is 0
+	PValue      float64 `json:"p_value"`    // Mann–Whitney U over per-second values, two-sided
+	Significant bool    `json:"significant"`
+	Regressed   bool    `json:"regressed"` // significant, large enough and the wrong way
+	Improved    bool    `json:"improved"`  // significant, large enough and the right way
+	Note        string  `json:"note,omitempty"`
+}
+
+// Name is one request name's deltas ("all" for every request).
+type Name struct {
+	Name   string  `json:"name"`
+	Deltas []Delta `json:"deltas"`
+	Note   string  `json:"note,omitempty"`
+}
+
+// Result is a whole comparison.
+type Result struct {
+	Verdict       Verdict  `json:"verdict"`
+	Reasons       []string `json:"reasons"`
+	Names         []Name   `json:"names"`              // "all" first, then by name
+	Capacity      *Delta   `json:"capacity,omitempty"` // studies: single-instance capacity in req/s
+	MaxRegression float64  `json:"max_regression"`
+	Alpha         float64  `json:"alpha"`
+	Notes         []string `json:"notes,omitempty"`
+}
+
+// Regressed lists the deltas that regressed, with their request names.
+func (r Result) Regressed() []string {
+	var out []string
+	for _, n := range r.Names {
+		for _, d := range n.Deltas {
+			if d.Regressed && deciding(d.Metric) {
+				out = append(out, describe(n.Name, d))
+			}
+		}
+	}
+	if r.Capacity != nil && r.Capacity.Regressed {
+		out = append(out, describe("", *r.Capacity))
+	}
+	return out
+}
+
+// ErrNoData is returned when a side has no windows with requests.
+var ErrNoData = errors.New("compare: no measured requests")
+
+// Windows compares two runs' per-second windows.
+func Windows(base, current []generator.SecondRecord, o Options) (Result, error) {
+	o = o.withDefaults()
+	b, err := seriesOf(base)
+	if err != nil {
+		return Result{}, fmt.Errorf("baseline: %w", err)
+	}
+	c, err := seriesOf(current)
+	if err != nil {
+		return Result{}, fmt.Errorf("current: %w", err)
+	}
+	if b["all"].requests == 0 {
+		return Result{}, fmt.Errorf("baseline: %w", ErrNoData)
+	}
+	if c["all"].requests == 0 {
+		return Result{}, fmt.Errorf("current: %w", ErrNoData)
+	}
+	res := Result{MaxRegression: o.MaxRegression, Alpha: o.Alpha, Reasons: []string{}}
+	for _, name := range names(b, c) {
+		bs, cs := b[name], c[name]
+		switch {
+		case bs == nil:
+			res.Names = append(res.Names, Name{Name: name, Note: "only in the current result"})
+			continue
+		case cs == nil:
+			res.Names = append(res.Names, Name{Name: name, Note: "only in the baseline"})
+			continue
+		}
+		n := Name{Name: name}
+		for _, m := range metrics {
+			n.Deltas = append(n.Deltas, compareMetric(m, bs, cs, o))
+		}
+		if !bs.merged || !cs.merged {
+			n.Note = "percentiles are medians of per-second values: a side has no histogram for this name"
+		}
+		res.Names = append(res.Names, n)
+	}
+	res.decide()
+	return res, nil
+}
+
+// decide sets the verdict and the reasons from the deltas.
+func (r *Result) decide() {
+	r.Reasons = r.Regressed()
+	improved := false
+	for _, n := range r.Names {
+		for _, d := range n.Deltas {
+			if d.Improved && deciding(d.Metric) {
+				improved = true
+			}
+		}
+	}
+	if r.Capacity != nil && r.Capacity.Improved {
+		improved = true
+	}
+	switch {
+	case len(r.Reasons) > 0:
+		r.Verdict = Regression
+	case improved:
+		r.Verdict = Improvement
+	default:
+		r.Verdict = NoRegression
+	}
+}
+
+// compareMetric compares one metric of one name.
+func compareMetric(m Metric, b, c *series, o Options) Delta {
+	d := Delta{Metric: m, Base: b.value(m), Current: c.value(m)}
+	d.Change = d.Current - d.Base
+	if d.Base != 0 {
+		d.ChangePct = d.Change / d.Base * 100
+	}
+	_, d.PValue = MannWhitney(b.perSecond(m), c.perSecond(m))
+	d.Significant = d.PValue < o.Alpha
+	large := math.Abs(d.Change) >= o.MaxRegression*math.Abs(d.Base)
+	if m == ErrorRate {
+		large = math.Abs(d.Change) >= o.MaxRegression/10
+	}
+	if !d.Significant || !large || d.Change == 0 {
+		return d
+	}
+	worse := d.Change > 0 // latency and errors: up is worse
+	if m == Throughput {
+		worse = d.Change < 0
+	}
+	d.Regressed, d.Improved = worse, !worse
+	return d
+}
+
+// describe words one delta for a reason line.
+func describe(name string, d Delta) string {
+	what := string(d.Metric)
+	if name != "" {
+		what = name + " " + what
+	}
+	return fmt.Sprintf("%s %s → %s (%+.1f%%, p=%.2g)", what, format(d.Metric, d.Base), format(d.Metric, d.Current), d.ChangePct, d.PValue)
+}
+
+func format(m Metric, v float64) string {
+	switch m {
+	case P50, P95, P99:
+		return fmt.Sprintf("%.3gms", v)
+	case ErrorRate:
+		return fmt.Sprintf("%.2f%%", v*100)
+	}
+	return fmt.Sprintf("%.1f/s", v)
+}
+
+// names lists "all" first, then every name of either side in order.
+func names(b, c map[string]*series) []string {
+	seen := map[string]bool{"all": true}
+	var out []string
+	for _, m := range []map[string]*series{b, c} {
+		for n := range m {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return append([]string{"all"}, out...)
+}
+
+// series is one request name's seconds on one side.
+type series struct {
+	seconds          []second
+	hist             *hdrhistogram.Histogram // merged; nil when a window had none
+	merged           bool
+	requests, errors int64
+	durationS        float64
+}
+
+// second is one window of one name.
+type second struct {
+	durationS        float64
+	requests, errors int64
+	lat              generator.Latency
+}
+
+// seriesOf groups windows by request name, merging their histograms.
+func seriesOf(ws []generator.SecondRecord) (map[string]*series, error) {
+	out := map[string]*series{"all": {merged: true, hist: generator.NewHistogram()}}
+	var total float64
+	for i, w := range ws {
+		total += w.DurationS
+		if err := out["all"].add(w.DurationS, w.Requests, w.Errors, w.Latency, w.HDR); err != nil {
+			return nil, fmt.Errorf("window %d: %w", i, err)
+		}
+		for _, n := range w.ByName {
+			s := out[n.Name]
+			if s == nil {
+				s = &series{merged: true, hist: generator.NewHistogram()}
+				out[n.Name] = s
+			}
+			if err := s.add(w.DurationS, n.Requests, n.Errors, n.Latency, n.HDR); err != nil {
+				return nil, fmt.Errorf("window %d, %s: %w", i, n.Name, err)
+			}
+		}
+	}
+	for _, s := range out {
+		s.durationS = total // a name absent in a second had no requests in it
+	}
+	return out, nil
+}
+
+func (s *series) add(durationS float64, requests, errors int64, lat generator.Latency, hdr string) error {
+	s.seconds = append(s.seconds, second{durationS, requests, errors, lat})
+	s.requests += requests
+	s.errors += errors
+	if requests == 0 {
+		return nil
+	}
+	if hdr == "" {
+		s.merged = false
+		return nil
+	}
+	h, err := hdrhistogram.Decode([]byte(hdr))
+	if err != nil {
+		return fmt.Errorf("hdr: %w", err)
+	}
+	s.hist.Merge(h)
+	return nil
+}
+
+// value is the metric over the whole series.
+func (s *series) value(m Metric) float64 {
+	switch m {
+	case Throughput:
+		if s.durationS <= 0 {
+			return 0
+		}
+		return float64(s.requests) / s.durationS
+	case ErrorRate:
+		if s.requests == 0 {
+			return 0
+		}
+		return float64(s.errors) / float64(s.requests)
+	}
+	if s.merged {
+		return float64(s.hist.ValueAtQuantile(quantile(m))) / 1000
+	}
+	return median(s.perSecond(m))
+}
+
+// perSecond is the metric of each second: the samples of the rank test.
+// Seconds without requests have no latency and are left out of latency
+// and error-rate samples.
+func (s *series) perSecond(m Metric) []float64 {
+	out := make([]float64, 0, len(s.seconds))
+	for _, sec := range s.seconds {
+		switch {
+		case m == Throughput:
+			if sec.durationS > 0 {
+				out = append(out, float64(sec.requests)/sec.durationS)
+			}
+		case sec.requests == 0:
+		case m == ErrorRate:
+			out = append(out, float64(sec.errors)/float64(sec.requests))
+		case m == P50:
+			out = append(out, sec.lat.P50)
+		case m == P95:
+			out = append(out, sec.lat.P95)
+		case m == P99:
+			out = append(out, sec.lat.P99)
+		}
+	}
+	return out
+}
+
+func quantile(m Metric) float64 {
+	switch m {
+	case P50:
+		return 50
+	case P95:
+		return 95
+	}
+	return 99
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

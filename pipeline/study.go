@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/headroom-sre/headroom/capacity"
+	"github.com/headroom-sre/headroom/correlate"
+	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// Study carries out a whole capacity study of the plan with the settings
+// and, unless s.NoCorrelate, explains its degradation from the plan's
+// Prometheus and trace store.
+//
+// A bad plan or settings return a *plan.Error (or plan.Errors) before any
+// load is sent. Otherwise the result is always the document to keep: a
+// cancelled ctx gives the partial study with Outcome Cancelled and a nil
+// error; a study that could not finish gives the partial study with
+// Outcome Failed and the error that stopped it.
+func Study(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*StudyResult, error) {
+	return study(ctx, p, s, h, capacity.NewProberWith)
+}
+
+// study is Study with the load engine as a parameter, so tests can run a
+// whole study in virtual time.
+func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber func(*plan.Plan, capacity.ProberHooks) capacity.Prober) (*StudyResult, error) {
+	if p == nil {
+		return nil, errors.New("pipeline: no plan")
+	}
+	if err := s.check(p, KindStudy); err != nil {
+		return nil, err
+	}
+	q := s.capped(p)
+	opts := s.studyOptions()
+	if q.Observe.Prometheus != "" && !s.NoCorrelate { // the CPU an instance shows at the autoscaling threshold
+		g, err := correlate.NewCPUGauge(q.Observe, 0)
+		if err != nil {
+			return nil, &plan.Error{File: p.File, Field: "observe.prometheus", Msg: err.Error()}
+		}
+		opts.CPU = g
+	}
+	t := &tracker{h: h}
+	opts.Progress = t.event
+	prober := &stepProber{t: t, inner: newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})}
+	study, err := capacity.Run(ctx, q, prober, opts)
+	if study == nil || (len(study.Steps) == 0 && isPlanError(err)) {
+		return nil, err
+	}
+	r := &StudyResult{Kind: KindStudy, Study: study, Windows: t.done(), Findings: []correlate.Finding{}}
+	switch {
+	case ctx.Err() != nil:
+		r.Outcome, err = Cancelled, nil
+	case err != nil:
+		r.Outcome = Failed
+	case study.Capacity.RequiredMet != nil && !*study.Capacity.RequiredMet:
+		r.Outcome = Failed
+	default:
+		r.Outcome = Passed
+	}
+	if !s.NoCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
+		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
+			return correlate.ExplainStudy(ctx, *study, p)
+		}))
+	}
+	return r, err
+}
+
+func (r *StudyResult) attach(rep *correlate.Report) {
+	if rep != nil {
+		r.Correlation, r.Findings = rep, rep.Findings
+	}
+}
+
+func isPlanError(err error) bool {
+	var one *plan.Error
+	var all plan.Errors
+	return errors.As(err, &one) || errors.As(err, &all)
+}
+
+// stepProber passes probes on and keeps the last one's summary, from
+// which the tracker builds each finished step for OnStep.
+type stepProber struct {
+	inner capacity.Prober
+	t     *tracker
+}
+
+func (sp *stepProber) Probe(ctx context.Context, p capacity.Probe) (capacity.Summary, error) {
+	sum, err := sp.inner.Probe(ctx, p)
+	sp.t.probed(p.URL, sum)
+	return sum, err
+}
+
+var _ capacity.Prober = (*stepProber)(nil)
+
+// tracker labels each second with the step it belongs to, collects the
+// windows and turns progress events into the hooks. Events come from the
+// study's goroutine, seconds from the generator's; the mutex orders them.
+type tracker struct {
+	h Hooks
+
+	mu      sync.Mutex
+	phase   string // of the step (or cool-down, stress) now running
+	step    int
+	lastURL string
+	last    capacity.Summary
+	windows []Window
+	shown   string // the last phase passed to OnPhase
+}
+
+func (t *tracker) event(e capacity.Event) {
+	t.mu.Lock()
+	if e.Verdict == "" || e.Phase == capacity.PhaseCooldown {
+		t.phase, t.step = e.Phase, e.Step
+	}
+	newPhase := e.Phase != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
+	if newPhase {
+		t.shown = e.Phase
+	}
+	var st *capacity.Step
+	if e.Verdict != "" && e.Phase != capacity.PhaseStress && e.Phase != capacity.PhaseCooldown {
+		s := stepOf(e, t.lastURL, t.last)
+		st = &s
+	}
+	t.mu.Unlock()
+	if newPhase {
+		t.h.phase(e.Phase)
+	}
+	if t.h.OnEvent != nil {
+		t.h.OnEvent(e)
+	}
+	if st != nil && t.h.OnStep != nil {
+		t.h.OnStep(*st)
+	}
+}
+
+// second keeps one closed second under the step now running.
+func (t *tracker) second(sec generator.Second) {
+	t.mu.Lock()
+	w := Window{Phase: t.phase, Step: t.step, SecondRecord: generator.Record(sec)}
+	t.windows = append(t.windows, w)
+	t.mu.Unlock()
+	if t.h.OnWindow != nil {
+		t.h.OnWindow(w)
+	}
+}
+
+func (t *tracker) probed(url string, sum capacity.Summary) {
+	t.mu.Lock()
+	t.lastURL, t.last = url, sum
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() []Window {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.windows == nil {
+		return []Window{}
+	}
+	return t.windows
+}
+
+// stepOf is the step a finished step's event and summary describe, as
+// the study records it.
+func stepOf(e capacity.Event, url string, s capacity.Summary) capacity.Step {
+	return capacity.Step{
+		Index:      e.Step,
+		Phase:      e.Phase,
+		URL:        url,
+		Rate:       e.Rate,
+		Offered:    s.Offered,
+		Achieved:   s.Achieved,
+		Throughput: s.Throughput,
+		Goodput:    s.Goodput,
+		Latency:    s.Latency,
+		ErrorRate:  s.ErrorRate(),
+		Dropped:    s.DroppedRate(),
+		InFlight:   s.InFlight,
+		LittlesL:   s.Throughput * s.Latency.Mean / 1000,
+		Seconds:    s.Seconds,
+		Elapsed:    s.Elapsed.Seconds(),
+		Start:      s.Start,
+		End:        s.End,
+		Exemplars:  s.Exemplars,
+		Stopped:    s.Stopped,
+		Verdict:    e.Verdict,
+		Reasons:    e.Reasons,
+	}
+}

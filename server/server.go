@@ -1,0 +1,262 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/headroom-sre/headroom/store"
+)
+
+// Config is how a Server runs. Every zero value has a working default.
+type Config struct {
+	// Allow is the server's allow-list on top of each plan's own; nil is
+	// DefaultAllow (this machine only).
+	Allow []string
+	// MaxRate caps every rate a job offers (min with the plan's
+	// abort.max_rate); 0 = no cap beyond the plan's.
+	MaxRate float64
+	// MaxJobs is how many jobs this server runs at once (one per target
+	// host in any case); default 2.
+	MaxJobs int
+	// Owner names this server in the store's job claims; default
+	// "<hostname>-<pid>".
+	Owner string
+	// Poll is how often the runner looks for queued jobs and cancel
+	// requests other servers wrote; default 500ms.
+	Poll time.Duration
+	// ShutdownTimeout bounds how long Serve waits for running jobs to end
+	// and connections to close; default 30s.
+	ShutdownTimeout time.Duration
+	// MaxBody is the largest request body accepted; default 1 MiB.
+	MaxBody int64
+	// UI is the dashboard served at /; nil serves none.
+	UI fs.FS
+	// Logger receives the structured log; nil is slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Allow == nil {
+		c.Allow = DefaultAllow
+	}
+	if c.MaxJobs <= 0 {
+		c.MaxJobs = 2
+	}
+	if c.Owner == "" {
+		h, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	if c.Poll <= 0 {
+		c.Poll = 500 * time.Millisecond
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 1 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Server is the Echo application, its job runner and its metrics, over one
+// store.
+type Server struct {
+	cfg     Config
+	st      *store.Store
+	log     *slog.Logger
+	allow   allowList
+	echo    *echo.Echo
+	metrics *metrics
+	runner  *runner
+	live    *hub
+	closing chan struct{} // closed when Serve begins to shut down
+}
+
+// New builds a server over st. It does not start the runner; Serve does.
+func New(st *store.Store, cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if cfg.MaxRate < 0 {
+		return nil, fmt.Errorf("max rate %g: must not be negative", cfg.MaxRate)
+	}
+	s := &Server{
+		cfg:     cfg,
+		st:      st,
+		log:     cfg.Logger,
+		allow:   allowList(cfg.Allow),
+		live:    newHub(),
+		closing: make(chan struct{}),
+	}
+	s.metrics = newMetrics(st)
+	s.runner = newRunner(s)
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Handler is the HTTP handler of the whole server (API, metrics, UI).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve marks the jobs this server's owner left running as interrupted,
+// starts the runner and answers on ln until ctx ends. Then it stops
+// claiming jobs, cancels the running ones (they end as cancelled, with
+// their data written) and closes the connections.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.Recover(ctx); err != nil {
+		return err
+	}
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	runnerDone := make(chan struct{})
+	go func() {
+		defer close(runnerDone)
+		s.runner.loop(runCtx)
+	}()
+	hs := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "owner", s.cfg.Owner, "allow", s.cfg.Allow, "max_rate", s.cfg.MaxRate)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	s.log.Info("shutting down: cancelling running jobs")
+	deadline, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	s.runner.shutdown()
+	stopRunner()
+	select {
+	case <-runnerDone:
+	case <-deadline.Done():
+		s.log.Warn("jobs did not end before the shutdown timeout")
+	}
+	close(s.closing)
+	if serr := hs.Shutdown(deadline); serr != nil && err == nil {
+		err = serr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Recover marks every job this server's owner had running as interrupted
+// (a server that died left them so) and, with SQLite, every running job
+// at all: one file has one server.
+func (s *Server) Recover(ctx context.Context) error {
+	owner := s.cfg.Owner
+	if s.st.Driver() == "sqlite" {
+		owner = ""
+	}
+	n, err := s.st.MarkInterrupted(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("mark interrupted jobs: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("jobs left running by an earlier server marked interrupted", "jobs", n)
+	}
+	return nil
+}
+
+// EnsureAdmin creates an admin token when the store has none and returns
+// its plaintext ("" when tokens exist): the first start of an empty store
+// prints it once.
+func (s *Server) EnsureAdmin(ctx context.Context) (string, error) {
+	n, err := s.st.CountTokens(ctx)
+	if err != nil {
+		return "", fmt.Errorf("count tokens: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	plain, _, err := s.st.CreateToken(ctx, "admin", store.Admin)
+	if err != nil {
+		return "", fmt.Errorf("create the first admin token: %w", err)
+	}
+	return plain, nil
+}
+
+// routes wires every path.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(s.metrics.middleware)
+	e.Use(s.logRequests)
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", s.cfg.MaxBody)))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+
+	api := e.Group("/api/v1", s.authenticate)
+	viewer, operator, admin := require(store.Viewer), require(store.Operator), require(store.Admin)
+	api.GET("/me", s.me, viewer)
+
+	api.POST("/plans", s.createPlan, operator)
+	api.POST("/plans/validate", s.validatePlan, viewer)
+	api.GET("/plans", s.listPlans, viewer)
+	api.GET("/plans/:id", s.getPlan, viewer)
+	api.POST("/plans/:id/versions", s.addPlanVersion, operator)
+	api.PUT("/plans/:id/baseline", s.setBaseline, operator)
+	api.GET("/plans/:id/baseline", s.getBaseline, viewer)
+
+	api.POST("/jobs", s.createJob, operator)
+	api.GET("/jobs", s.listJobs, viewer)
+	api.GET("/jobs/:id", s.getJob, viewer)
+	api.GET("/jobs/:id/result", s.getResult, viewer)
+	api.GET("/jobs/:id/windows", s.getWindows, viewer)
+	api.GET("/jobs/:id/steps", s.getSteps, viewer)
+	api.GET("/jobs/:id/findings", s.getFindings, viewer)
+	api.GET("/jobs/:id/events", s.streamEvents, viewer)
+	api.POST("/jobs/:id/cancel", s.cancelJob, operator)
+
+	api.GET("/compare", s.compareJobs, viewer)
+
+	api.GET("/tokens", s.listTokens, admin)
+	api.POST("/tokens", s.createToken, admin)
+	api.DELETE("/tokens/:id", s.revokeToken, admin)
+
+	s.routeSchedules(api, viewer, admin)
+	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	if s.cfg.UI != nil {
+		s.routeUI(e)
+	}
+	return e
+}
+
+// logRequests writes one structured line per request.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status, _ = classify(err)
+		}
+		lvl := slog.LevelDebug
+		if status >= 500 {
+			lvl = slog.LevelWarn
+		}
+		s.log.Log(c.Request().Context(), lvl, "request", "method", c.Request().Method, "path", c.Request().URL.Path,
+			"status", status, "ms", float64(time.Since(start).Microseconds())/1000)
+		return err
+	}
+}
