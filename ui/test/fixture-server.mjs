@@ -177,8 +177,12 @@ const server = http.createServer((req, res) => {
   return send(res, 404, { error: "not in the fixture" });
 });
 
-const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
-server.listen(port, "127.0.0.1", () => {
-  console.log(`fixture on http://127.0.0.1:${server.address().port}`);
-});
+// start listens on 127.0.0.1:port (0 = a free one) and returns the base URL.
+export function start(port = 0) {
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`)));
+}
 export { server };
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  start(Number(process.argv[2] ?? process.env.PORT ?? 0)).then((url) => console.log(`fixture on ${url}`));
+}

@@ -23,9 +23,14 @@ export function freePort() {
   });
 }
 
+// ensureBuilt builds the dashboard into dist/ when it is not there.
+export function ensureBuilt() {
+  if (!existsSync(join(UI, "dist/index.html"))) execFileSync("npm", ["run", "build"], { cwd: UI, stdio: "inherit" });
+}
+
 // binary returns HEADROOM_BIN, or builds headroom (with the built dashboard) into dir.
 export function binary(dir) {
-  if (!existsSync(join(UI, "dist/index.html"))) execFileSync("npm", ["run", "build"], { cwd: UI, stdio: "inherit" });
+  ensureBuilt();
   if (process.env.HEADROOM_BIN && existsSync(process.env.HEADROOM_BIN)) return process.env.HEADROOM_BIN;
   const bin = join(dir, "headroom");
   execFileSync("go", ["build", "-o", bin, "./cmd/headroom"], { cwd: ROOT, stdio: "inherit" });
