@@ -7,6 +7,7 @@ import { statusBadge, verdictBadge } from "./jobs";
 import { ladder } from "./ladder";
 
 const lastEventKey = (id: string) => `headroom.events.${id}`;
+const namesKey = (id: string) => `headroom.names.${id}`;
 
 export const jobPage: Page = async (root, { id }) => {
   let job: J;
@@ -134,7 +135,11 @@ export const jobPage: Page = async (root, { id }) => {
     }
   };
   let newNames = false;
-  tl.onNewName = () => (newNames = true);
+  tl.onNewName = () => {
+    newNames = true;
+    // Kept for a reload, whose stream starts after the last event seen.
+    sessionStorage.setItem(namesKey(id), JSON.stringify([...tl.names.keys()]));
+  };
 
   // The server's /windows answers one request name at a time (all requests by
   // default): the per-name history is fetched for each name once it is known.
@@ -390,6 +395,15 @@ export const jobPage: Page = async (root, { id }) => {
     await finish();
   } else if (!closed) {
     const after = Number(sessionStorage.getItem(lastEventKey(id)) ?? 0) || 0;
+    if (after) {
+      let known: string[] = [];
+      try {
+        known = JSON.parse(sessionStorage.getItem(namesKey(id)) ?? "[]");
+      } catch {
+        /* none */
+      }
+      void backfill(known);
+    }
     stopStream = events(
       id,
       after,
@@ -427,6 +441,7 @@ export const jobPage: Page = async (root, { id }) => {
             stopStream?.();
             stopStream = null;
             sessionStorage.removeItem(lastEventKey(id));
+            sessionStorage.removeItem(namesKey(id));
             void finish();
             break;
         }
