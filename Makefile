@@ -12,7 +12,7 @@ PKGS      := ./...
 
 all: build
 
-build:
+build: ui
 	$(GO) build -o $(BIN)/headroom ./cmd/headroom
 
 ## test: vet, unit and integration tests with the race detector. Packages run one
@@ -20,6 +20,7 @@ build:
 test: build obs-deps store-deps report-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 1 -timeout 30m $(PKGS)
+	$(MAKE) test-ui
 
 ## lint: gofmt, go vet and staticcheck (installed into .cache/tools)
 lint: $(TOOLS)/staticcheck
@@ -87,3 +88,19 @@ report-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! command -v pdfinfo >/dev/null || [ ! -d /usr/share/fonts/truetype/liberation ]; then \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium poppler-utils fonts-liberation; \
 	fi
+
+## ui: build the dashboard into ui/dist (embedded by ui.FS) when npm is present;
+## without npm `headroom serve` shows a page saying to run make build.
+.PHONY: ui ui-deps test-ui
+ui:
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the dashboard is not built (headroom serve shows a placeholder)"; exit 0; fi; \
+	  cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build
+
+## test-ui: the dashboard's browser tests (playwright-core + Debian's Chromium,
+## installed when missing) against a real headroom serve on loopback;
+## screenshots in ui/artifacts/
+test-ui: ui-deps build
+	cd ui && HEADROOM_BIN=$(CURDIR)/$(BIN)/headroom npm test
+
+ui-deps:
+	@command -v npm >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; }

@@ -1,0 +1,151 @@
+// The client of headroom serve's JSON API (/api/v1) and its event stream.
+
+// The API's documents are read loosely: fields a server version lacks show "—".
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type J = Record<string, any>;
+
+const TOKEN_KEY = "headroom.token";
+
+export type Role = "viewer" | "operator" | "admin";
+
+export interface Me {
+  name: string;
+  role: Role;
+}
+
+export class APIError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+    public problems: Problem[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface Problem {
+  line?: number;
+  field?: string;
+  message: string;
+}
+
+export const session = {
+  me: null as Me | null,
+  get token(): string {
+    try {
+      return localStorage.getItem(TOKEN_KEY) ?? "";
+    } catch {
+      return "";
+    }
+  },
+  set token(t: string) {
+    if (t) localStorage.setItem(TOKEN_KEY, t);
+    else localStorage.removeItem(TOKEN_KEY);
+  },
+  canOperate(): boolean {
+    return this.me?.role === "operator" || this.me?.role === "admin";
+  },
+  isAdmin(): boolean {
+    return this.me?.role === "admin";
+  },
+};
+
+// onUnauthorized is set by main: a 401 sends the user to sign in again.
+export let onUnauthorized: () => void = () => {};
+export function setOnUnauthorized(f: () => void): void {
+  onUnauthorized = f;
+}
+
+export async function api<T = J>(
+  path: string,
+  init: { method?: string; body?: unknown; yaml?: string; signal?: AbortSignal; token?: string } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const token = init.token ?? session.token;
+  if (token) headers.Authorization = "Bearer " + token;
+  let body: BodyInit | undefined;
+  if (init.yaml !== undefined) {
+    headers["Content-Type"] = "application/yaml";
+    body = init.yaml;
+  } else if (init.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(init.body);
+  }
+  const res = await fetch("/api/v1" + path, {
+    method: init.method ?? (body ? "POST" : "GET"),
+    headers,
+    body,
+    signal: init.signal,
+  });
+  const text = await res.text();
+  let doc: J = {};
+  if (text) {
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      doc = { error: text.slice(0, 200) };
+    }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && init.token === undefined) onUnauthorized();
+    throw new APIError(res.status, doc.error ?? res.statusText, doc.problems ?? []);
+  }
+  return doc as T;
+}
+
+// The statuses of a job that will not change again.
+export const FINISHED = new Set(["passed", "failed", "aborted", "cancelled", "interrupted"]);
+
+export function jobDuration(j: J): number | undefined {
+  const start = j.started ? Date.parse(j.started) : NaN;
+  if (isNaN(start)) return undefined;
+  const end = j.finished ? Date.parse(j.finished) : FINISHED.has(j.status) ? NaN : Date.now();
+  if (isNaN(end)) return undefined;
+  return (end - start) / 1000;
+}
+
+// Latency of any of the project's documents: latency_ms{p50…} (the JSON
+// convention) or the older latency{p50_ms…}.
+export function lat(o: J | undefined, p: "p50" | "p90" | "p95" | "p99" | "max" | "mean"): number | undefined {
+  if (!o) return undefined;
+  const a = o.latency_ms;
+  if (a && typeof a === "object" && typeof a[p] === "number") return a[p];
+  const b = o.latency;
+  if (b && typeof b === "object") {
+    if (typeof b[p + "_ms"] === "number") return b[p + "_ms"];
+    if (typeof b[p] === "number") return b[p];
+  }
+  return undefined;
+}
+
+export function reportURL(id: number | string, format: string): string {
+  return `/api/v1/jobs/${id}/report?format=${format}`;
+}
+
+// Streams a job's events. EventSource resends Last-Event-ID when it reconnects;
+// the first connection starts after `after` (0 = from the first event).
+export function events(
+  id: number | string,
+  after: number,
+  on: (type: string, data: J, eventID: number) => void,
+  onError: (closed: boolean) => void,
+): () => void {
+  const url = `/api/v1/jobs/${id}/events?after=${after}&access_token=${encodeURIComponent(session.token)}`;
+  const es = new EventSource(url);
+  const types = ["window", "step", "phase", "finding", "status", "end", "event"];
+  for (const t of types) {
+    es.addEventListener(t, (e) => {
+      const me = e as MessageEvent;
+      let data: J = {};
+      try {
+        data = JSON.parse(me.data);
+      } catch {
+        data = { raw: me.data };
+      }
+      on(t, data, Number(me.lastEventId) || 0);
+      if (t === "end") es.close();
+    });
+  }
+  es.onerror = () => onError(es.readyState === EventSource.CLOSED);
+  return () => es.close();
+}

@@ -1,0 +1,205 @@
+import { api, J, lat } from "../api";
+import { chart, Chart, cssVar, Data } from "../charts";
+import { fmt, h, ms, pct, when } from "../dom";
+import type { Page } from "../router";
+import { statusBadge } from "./jobs";
+
+// pick reads a field in snake_case or as Go's default name.
+function pick(o: J | undefined, snake: string): any {
+  if (!o) return undefined;
+  if (o[snake] !== undefined) return o[snake];
+  const camel = snake.replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
+  return o[camel];
+}
+
+const sec = (t: unknown) => (typeof t === "string" && !t.startsWith("0001-") ? Date.parse(t) / 1000 : NaN);
+
+// series reads a reading's samples when the server sends them: [[t, v]…] or {t:[], v:[]}.
+function samples(r: J): [number[], number[]] | null {
+  const s = r.series ?? r.samples ?? r.values;
+  if (Array.isArray(s) && s.length && Array.isArray(s[0])) {
+    return [s.map((p: any[]) => (typeof p[0] === "string" ? Date.parse(p[0]) / 1000 : p[0] > 1e11 ? p[0] / 1000 : p[0])), s.map((p: any[]) => Number(p[1]))];
+  }
+  if (s && Array.isArray(s.t) && Array.isArray(s.v)) return [s.t, s.v];
+  return null;
+}
+
+export const findingsPage: Page = async (root, { id }) => {
+  let job: J;
+  try {
+    job = await api(`/jobs/${id}`);
+  } catch (e) {
+    root.append(h("h1", `Findings #${id}`), h("p.error", { role: "alert" }, (e as Error).message));
+    return;
+  }
+  root.append(
+    h("h1", `Findings of ${job.kind} #${id} `, statusBadge(job.status)),
+    h("p", h("a", { href: `/jobs/${id}` }, "Seconds and live view"), job.kind === "study" ? [" · ", h("a", { href: `/jobs/${id}/study` }, "Study")] : null),
+  );
+  const [fd, wd] = await Promise.all([api(`/jobs/${id}/findings`).catch((e): J => ({ error: (e as Error).message })), api(`/jobs/${id}/windows`).catch(() => ({ windows: [] }))]);
+  const findings: J[] = fd.findings ?? fd.correlation?.findings ?? [];
+  const corr: J = fd.correlation ?? {};
+  const win: J = corr.window ?? {};
+  const windows: J[] = (wd.windows ?? []).filter((w: J) => !w.name);
+  const t = windows.map((w) => Date.parse(w.start) / 1000);
+  const range: [number, number] | null = t.length ? [t[0], t[t.length - 1] + 1] : null;
+  const bStart = sec(pick(win, "baseline_start")),
+    bEnd = sec(pick(win, "baseline_end")),
+    dStart = sec(pick(win, "start")),
+    dEnd = sec(pick(win, "end")),
+    onset = sec(pick(win, "onset"));
+  const bands = () => {
+    const out: { from: number; to: number; color: string }[] = [];
+    if (isFinite(bStart) && isFinite(bEnd)) out.push({ from: bStart, to: bEnd, color: cssVar("--ok-band") });
+    if (isFinite(dStart) && isFinite(dEnd)) out.push({ from: dStart, to: dEnd, color: cssVar("--bad-band") });
+    if (isFinite(onset)) out.push({ from: onset, to: onset + Math.max(0.5, ((range?.[1] ?? onset) - (range?.[0] ?? onset)) / 400), color: cssVar("--bad") });
+    return out;
+  };
+  const charts: Chart[] = [];
+  const sync = "findings-" + id;
+  const latC = chart(
+    {
+      title: "Latency per second (ms) — degraded window shaded red, baseline green",
+      y: "ms",
+      sync,
+      bands,
+      xRange: () => range,
+      series: [
+        { label: "p50", color: "--c2" },
+        { label: "p99", color: "--c1", width: 2 },
+        { label: "throughput", color: "--c4", scale: "y2" },
+      ],
+      y2: "req/s",
+    },
+    [t, windows.map((w) => lat(w, "p50") ?? null), windows.map((w) => lat(w, "p99") ?? null), windows.map((w) => (w.requests ?? 0) / (w.duration_s || 1))] as Data,
+  );
+  charts.push(latC);
+  root.append(
+    h(
+      "section",
+      { id: "window" },
+      h("h2", "Degradation window"),
+      pick(win, "found")
+        ? h(
+            "p",
+            `Latency degraded at ${when(pick(win, "onset"))}: ${pick(win, "reason") ?? ""}. p99 ${ms(pick(win, "baseline_p99_ms"))} at baseline, ${ms(pick(win, "degraded_p99_ms"))} degraded (threshold ${ms(pick(win, "threshold_ms"))}); ${fmt(pick(win, "baseline_rate"))} → ${fmt(pick(win, "degraded_rate"))} req/s.`,
+          )
+        : h("p.muted", fd.error ? `No findings: ${fd.error}` : "Latency did not degrade, or the job has not been correlated yet."),
+      latC.el,
+    ),
+  );
+
+  const list = h("section", { id: "findings" }, h("h2", `Findings (${findings.length})`));
+  for (const f of findings) {
+    const ev: J = f.evidence ?? {};
+    const card = h(
+      "article.card.finding",
+      { "data-kind": f.kind },
+      h("h3", `${f.rank ?? ""}. ${f.title}`),
+      h("p.muted", `${f.kind} · score ${fmt(f.score, 2)}${ev.utilisation ? ` · utilisation ${pct(ev.utilisation, 0)}` : ""}`),
+      ev.facts?.length ? h("ul", ev.facts.map((x: string) => h("li", x))) : null,
+      f.recommendation ? h("p", h("strong", "Recommendation: "), f.recommendation) : null,
+    );
+    const readings: J[] = [ev.signal, ...(ev.related ?? [])].filter(Boolean);
+    for (const r of readings) {
+      if (!r.available && r.available !== undefined) {
+        card.append(h("p.muted", `${r.title ?? r.signal}: not available: ${r.reason ?? ""}`));
+        continue;
+      }
+      const s = samples(r);
+      let data: Data;
+      let series;
+      if (s) {
+        data = [s[0], s[1]] as Data;
+        series = [{ label: `${r.title ?? r.signal} (${r.unit ?? ""})`, color: "--c5", width: 2 }];
+      } else {
+        // Without samples: the baseline and degraded means and the peak, each over its window.
+        const xs = [bStart, bEnd, dStart, dEnd].filter(isFinite);
+        const at = (x: number, from: number, to: number, v: number) => (x >= from && x <= to && isFinite(from) ? v : null);
+        data = [xs, xs.map((x) => (r.has_baseline ? at(x, bStart, bEnd, r.baseline) : null)), xs.map((x) => at(x, dStart, dEnd, r.degraded)), xs.map((x) => at(x, dStart, dEnd, r.peak))] as Data;
+        series = [
+          { label: "baseline mean", color: "--ok", width: 3 },
+          { label: "degraded mean", color: "--bad", width: 3 },
+          { label: "peak", color: "--c3", dash: [4, 4] },
+        ];
+      }
+      const c = chart({ title: `${r.title ?? r.signal}${r.unit ? ` (${r.unit})` : ""}${r.resource ? ` — ${r.resource}` : ""}`, y: r.unit ?? "", sync, bands, xRange: () => range, height: 160, align: true, series }, data);
+      charts.push(c);
+      card.append(
+        c.el,
+        h(
+          "p.small.muted",
+          `baseline ${fmt(r.baseline, 3)}, degraded ${fmt(r.degraded, 3)}, peak ${fmt(r.peak, 3)}`,
+          r.lead_seconds != null ? ` · moved ${fmt(Math.abs(r.lead_seconds))} s ${r.lead_seconds >= 0 ? "before" : "after"} the knee` : "",
+          r.pearson != null ? ` · r=${fmt(r.pearson, 2)} with p99` : "",
+          r.query ? h("code.q", r.query) : null,
+        ),
+      );
+    }
+    if (ev.span) card.append(h("p", `Span ${ev.span.name}: +${ms(ev.span.added_ms)} self-time per trace (${pct(ev.span.share, 0)} of the added latency)`, ev.span.statement ? h("code.q", ev.span.statement) : null));
+    if (ev.queries?.length) card.append(h("ul", ev.queries.map((q: string) => h("li", h("code", q)))));
+    if (ev.traces?.length) card.append(traceTable(ev.traces, "Traces behind this finding"));
+    list.append(card);
+  }
+  if (!findings.length) list.append(h("p.muted", "No findings."));
+  root.append(list);
+
+  // Span breakdown of the slow traces against the baseline's.
+  const br: J | undefined = corr.spans;
+  if (br?.spans?.length) {
+    const spans: J[] = br.spans.slice(0, 12);
+    const max = Math.max(...spans.map((s) => Math.max(s.degraded_ms, s.baseline_ms)), 0.001);
+    root.append(
+      h(
+        "section",
+        { id: "spans" },
+        h("h2", "Span breakdown"),
+        h("p.muted", `${br.degraded_traces} degraded traces (root ${ms(br.degraded_root_ms)}) vs ${br.baseline_traces} baseline (root ${ms(br.baseline_root_ms)}): +${ms(br.added_ms)}`),
+        h(
+          "table.list.spans",
+          h("thead", h("tr", ["Span", "Baseline self-time", "Degraded self-time", "Added", "Share"].map((c) => h("th", { scope: "col" }, c)))),
+          h(
+            "tbody",
+            spans.map((s) =>
+              h(
+                "tr",
+                h("th", { scope: "row" }, s.name, s.db ? h("span.badge", " db") : null, s.statement ? h("div.small.mono", s.statement) : null),
+                h("td", h("div.hbar.base", { style: { width: `${(s.baseline_ms / max) * 100}%` } }), ms(s.baseline_ms)),
+                h("td", h("div.hbar.deg", { style: { width: `${(s.degraded_ms / max) * 100}%` } }), ms(s.degraded_ms)),
+                h("td.num", ms(s.added_ms)),
+                h("td.num", pct(s.share, 0)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  if (corr.slow_traces?.length) root.append(h("section", { id: "traces" }, traceTable(corr.slow_traces, "Slowest traces")));
+  if (corr.not_available?.length || corr.notes?.length)
+    root.append(h("section", h("h2", "Notes"), h("ul", [...(corr.not_available ?? []), ...(corr.notes ?? [])].map((n: string) => h("li", n)))));
+  return () => charts.forEach((c) => c.destroy());
+};
+
+function traceTable(traces: J[], title: string): HTMLElement {
+  return h(
+    "div",
+    h("h3", title),
+    h(
+      "table.list",
+      h("thead", h("tr", ["Trace", "Root span", "Duration", "Trace store"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        traces.map((tr) =>
+          h(
+            "tr",
+            h("td.mono", String(tr.id ?? "")),
+            h("td", tr.root ?? "—"),
+            h("td.num", ms(tr.duration_ms)),
+            h("td", tr.url ? h("a", { href: tr.url, target: "_blank", rel: "noopener" }, `Open trace ${String(tr.id).slice(0, 8)}… in the trace store`) : "—", tr.grafana ? [" · ", h("a", { href: tr.grafana, target: "_blank", rel: "noopener" }, "Grafana")] : null),
+          ),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,85 @@
+// A one-hour run (3,600 windows × 5 request names) and a study with findings,
+// served by the fixture (test/fixture-server.mjs) in the API's shapes: the
+// dashboard opens them whole (no per-point DOM: a canvas per chart), axe-core
+// finds nothing serious, and the time to open the hour is written to
+// artifacts/timings.json (measured, not asserted: machines differ).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { ARTIFACTS, axe, launch, shot, waitFor } from "./browser.mjs";
+import { server, start } from "./fixture-server.mjs";
+import { ensureBuilt } from "./harness.mjs";
+
+let url, browser, page;
+
+before(async () => {
+  ensureBuilt();
+  url = await start(0);
+  browser = await launch();
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  await ctx.addInitScript(() => localStorage.setItem("headroom.token", "fixture-admin"));
+  page = await ctx.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => server.close(r));
+});
+
+test("a one-hour run opens whole, every request name included", async () => {
+  const t0 = Date.now();
+  await page.goto(url + "/jobs/1");
+  await page.waitForFunction(() => {
+    const s = document.querySelector("#seconds");
+    return s && s.dataset.seconds === "3600" && s.dataset.names === "5" && s.dataset.nameSeconds === "3600";
+  }, null, { timeout: 120000 });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const openMs = Date.now() - t0;
+  // Every chart holds the hour on one canvas.
+  const charts = await page.$$eval("figure.chart", (fs) => fs.map((f) => ({ points: Number(f.dataset.points), canvases: f.querySelectorAll("canvas").length })));
+  assert.ok(charts.length >= 5);
+  for (const c of charts) assert.deepEqual(c, { points: 3600, canvases: 1 });
+  // Hovering the charts moves uPlot's cursor; the page answers.
+  const box = await page.$eval('figure.chart[aria-label^="Latency, all"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+  const h0 = Date.now();
+  for (let i = 0; i < 40; i++) await page.mouse.move(box.x + (box.w * i) / 40, box.y + box.h / 2);
+  const hoverMs = Date.now() - h0;
+  const domNodes = await page.evaluate(() => document.getElementsByTagName("*").length);
+  writeFileSync(ARTIFACTS + "timings.json", JSON.stringify({ one_hour_run_open_ms: openMs, hover_40_moves_ms: hoverMs, dom_nodes: domNodes }, null, 2));
+  console.log(`one-hour run opened in ${openMs} ms; 40 cursor moves in ${hoverMs} ms; ${domNodes} DOM nodes`);
+  assert.ok(domNodes < 3000, `DOM stays small: ${domNodes} nodes`);
+  await shot(page, "fixture-one-hour-run");
+  assert.deepEqual(await axe(page), []);
+});
+
+test("a live study from the stream: ladder, bracket, charts", async () => {
+  await page.goto(url + "/jobs/3");
+  await waitFor(() => page.$eval("#seconds", (e) => Number(e.dataset.seconds) >= 12), "a step of the live study", 60000);
+  await page.waitForSelector(".ladder table tbody tr[data-verdict]");
+  await shot(page, "fixture-live-study");
+  assert.deepEqual(await axe(page), []);
+});
+
+test("a study page and a findings page", async () => {
+  await page.goto(url + "/jobs/2/study");
+  await page.waitForSelector("#recommendation ol.arith li");
+  assert.match(await page.textContent("#usl"), /USL fit over 8 points/);
+  await shot(page, "fixture-study");
+  assert.deepEqual(await axe(page), []);
+  await page.goto(url + "/jobs/2/findings");
+  await page.waitForSelector("article.finding");
+  assert.equal((await page.$$("article.finding")).length, 2);
+  assert.ok(await page.$("#spans table"));
+  assert.ok(await page.$('#traces a[href^="http://127.0.0.1:16686/trace/"]'));
+  await shot(page, "fixture-findings");
+  assert.deepEqual(await axe(page), []);
+  for (const theme of ["light"]) {
+    await page.evaluate((t) => localStorage.setItem("headroom.theme", t), theme);
+    await page.reload();
+    await page.waitForSelector("article.finding");
+    await shot(page, `fixture-findings-${theme}`);
+    assert.deepEqual(await axe(page), [], `${theme} theme`);
+    await page.evaluate(() => localStorage.removeItem("headroom.theme"));
+  }
+});
