@@ -59,8 +59,10 @@ func TestReviewFindsRegression(t *testing.T) {
 	if second.Verdict != "regression" || second.BaselineJobID != first.JobID || len(second.Reasons) == 0 {
 		t.Fatalf("review of the slowed target %+v, want a regression against job %d", second, first.JobID)
 	}
-	if !strings.Contains(strings.Join(second.Reasons, " "), "p99") {
-		t.Fatalf("regression reasons %q do not name p99", second.Reasons)
+	// 25 ms on a near-instant answer moves every percentile; the median
+	// always shows it, the tail may be noisy on a loaded machine.
+	if !strings.Contains(strings.Join(second.Reasons, " "), "all p50") {
+		t.Fatalf("regression reasons %q do not name the overall p50", second.Reasons)
 	}
 	var j struct {
 		Verdict string `json:"verdict"`
