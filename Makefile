@@ -17,7 +17,7 @@ build: ui
 
 ## test: vet, unit and integration tests with the race detector. Packages run one
 ## at a time (-p 1): several hold real load tests that must not share 2 cores.
-test: build obs-deps
+test: build obs-deps store-deps report-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 1 -timeout 30m $(PKGS)
 	$(MAKE) test-ui
@@ -45,7 +45,7 @@ bench:
 	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) bash scripts/bench.sh
 
 ## demo: a capacity study of the demo shop with Prometheus and traces (KEEP=1 leaves it running)
-demo: build obs-deps
+demo: build obs-deps report-deps
 	KEEP=$(KEEP) scripts/demo
 
 fmt:
@@ -89,3 +89,18 @@ test-ui: ui-deps build
 
 ui-deps:
 	@command -v npm >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; }
+
+## store-deps: Debian's PostgreSQL server binaries for the store's tests
+## (store/storetest runs its own server in a temp folder on a loopback port)
+.PHONY: store-deps
+store-deps:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
+
+## report-deps: Debian's chromium (PDF reports and their tests), poppler-utils
+## (pdfinfo, pdftotext, pdftoppm) and the chart font, when missing
+.PHONY: report-deps
+report-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdfinfo >/dev/null || [ ! -d /usr/share/fonts/truetype/liberation ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium poppler-utils fonts-liberation; \
+	fi

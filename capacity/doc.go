@@ -18,6 +18,19 @@
 // recovery, and recommends an autoscaling threshold and instance counts
 // with their arithmetic.
 //
+// Every figure is one a reviewer can re-derive from the steps. Capacity
+// and the unacceptable point are the throughput their steps measured
+// (requests completed per measured second); only a step that measured
+// nothing is converted from iterations/s, and says so. The USL is fitted
+// over steady steps only — not stopped early, not generator-limited, no
+// trend in their in-flight count (see Steadiness) — and a peak beyond the
+// measured concurrencies, or above the unacceptable point, is labelled.
+// A step stopped early while the generator was behind stays
+// generator-limited. Recovery after stress means back within every SLO,
+// error rate included. When verification measured sub-linear scaling, the
+// recommendation's threshold and instance counts come from the
+// per-instance rate measured at N instances.
+//
 // The package sends load only through a Prober, so the search can be
 // tested with fakes; NewProber adapts the generator:
 //

@@ -253,8 +253,14 @@ func findOnWorkerServer(t *testing.T, workers int, service, avg time.Duration) (
 		t.Fatal(err)
 	}
 	for _, st := range ex.Steps {
-		t.Logf("%-8s %7.1f/s  X %7.1f  p99 %6.1fms  err %5.2f%%  in-flight %5.1f  L %5.1f  %s %v",
-			st.Phase, st.Rate, st.Throughput, st.Latency.P99, st.ErrorRate*100, st.InFlight, st.LittlesL, st.Verdict, st.Reasons)
+		steady := "steadiness not judged"
+		if d := st.Steadiness; d != nil && d.Steady {
+			steady = fmt.Sprintf("steady (in-flight %+.1f over %d s)", d.InFlightRise, d.Seconds)
+		} else if d != nil {
+			steady = "not steady: " + d.Why
+		}
+		t.Logf("%-8s %7.1f/s  X %7.1f  p99 %6.1fms  err %5.2f%%  in-flight %5.1f  L %5.1f  %s %v; %s",
+			st.Phase, st.Rate, st.Throughput, st.Latency.P99, st.ErrorRate*100, st.InFlight, st.LittlesL, st.Verdict, st.Reasons, steady)
 	}
 	t.Logf("capacity %.1f/s, unacceptable %.1f/s, worst stall %s", ex.Capacity, ex.Unacceptable, stall.Round(time.Millisecond))
 	return ex, stall

@@ -22,7 +22,7 @@ type Options struct {
 	MaxRate      float64       // abort.max_rate; 0 = no cap
 	MaxSteps     int           // steps per search at most; default 40
 	MaxVUs       int           // load.max_vus, to tell a slow SUT from a slow generator
-	Phase        string        // names a search's steps (e.g. PhaseVerify); default explore/search
+	Phase        Phase         // names a search's steps (e.g. PhaseVerify); default explore/search
 
 	// Study only.
 	VerifyURL      string        // capacity.verify_url; "" skips verification
@@ -41,13 +41,16 @@ type Options struct {
 
 // Event is progress of a search.
 type Event struct {
-	Phase   string
-	Step    int     // 1-based index of the step
-	Rate    float64 // iterations/s
-	Low     float64 // highest acceptable rate so far
-	High    float64 // lowest unacceptable rate so far; 0 = none yet
-	Verdict Verdict // "" when the step starts
-	Reasons []string
+	Phase   Phase    `json:"phase"`
+	Step    int      `json:"step"`              // 1-based index of the step
+	Rate    float64  `json:"rate"`              // iterations/s
+	Low     float64  `json:"low"`               // highest acceptable rate so far
+	High    float64  `json:"high"`              // lowest unacceptable rate so far; 0 = none yet
+	Verdict Verdict  `json:"verdict,omitempty"` // "" when the step starts
+	Reasons []string `json:"reasons,omitempty"`
+	// Result is the finished step as the study records it, on the event
+	// that ends a search step; nil otherwise (starts, cool-downs, stress).
+	Result *Step `json:"-"`
 }
 
 // Defaults for settings the plan leaves unset.

@@ -29,6 +29,66 @@ type CPUReading struct {
 	Note     string  // how it was found, e.g. extrapolated past the steps; "" when plain
 }
 
+// recommend sets the autoscaling threshold and instance counts. Their
+// basis is the single-instance unacceptable point, or, when verification
+// measured sub-linear scaling, the per-instance rate the fleet measured.
+func (s *Study) recommend(ctx context.Context, p *plan.Plan, o Options) {
+	b := basis{rps: s.Capacity.UnacceptableRPS, name: "unacceptable point", kind: BasisUnacceptable}
+	if b.rps == 0 {
+		b = basis{rps: s.Capacity.SingleInstanceRPS, name: "capacity lower bound", kind: BasisCapacity}
+		s.Notes = append(s.Notes, "no unacceptable point was found: the autoscaling threshold is a fraction of the capacity's lower bound")
+	}
+	if fb, ok := s.fleetBasis(); ok && fb.rps < b.rps {
+		s.Notes = append(s.Notes, fmt.Sprintf("the instance counts use the per-instance rate measured at %d instances (%s req/s), not the single-instance %s req/s: verification measured %.0f%% of linear scaling, and at more instances the per-instance rate may be lower still",
+			s.Prediction.Instances, num(fb.rps), num(b.rps), *s.Prediction.Ratio*100))
+		b = fb
+	}
+	r, err := recommend(b, o.AutoscaleAt, p.Business)
+	if err != nil {
+		s.Notes = append(s.Notes, "recommendation: "+err.Error())
+		return
+	}
+	if g, ok := o.CPU.(StepCPUGauge); ok {
+		if cpu, err := g.CPUFromSteps(ctx, s.Steps, r.AutoscaleRPS); err != nil {
+			s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+err.Error())
+		} else {
+			r.CPU, r.CPUCores = &cpu.Fraction, cpu.Cores
+			if cpu.Note != "" {
+				s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+cpu.Note)
+			}
+		}
+	} else if o.CPU != nil {
+		if cpu, err := o.CPU.CPUAt(ctx, r.AutoscaleRPS); err != nil {
+			s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+err.Error())
+		} else {
+			r.CPU = &cpu
+		}
+	}
+	s.Recommendation = r
+}
+
+// fleetBasis is the per-instance rate the verification measured, when it
+// measured sub-linear scaling (and was not itself cut short): the fleet's
+// unacceptable point ÷ N, or without one its capacity ÷ N.
+func (s *Study) fleetBasis() (basis, bool) {
+	pr := s.Prediction
+	if pr.Ratio == nil || pr.MeasuredRPS == nil || pr.AtLeast || pr.Instances <= 0 || *pr.Ratio >= 1-scalingTolerance {
+		return basis{}, false
+	}
+	fleet, what, src := pr.UnacceptableRPS, "unacceptable point", pr.UnacceptableSource
+	if fleet == 0 {
+		fleet, what, src = *pr.MeasuredRPS, "capacity", pr.MeasuredSource
+	}
+	if fleet <= 0 {
+		return basis{}, false
+	}
+	n := float64(pr.Instances)
+	b := basis{rps: fleet / n, kind: BasisFleet, name: fmt.Sprintf("per-instance rate at %d instances", pr.Instances)}
+	b.derivation = fmt.Sprintf("per-instance rate at %d instances = the fleet's %s (%s) ÷ instances = %s ÷ %d = %s req/s (verification measured %.0f%% of linear scaling)",
+		pr.Instances, what, src, num(fleet), pr.Instances, num(b.rps), *pr.Ratio*100)
+	return b, true
+}
+
 // Recommendation is the autoscaling threshold and instance counts.
 type Recommendation struct {
 	AutoscaleRPS float64  `json:"autoscale_rps"`              // per instance
@@ -41,6 +101,28 @@ type Recommendation struct {
 	MinInstances int      `json:"min_instances"`
 	MaxInstances int      `json:"max_instances"`
 	Arithmetic   []string `json:"arithmetic"` // each figure with its formula and numbers
+
+	// Basis says what BasisRPS is: the single-instance unacceptable point,
+	// the capacity's lower bound, or the per-instance rate a fleet measured.
+	Basis BasisKind `json:"basis,omitempty"`
+}
+
+// BasisKind names what an autoscaling threshold is a fraction of.
+type BasisKind string
+
+// The bases of a recommendation.
+const (
+	BasisUnacceptable BasisKind = "unacceptable_point" // single instance, measured
+	BasisCapacity     BasisKind = "capacity"           // single instance, no unacceptable point found
+	BasisFleet        BasisKind = "fleet_per_instance" // verification's figure ÷ its instances (sub-linear scaling)
+)
+
+// basis is the rate a recommendation is a fraction of, and how it was found.
+type basis struct {
+	rps        float64
+	kind       BasisKind
+	name       string // in the arithmetic: "unacceptable point"
+	derivation string // an arithmetic line before the threshold's; "" when none
 }
 
 // Business defaults.
@@ -61,6 +143,12 @@ const (
 // Unset business fields take peak_factor 1, launch_multiplier 2 and
 // ha_min_instances 3.
 func Recommend(basisRPS, autoscaleAt float64, b plan.Business) (Recommendation, error) {
+	return recommend(basis{rps: basisRPS, kind: BasisUnacceptable, name: "unacceptable point"}, autoscaleAt, b)
+}
+
+// recommend is Recommend on a basis that says what it is.
+func recommend(bs basis, autoscaleAt float64, b plan.Business) (Recommendation, error) {
+	basisRPS := bs.rps
 	if basisRPS <= 0 || math.IsInf(basisRPS, 0) || math.IsNaN(basisRPS) {
 		return Recommendation{}, fmt.Errorf("recommend: no capacity measured (basis %g req/s)", basisRPS)
 	}
@@ -74,7 +162,7 @@ func Recommend(basisRPS, autoscaleAt float64, b plan.Business) (Recommendation, 
 	launch := pickF(b.LaunchMultiplier, DefaultLaunchMultiplier)
 	ha := pickI(b.HAMinInstances, DefaultHAMinInstances)
 
-	r := Recommendation{AutoscaleAt: autoscaleAt, BasisRPS: basisRPS}
+	r := Recommendation{AutoscaleAt: autoscaleAt, BasisRPS: basisRPS, Basis: bs.kind}
 	r.AutoscaleRPS = autoscaleAt * basisRPS
 	r.SustainedRPS = b.ActiveUsers * b.RequestsPerUserPerMinute / 60
 	r.PeakRPS = r.SustainedRPS * peakFactor * launch
@@ -83,8 +171,8 @@ func Recommend(basisRPS, autoscaleAt float64, b plan.Business) (Recommendation, 
 	burst := ceil(2 * r.PeakRPS / r.AutoscaleRPS)
 	r.MaxInstances = max(2*r.MinInstances, burst)
 	r.Arithmetic = []string{
-		fmt.Sprintf("autoscale threshold = autoscale_at × unacceptable point = %s × %s req/s = %s req/s per instance",
-			num(autoscaleAt), num(basisRPS), num(r.AutoscaleRPS)),
+		fmt.Sprintf("autoscale threshold = autoscale_at × %s = %s × %s req/s = %s req/s per instance",
+			bs.name, num(autoscaleAt), num(basisRPS), num(r.AutoscaleRPS)),
 		fmt.Sprintf("sustained = active_users × requests_per_user_per_minute ÷ 60 = %s × %s ÷ 60 = %s req/s",
 			num(b.ActiveUsers), num(b.RequestsPerUserPerMinute), num(r.SustainedRPS)),
 		fmt.Sprintf("peak = sustained × peak_factor × launch_multiplier = %s × %s × %s = %s req/s",
@@ -93,6 +181,9 @@ func Recommend(basisRPS, autoscaleAt float64, b plan.Business) (Recommendation, 
 			ha, num(r.SustainedRPS), num(r.AutoscaleRPS), ha, need, r.MinInstances),
 		fmt.Sprintf("max instances = max(2 × min, ⌈2 × peak ÷ threshold⌉) = max(2 × %d, ⌈2 × %s ÷ %s⌉) = max(%d, %d) = %d",
 			r.MinInstances, num(r.PeakRPS), num(r.AutoscaleRPS), 2*r.MinInstances, burst, r.MaxInstances),
+	}
+	if bs.derivation != "" {
+		r.Arithmetic = append([]string{bs.derivation}, r.Arithmetic...)
 	}
 	return r, nil
 }

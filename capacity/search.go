@@ -17,11 +17,11 @@ type Exploration struct {
 	Unacceptable float64 `json:"unacceptable"` // lowest unacceptable rate; 0 = none found
 	// AtLeast says Capacity is only a lower bound: the search stopped at
 	// abort.max_rate, at a generator limit, or at its step budget.
-	AtLeast   bool     `json:"at_least,omitempty"`
-	LimitedBy string   `json:"limited_by,omitempty"` // "max_rate", "generator", "max_steps"
-	LoadS     float64  `json:"load_s"`               // seconds under load, cool-downs included
-	Sent      int64    `json:"requests_sent"`        // requests completed, cool-downs included
-	Notes     []string `json:"notes,omitempty"`
+	AtLeast   bool      `json:"at_least,omitempty"`
+	LimitedBy LimitedBy `json:"limited_by,omitempty"` // "" when the search found an unacceptable rate
+	LoadS     float64   `json:"load_s"`               // seconds under load, cool-downs included
+	Sent      int64     `json:"requests_sent"`        // requests completed, cool-downs included
+	Notes     []string  `json:"notes,omitempty"`
 }
 
 // Baseline is the first step of the search, the reference of the
@@ -56,7 +56,7 @@ func Find(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (Explo
 	if err := o.validate(file); err != nil {
 		return Exploration{}, err
 	}
-	var objs []objective
+	var objs []plan.Objective
 	if p != nil {
 		objs = objectivesOf(p)
 	}
@@ -171,7 +171,7 @@ func (s *searcher) nextRate(next float64) (rate float64, done bool) {
 }
 
 // limit ends the search with a lower bound and says why.
-func (s *searcher) limit(by, note string) {
+func (s *searcher) limit(by LimitedBy, note string) {
 	s.ex.AtLeast, s.ex.LimitedBy = true, by
 	s.ex.Notes = append(s.ex.Notes, note)
 	s.ex.Capacity, s.ex.Unacceptable = s.lo, s.hi
@@ -179,26 +179,33 @@ func (s *searcher) limit(by, note string) {
 
 // step runs and judges one step at rate, stopping it early once it is
 // clearly unacceptable.
-func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, error) {
+func (s *searcher) step(ctx context.Context, phase Phase, rate float64) (Step, error) {
 	if s.o.Phase != "" {
 		phase = s.o.Phase
 	}
 	idx := len(s.ex.Steps) + 1
 	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: s.lo, High: s.hi})
 	bad, why := 0, ""
+	behind, behindWhy := 0, "" // of the bad seconds in a row, those the generator was behind in
+	d := s.o.StepDuration
+	warmup := time.Duration(s.o.Warmup * float64(d))
+	series := inFlightSeries{warmup: warmup}
 	watch := func(t Tick) bool {
+		series.add(t)
 		if b, w := s.judge.clearlyBad(t); b {
 			bad, why = bad+1, w
+			if gb, gw := s.judge.tickBehind(t); gb {
+				behind, behindWhy = behind+1, gw
+			}
 		} else {
-			bad = 0
+			bad, behind = 0, 0
 		}
 		return bad < abandonAfter
 	}
-	d := s.o.StepDuration
 	sum, err := s.prober.Probe(ctx, Probe{
 		URL:    s.o.URL,
 		Holds:  []Hold{{Rate: rate, Duration: d}},
-		Warmup: time.Duration(s.o.Warmup * float64(d)),
+		Warmup: warmup,
 		Watch:  watch,
 	})
 	s.account(sum)
@@ -207,21 +214,28 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, 
 	}
 	v, reasons := s.judge.verdict(sum)
 	if sum.Stopped {
-		// The seconds that stopped it were clearly unacceptable; what was
-		// measured before may be too short to show it.
-		if v != Unacceptable {
-			v, reasons = Unacceptable, nil
-		}
-		reasons = append([]string{fmt.Sprintf("stopped early after %.0fs: %s", sum.Elapsed.Seconds(), why)}, reasons...)
+		v, reasons = s.judge.stopped(sum, v, reasons, stopInfo{
+			why: why, generatorBehind: bad > 0 && behind == bad, behindWhy: behindWhy,
+		})
 	}
 	if sum.Aborted != "" {
-		if v != Unacceptable {
-			v, reasons = Unacceptable, nil
+		abort := "stopped by the plan's abort rules: " + sum.Aborted
+		switch v {
+		case GeneratorLimited: // the step still says nothing about the SUT
+			reasons = append(reasons, abort)
+		case Unacceptable:
+			reasons = append([]string{abort}, reasons...)
+		default:
+			v, reasons = Unacceptable, []string{abort}
 		}
-		reasons = append([]string{"stopped by the plan's abort rules: " + sum.Aborted}, reasons...)
 	}
 	st := newStep(phase, s.o.URL, rate, sum, v, reasons)
 	st.Index = idx
+	steady := series.judge(st)
+	if sum.Aborted != "" {
+		steady.Steady, steady.Why = false, "stopped by the plan's abort rules"
+	}
+	st.Steadiness = &steady
 	s.ex.Steps = append(s.ex.Steps, st)
 	if v == Acceptable && s.judge.baseline == nil {
 		s.judge.baseline = referenceOf(st)
@@ -235,7 +249,7 @@ func (s *searcher) step(ctx context.Context, phase string, rate float64) (Step, 
 			hi = rate
 		}
 	}
-	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: lo, High: hi, Verdict: v, Reasons: reasons})
+	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: lo, High: hi, Verdict: v, Reasons: reasons, Result: &st})
 	return st, nil
 }
 
@@ -253,7 +267,7 @@ func (s *searcher) cooldown(ctx context.Context) error {
 		rate = math.Min(rate, s.hi/4)
 	}
 	s.emit(Event{Phase: PhaseCooldown, Step: len(s.ex.Steps), Rate: rate, Low: s.lo, High: s.hi})
-	back := s.judge.latencyOK // no baseline yet: back within the objectives
+	back := func(t Tick) bool { ok, _ := s.judge.withinSLOs(t); return ok } // no baseline yet: back within the objectives
 	if b := s.judge.baseline; b != nil {
 		p99 := math.Max(cooldownP99*b.P99, b.P99+relativeP99Floor)
 		errs := b.ErrorRate + relativeErrFloor

@@ -258,3 +258,70 @@ func TestFindRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// behindGenerator is a verify target whose generator achieves 317 of the
+// 450 it/s asked (29.6% dropped) from second from on, where the latency it
+// measures is 900 ms, nine times the SLO; before, 450 it/s at 20 ms.
+func behindGenerator(from int, inFlight float64) *script {
+	return &script{tick: func(sec int, rate float64) Tick {
+		if sec < from {
+			return second(rate, rate, int64(rate), 0, 20)
+		}
+		t := second(rate, 317, 317, 0, 900)
+		t.Dropped = int64(rate) - 317
+		if inFlight > 0 {
+			t.InFlight = inFlight
+		}
+		return t
+	}}
+}
+
+func TestFindKeepsAGeneratorLimitOnAnEarlyStop(t *testing.T) {
+	o := quick
+	o.BaselineRate, o.Phase, o.URL = 450, PhaseVerify, "http://fleet"
+	cases := []struct {
+		name     string
+		prober   *script
+		maxVUs   int
+		want     Verdict
+		measured bool
+	}{
+		{"stopped within the warm-up", behindGenerator(1, 0), 1000, GeneratorLimited, false},
+		{"stopped after measuring", behindGenerator(3, 0), 1000, GeneratorLimited, true},
+		// The same seconds with the generator keeping up blame the SUT.
+		{"generator keeping up", &script{tick: func(sec int, rate float64) Tick {
+			return second(rate, rate, int64(rate), 0, 900)
+		}}, 1000, Unacceptable, false},
+		// The SUT holding 285 of max_vus 300 makes the drops its doing.
+		{"virtual users held by the SUT", behindGenerator(1, 285), 300, Unacceptable, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := sloPlan(100 * time.Millisecond)
+			p.Load.MaxVUs = c.maxVUs
+			ex, err := Find(context.Background(), p, c.prober, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := ex.Steps[0]
+			if !st.Stopped || st.Verdict != c.want || (st.Seconds > 0) != c.measured {
+				t.Fatalf("step: stopped=%v %s after %.0f measured s %q; want stopped, %s", st.Stopped, st.Verdict, st.Seconds, st.Reasons, c.want)
+			}
+			reasons := strings.Join(st.Reasons, "; ")
+			if !strings.Contains(reasons, "stopped early") {
+				t.Errorf("reasons %q do not say it stopped early", reasons)
+			}
+			if c.want == GeneratorLimited {
+				if !strings.Contains(first(st.Reasons), "generator could not keep up") || !strings.Contains(reasons, "29.6% of iterations dropped") {
+					t.Errorf("reasons %q do not lead with the generator's shortfall (317 of 450/s, 29.6%% dropped)", reasons)
+				}
+				if ex.LimitedBy != "generator" || !ex.AtLeast {
+					t.Errorf("search limited by %q (at least %v), want the generator", ex.LimitedBy, ex.AtLeast)
+				}
+			}
+			if st.Steadiness == nil || st.Steadiness.Steady {
+				t.Errorf("an early-stopped step counted steady: %+v", st.Steadiness)
+			}
+		})
+	}
+}

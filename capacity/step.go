@@ -6,21 +6,35 @@ import (
 	"github.com/headroom-sre/headroom/generator"
 )
 
-// Phases of a study, as steps and progress events name them.
+// Phase is a part of a study, as steps and progress events name it.
+type Phase string
+
+// Phases of a study.
 const (
-	PhaseBaseline = "baseline"
-	PhaseExplore  = "explore" // doubling
-	PhaseSearch   = "search"  // binary search inside the bracket
-	PhaseCooldown = "cooldown"
-	PhaseVerify   = "verify"
-	PhaseStress   = "stress"
+	PhaseBaseline Phase = "baseline"
+	PhaseExplore  Phase = "explore" // doubling
+	PhaseSearch   Phase = "search"  // binary search inside the bracket
+	PhaseCooldown Phase = "cooldown"
+	PhaseVerify   Phase = "verify"
+	PhaseStress   Phase = "stress"
+)
+
+// LimitedBy says what stopped a search short of an unacceptable rate,
+// making its capacity a lower bound.
+type LimitedBy string
+
+// What can limit a search.
+const (
+	LimitedByMaxRate   LimitedBy = "max_rate"  // acceptable at abort.max_rate
+	LimitedByGenerator LimitedBy = "generator" // the generator could not offer more
+	LimitedByMaxSteps  LimitedBy = "max_steps" // the step budget ran out
 )
 
 // Step is one rate level of a search, summarised over its measured part
 // (warm-up excluded).
 type Step struct {
 	Index      int                  `json:"index"` // 1-based, in the order run
-	Phase      string               `json:"phase"`
+	Phase      Phase                `json:"phase"`
 	URL        string               `json:"url,omitempty"`
 	Rate       float64              `json:"rate"`       // iterations/s asked for
 	Offered    float64              `json:"offered"`    // iterations/s the generator scheduled
@@ -40,10 +54,14 @@ type Step struct {
 	Stopped    bool                 `json:"stopped_early,omitempty"`
 	Verdict    Verdict              `json:"verdict"`
 	Reasons    []string             `json:"reasons,omitempty"`
+
+	// Steadiness says whether the step held one level of concurrency, as a
+	// USL point must; nil in documents written before it was recorded.
+	Steadiness *Steadiness `json:"steadiness,omitempty"`
 }
 
 // newStep records a summary under its verdict.
-func newStep(phase, url string, rate float64, s Summary, v Verdict, reasons []string) Step {
+func newStep(phase Phase, url string, rate float64, s Summary, v Verdict, reasons []string) Step {
 	return Step{
 		Phase:      phase,
 		URL:        url,

@@ -20,9 +20,11 @@ type Surge struct {
 	Hold         time.Duration // whole seconds
 	RecoveryRate float64       // iterations/s after the drop
 	Window       time.Duration // recovery is watched this long at most
-	// Baseline is the baseline step's latency; without latency SLOs a
-	// second is good when its p99 is within twice the baseline p99.
-	Baseline Latency
+	// Baseline is the baseline step's latency and BaselineErrorRate its
+	// error rate; what the SLOs leave out (all of it in a plan without
+	// SLOs) is judged against twice these. A zero Baseline is none.
+	Baseline          Latency
+	BaselineErrorRate float64
 }
 
 // Recovery is the outcome of a stress test.
@@ -33,7 +35,7 @@ type Recovery struct {
 	ErrorRate    float64 `json:"error_rate"`          // over the hold
 	WorstP99     float64 `json:"worst_second_p99_ms"` // the slowest second's p99 during the hold
 	RecoveryRate float64 `json:"recovery_rate"`       // iterations/s after the drop
-	Criterion    string  `json:"criterion"`           // what a good second is
+	Criterion    string  `json:"criterion"`           // what a good second is: back within every SLO, error rate included
 	Recovered    bool    `json:"recovered"`           // RecoverySeconds good seconds in a row were seen
 	RecoveryS    *int    `json:"recovery_s"`          // seconds from the drop to the first of them; nil when not recovered
 	WindowS      float64 `json:"window_s"`            // how long recovery was watched at most
@@ -41,25 +43,32 @@ type Recovery struct {
 	Sent         int64   `json:"requests_sent"`       // requests completed over the run
 	Statement    string  `json:"statement"`
 	Skipped      string  `json:"skipped,omitempty"` // why no stress test ran
+	// LastMiss is what the last second that was not back missed (its p99,
+	// its error rate); "" when none missed after the drop.
+	LastMiss string `json:"last_miss,omitempty"`
 }
 
 // Stress runs a surge as one run: it holds the stress rate, drops to the
-// recovery rate, and counts the seconds until the p99 is back within the
-// plan's latency SLOs (or within twice the baseline p99 without them) for
-// RecoverySeconds consecutive seconds. The run ends as soon as it recovers.
+// recovery rate, and counts the seconds until the service is back within
+// every SLO a second can show — latency and error rate, so fast errors
+// are not a recovery — for RecoverySeconds consecutive seconds. What the
+// plan has no SLO for is judged against twice the baseline. The run ends
+// as soon as it recovers.
 func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery, error) {
 	if s.Rate <= 0 || s.RecoveryRate <= 0 || s.Hold < time.Second || s.Window < RecoverySeconds*time.Second {
 		return Recovery{}, fmt.Errorf("stress: rate %g/s for %s then %g/s for %s: rates must be positive, the hold ≥ 1s and the window ≥ %ds",
 			s.Rate, s.Hold, s.RecoveryRate, s.Window, RecoverySeconds)
 	}
-	var objs []objective
+	var objs []plan.Objective
 	if p != nil {
 		objs = objectivesOf(p)
 	}
 	j := newJudge(objs, 0)
-	j.baseline = &reference{P99: s.Baseline.P99}
+	if s.Baseline.P99 > 0 {
+		j.baseline = &reference{P99: s.Baseline.P99, ErrorRate: s.BaselineErrorRate}
+	}
 	r := Recovery{Rate: s.Rate, HoldS: s.Hold.Seconds(), RecoveryRate: s.RecoveryRate, WindowS: s.Window.Seconds()}
-	r.Criterion = criterion(j)
+	r.Criterion = j.criterion()
 	var reqs, errs int64
 	holdSecs := 0
 	streak, streakStart := 0, 0
@@ -72,8 +81,8 @@ func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery
 			return true
 		}
 		after := int((t.Elapsed - s.Hold - time.Second) / time.Second) // 0 for the first second after the drop
-		if !j.latencyOK(t) {
-			streak = 0
+		if ok, why := j.withinSLOs(t); !ok {
+			streak, r.LastMiss = 0, fmt.Sprintf("%ds after the drop: %s", after, why)
 			return true
 		}
 		if streak == 0 {
@@ -98,25 +107,14 @@ func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery
 	if streak >= RecoverySeconds {
 		r.Recovered = true
 		r.RecoveryS = &streakStart
-		r.Statement = fmt.Sprintf("after %.0fs at %.4g/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g/s: %s %ds after the drop, and held for %d consecutive seconds",
+		r.Statement = fmt.Sprintf("after %.0fs at %.4g it/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g it/s: %s %ds after the drop, and held for %d consecutive seconds",
 			r.HoldS, r.Rate, r.WorstP99, r.ErrorRate*100, r.RecoveryRate, r.Criterion, streakStart, RecoverySeconds)
 	} else {
-		r.Statement = fmt.Sprintf("after %.0fs at %.4g/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g/s: did not recover within %.0fs (%s for %d consecutive seconds)",
+		r.Statement = fmt.Sprintf("after %.0fs at %.4g it/s (worst second p99 %.1fms, %.1f%% errors), dropping to %.4g it/s: did not recover within %.0fs (%s for %d consecutive seconds)",
 			r.HoldS, r.Rate, r.WorstP99, r.ErrorRate*100, r.RecoveryRate, r.WindowS, r.Criterion, RecoverySeconds)
-	}
-	return r, nil
-}
-
-// criterion says in words what a recovered second is.
-func criterion(j judge) string {
-	if !hasLatency(j.objectives) {
-		return fmt.Sprintf("p99 back under 2 × the baseline p99 (%.1fms)", relativeLimit(j.baseline.P99, relativeP99Floor))
-	}
-	c := "latency back within"
-	for _, o := range j.objectives {
-		if o.kind == latencyObjective {
-			c += " " + o.name
+		if r.LastMiss != "" {
+			r.Statement += "; last second not back: " + r.LastMiss
 		}
 	}
-	return c
+	return r, nil
 }

@@ -72,3 +72,62 @@ func TestStressRejectsBadSurge(t *testing.T) {
 		t.Errorf("err = %v, want one about the window", err)
 	}
 }
+
+// fastErrors is a service that, under stress, queues (p99 2 s, 30%
+// errors) and after the drop answers in 8 ms — with failed (503)
+// answers among every 100 requests a second until second until.
+func fastErrors(failed int64, until int) *script {
+	return &script{tick: func(sec int, rate float64) Tick {
+		if sec <= 10 {
+			return second(rate, rate, int64(rate), int64(0.3*rate), 2000)
+		}
+		if sec <= until {
+			return second(rate, rate, 100, failed, 8)
+		}
+		return second(rate, rate, 100, 0, 8)
+	}}
+}
+
+func TestStressDoesNotCountFastErrorsAsRecovered(t *testing.T) {
+	surge := Surge{Rate: 300, Hold: 10 * time.Second, RecoveryRate: 100, Window: 30 * time.Second}
+	t.Run("errors never stop", func(t *testing.T) {
+		r, err := Stress(context.Background(), sloPlan(100*time.Millisecond), fastErrors(20, 1000), surge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Recovered || r.RecoveryS != nil {
+			t.Fatalf("recovered after %v s while 20%% of answers were fast errors: %s", *r.RecoveryS, r.Statement)
+		}
+		if !strings.Contains(r.LastMiss, "error_rate") || !strings.Contains(r.Statement, "20.00%") {
+			t.Errorf("last miss %q, statement %q; want the error rate named", r.LastMiss, r.Statement)
+		}
+		if !strings.Contains(r.Criterion, "p99") || !strings.Contains(r.Criterion, "error_rate") {
+			t.Errorf("criterion %q does not name both SLOs", r.Criterion)
+		}
+	})
+	t.Run("errors stop 10 s after the drop", func(t *testing.T) {
+		// Latency is back at once; the SLOs are back from the 21st second,
+		// the 11th after the drop (0-based: 10).
+		r, err := Stress(context.Background(), sloPlan(100*time.Millisecond), fastErrors(20, 20), surge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Recovered || r.RecoveryS == nil || *r.RecoveryS != 10 {
+			t.Fatalf("recovered=%v after %v s, want 10 s (when the errors stopped): %s", r.Recovered, r.RecoveryS, r.Statement)
+		}
+	})
+	t.Run("without SLOs, against the baseline's error rate", func(t *testing.T) {
+		s := surge
+		s.Baseline, s.BaselineErrorRate = Latency{P99: 10}, 0
+		r, err := Stress(context.Background(), nil, fastErrors(3, 1000), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Recovered {
+			t.Errorf("recovered with 3%% errors against a baseline of none: %s", r.Statement)
+		}
+		if !strings.Contains(r.Criterion, "error rate") {
+			t.Errorf("criterion %q does not name the error rate", r.Criterion)
+		}
+	})
+}

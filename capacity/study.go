@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/headroom-sre/headroom/plan"
@@ -30,28 +31,67 @@ type Study struct {
 	Notes          []string       `json:"notes,omitempty"`
 }
 
-// Bounds is the single-instance capacity in requests/s (and in the
-// iterations/s the search offered).
+// Bounds is the single-instance capacity in requests/s, as the steps
+// measured it (and in the iterations/s the search offered).
 type Bounds struct {
-	SingleInstanceRPS    float64 `json:"single_instance_rps"`  // highest acceptable
-	UnacceptableRPS      float64 `json:"unacceptable_rps"`     // lowest unacceptable; 0 = none found
-	SingleInstanceRate   float64 `json:"single_instance_rate"` // iterations/s
-	UnacceptableRate     float64 `json:"unacceptable_rate"`    // iterations/s
-	RequestsPerIteration float64 `json:"requests_per_iteration"`
-	AtLeast              bool    `json:"at_least,omitempty"`   // capacity is a lower bound
-	LimitedBy            string  `json:"limited_by,omitempty"` // max_rate, generator, max_steps
+	SingleInstanceRPS    float64   `json:"single_instance_rps"`  // highest acceptable step's measured throughput
+	UnacceptableRPS      float64   `json:"unacceptable_rps"`     // lowest unacceptable step's measured throughput; 0 = none found
+	SingleInstanceRate   float64   `json:"single_instance_rate"` // iterations/s
+	UnacceptableRate     float64   `json:"unacceptable_rate"`    // iterations/s
+	RequestsPerIteration float64   `json:"requests_per_iteration"`
+	AtLeast              bool      `json:"at_least,omitempty"`   // capacity is a lower bound
+	LimitedBy            LimitedBy `json:"limited_by,omitempty"` // max_rate, generator, max_steps
 	// RequiredRPS is capacity.required_rps; RequiredMet says whether the
 	// single-instance capacity reaches it (nil when none is required).
 	RequiredRPS float64 `json:"required_rps,omitempty"`
 	RequiredMet *bool   `json:"required_met,omitempty"`
+
+	// Where SingleInstanceRPS and UnacceptableRPS come from: Measured, or
+	// Converted (iterations/s × requests per iteration) when their step
+	// measured no throughput (stopped within its warm-up).
+	SingleInstanceSource Source `json:"single_instance_source,omitempty"`
+	UnacceptableSource   Source `json:"unacceptable_source,omitempty"`
+}
+
+// Source says where a figure in requests/s comes from.
+type Source string
+
+// The sources of a figure.
+const (
+	// Measured: the throughput a step measured (requests completed per
+	// measured second).
+	Measured Source = "measured"
+	// Converted: a step's offered iterations/s × the plan's requests per
+	// iteration, used only when the step measured nothing.
+	Converted Source = "converted"
+)
+
+// rpsOf is the measured throughput of st, or when it measured none its
+// rate converted at rpi requests per iteration.
+func rpsOf(st Step, rpi float64) (float64, Source) {
+	if st.Seconds >= 1 && st.Throughput > 0 {
+		return st.Throughput, Measured
+	}
+	return st.Rate * rpi, Converted
 }
 
 // Scalability is the USL fit as reported: its coefficients when the fit
-// is good enough, or why it is refused.
+// is good enough, or why it is refused. Only steady steps are points
+// (see Steadiness); Excluded says which were left out and why.
 type Scalability struct {
 	USL
 	Reported bool   `json:"reported"`
 	Refused  string `json:"refused,omitempty"`
+
+	Excluded []string `json:"excluded,omitempty"` // "step 7 at 640/s: stopped early"
+	// MaxMeasuredN is the highest concurrency among the points: a peak
+	// beyond it is Extrapolated.
+	MaxMeasuredN float64 `json:"max_measured_concurrency,omitempty"`
+	Extrapolated bool    `json:"extrapolated,omitempty"` // the peak (or ceiling) lies beyond the measured range
+	// AboveUnacceptable says the peak (or ceiling) is above the measured
+	// unacceptable point: the SLOs break before it, so it is no capacity.
+	AboveUnacceptable bool     `json:"above_unacceptable,omitempty"`
+	Caveats           []string `json:"caveats,omitempty"`
 }
 
 // Prediction is the N-instance extrapolation and, when a verify URL is
@@ -65,6 +105,13 @@ type Prediction struct {
 	VerifyURL    string   `json:"verify_url,omitempty"`
 	Steps        []Step   `json:"steps,omitempty"`
 	Statement    string   `json:"statement"`
+
+	// MeasuredSource says where MeasuredRPS comes from.
+	MeasuredSource Source `json:"measured_source,omitempty"`
+	// UnacceptableRPS is the fleet's lowest unacceptable step's throughput
+	// (0 = none found), from UnacceptableSource.
+	UnacceptableRPS    float64 `json:"unacceptable_rps,omitempty"`
+	UnacceptableSource Source  `json:"unacceptable_source,omitempty"`
 }
 
 // Scaling off by more than this fraction is a finding to explain.
@@ -99,9 +146,19 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 	capStep, _ := ex.At(ex.Capacity)
 	rpi := requestsPerIteration(p, capStep)
 	s.Capacity = Bounds{
-		SingleInstanceRPS: ex.Capacity * rpi, UnacceptableRPS: ex.Unacceptable * rpi,
 		SingleInstanceRate: ex.Capacity, UnacceptableRate: ex.Unacceptable,
 		RequestsPerIteration: rpi, AtLeast: ex.AtLeast, LimitedBy: ex.LimitedBy,
+	}
+	if ex.Capacity > 0 {
+		s.Capacity.SingleInstanceRPS, s.Capacity.SingleInstanceSource = rpsOf(capStep, rpi)
+	}
+	if ex.Unacceptable > 0 {
+		st, _ := ex.At(ex.Unacceptable)
+		s.Capacity.UnacceptableRPS, s.Capacity.UnacceptableSource = rpsOf(st, rpi)
+		if s.Capacity.UnacceptableRPS < s.Capacity.SingleInstanceRPS {
+			s.Notes = append(s.Notes, fmt.Sprintf("the unacceptable step completed fewer requests/s (%s) than the capacity step (%s): throughput fell under overload",
+				num(s.Capacity.UnacceptableRPS), num(s.Capacity.SingleInstanceRPS)))
+		}
 	}
 	s.checkRequired(p, o)
 	if ex.Capacity == 0 {
@@ -109,7 +166,7 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 		return s, nil
 	}
 	s.LittlesLaw = LittleAt(capStep, ThinkPerRequest(p))
-	s.USL = fitSteps(ex.Steps)
+	s.USL = fitSteps(ex.Steps, s.Capacity.UnacceptableRPS)
 
 	if err := s.predict(ctx, p, prober, o); err != nil {
 		return s, err
@@ -163,22 +220,26 @@ func (s *Study) checkRequired(p *plan.Plan, o Options) {
 		}
 	}
 	for _, obj := range objectivesOf(p) {
-		if obj.kind == throughputObjective {
+		if obj.Kind == plan.Throughput {
 			verdict := "meets"
-			if !obj.holds(s.Capacity.SingleInstanceRPS) {
+			if !obj.Holds(s.Capacity.SingleInstanceRPS) {
 				verdict = "does not meet"
 			}
-			s.Notes = append(s.Notes, fmt.Sprintf("single-instance capacity %s req/s %s %s", num(s.Capacity.SingleInstanceRPS), verdict, obj.name))
+			s.Notes = append(s.Notes, fmt.Sprintf("single-instance capacity %s req/s %s %s", num(s.Capacity.SingleInstanceRPS), verdict, label(obj)))
 		}
 	}
 }
 
-// fitSteps fits the USL to the (concurrency, goodput) of the steps the SUT
-// decided (not generator-limited ones).
-func fitSteps(steps []Step) Scalability {
+// fitSteps fits the USL to the (concurrency, goodput) of the steady steps
+// (not stopped early, not generator-limited, in-flight without a trend),
+// and labels a peak beyond the measured concurrencies as extrapolated and
+// one above unacceptableRPS (when found) as no capacity.
+func fitSteps(steps []Step, unacceptableRPS float64) Scalability {
+	var sc Scalability
 	var pts []Point
 	for _, st := range steps {
-		if st.Verdict == GeneratorLimited || st.Seconds < 1 {
+		if why := unsteady(st); why != "" {
+			sc.Excluded = append(sc.Excluded, fmt.Sprintf("step %d at %s/s: %s", st.Index, num(st.Rate), why))
 			continue
 		}
 		n := st.InFlight
@@ -186,12 +247,45 @@ func fitSteps(steps []Step) Scalability {
 			n = st.LittlesL
 		}
 		pts = append(pts, Point{N: n, X: st.Goodput})
+		sc.MaxMeasuredN = math.Max(sc.MaxMeasuredN, n)
 	}
 	u, err := FitUSL(pts)
 	if err != nil {
-		return Scalability{USL: USL{Points: u.Points}, Refused: err.Error()}
+		sc.USL, sc.Refused = USL{Points: u.Points}, err.Error()
+		return sc
 	}
-	return Scalability{USL: u, Reported: true}
+	sc.USL, sc.Reported = u, true
+	top, what := u.PeakX, "peak"
+	switch {
+	case u.PeakN > 0 && u.PeakN > sc.MaxMeasuredN:
+		sc.Extrapolated = true
+		sc.Caveats = append(sc.Caveats, fmt.Sprintf("the peak at concurrency %.1f lies beyond the highest measured %.1f: extrapolated, not measured", u.PeakN, sc.MaxMeasuredN))
+	case u.PeakN == 0 && u.Ceiling > 0:
+		top, what = u.Ceiling, "ceiling"
+		sc.Extrapolated = true
+		sc.Caveats = append(sc.Caveats, "the ceiling is the model's limit at unbounded concurrency: extrapolated, not measured")
+	}
+	if unacceptableRPS > 0 && top > unacceptableRPS {
+		sc.AboveUnacceptable = true
+		sc.Caveats = append(sc.Caveats, fmt.Sprintf("the %s %s req/s is above the measured unacceptable point %s req/s: the SLOs break before it, so it is not a capacity",
+			what, num(top), num(unacceptableRPS)))
+	}
+	return sc
+}
+
+// unsteady says why st is no USL point; "" when it is one.
+func unsteady(st Step) string {
+	switch {
+	case st.Steadiness != nil && !st.Steadiness.Steady:
+		return st.Steadiness.Why
+	case st.Stopped:
+		return "stopped early"
+	case st.Verdict == GeneratorLimited:
+		return "generator-limited"
+	case st.Seconds < 1:
+		return "nothing measured"
+	}
+	return ""
 }
 
 // predict extrapolates to N instances and verifies at the verify URL.
@@ -215,7 +309,16 @@ func (s *Study) predict(ctx context.Context, p *plan.Plan, prober Prober, o Opti
 		return fmt.Errorf("verify at %s: %w", o.VerifyURL, err)
 	}
 	capStep, _ := vex.At(vex.Capacity)
-	measured := vex.Capacity * requestsPerIteration(p, capStep)
+	rpi := requestsPerIteration(p, capStep)
+	measured, src := rpsOf(capStep, rpi)
+	if vex.Capacity == 0 {
+		measured, src = 0, Measured
+	}
+	pr.MeasuredSource = src
+	if vex.Unacceptable > 0 {
+		st, _ := vex.At(vex.Unacceptable)
+		pr.UnacceptableRPS, pr.UnacceptableSource = rpsOf(st, rpi)
+	}
 	ratio := 0.0
 	if pr.PredictedRPS > 0 {
 		ratio = measured / pr.PredictedRPS
@@ -225,8 +328,12 @@ func (s *Study) predict(ctx context.Context, p *plan.Plan, prober Prober, o Opti
 	if vex.AtLeast {
 		bound = fmt.Sprintf(" (a lower bound: limited by %s)", vex.LimitedBy)
 	}
-	pr.Statement = fmt.Sprintf("%d × %s req/s = %s req/s predicted; measured %s req/s%s at %s: ratio %.2f",
-		o.Instances, num(s.Capacity.SingleInstanceRPS), num(pr.PredictedRPS), num(measured), bound, o.VerifyURL, ratio)
+	how := "measured"
+	if src == Converted {
+		how = fmt.Sprintf("converted: %s it/s × %s requests per iteration; the step measured nothing", num(capStep.Rate), num(rpi))
+	}
+	pr.Statement = fmt.Sprintf("%d × %s req/s = %s req/s predicted; %s req/s (%s)%s at %s: ratio %.2f",
+		o.Instances, num(s.Capacity.SingleInstanceRPS), num(pr.PredictedRPS), num(measured), how, bound, o.VerifyURL, ratio)
 	switch {
 	case ratio < 1-scalingTolerance && !vex.AtLeast:
 		s.Notes = append(s.Notes, fmt.Sprintf("scaling finding: %d instances carry %.0f%% of %d × single-instance capacity — sub-linear; look for what the instances share (database, cache, balancer, network) or a generator limit", o.Instances, ratio*100, o.Instances))
@@ -258,7 +365,7 @@ func (s *Study) stress(ctx context.Context, p *plan.Plan, prober Prober, o Optio
 	}
 	for _, st := range ex.Steps { // the relative rule's reference: the first acceptable step
 		if st.Verdict == Acceptable {
-			surge.Baseline = st.Latency
+			surge.Baseline, surge.BaselineErrorRate = st.Latency, st.ErrorRate
 			break
 		}
 	}
@@ -279,35 +386,4 @@ func (s *Study) stress(ctx context.Context, p *plan.Plan, prober Prober, o Optio
 		o.Progress(Event{Phase: PhaseStress, Step: len(s.Steps) + len(s.Prediction.Steps) + 1, Rate: rate, Low: ex.Capacity, High: ex.Unacceptable, Verdict: Unacceptable, Reasons: []string{r.Statement}})
 	}
 	return err
-}
-
-// recommend sets the autoscaling threshold and instance counts.
-func (s *Study) recommend(ctx context.Context, p *plan.Plan, o Options) {
-	basis := s.Capacity.UnacceptableRPS
-	if basis == 0 {
-		basis = s.Capacity.SingleInstanceRPS
-		s.Notes = append(s.Notes, "no unacceptable point was found: the autoscaling threshold is a fraction of the capacity's lower bound")
-	}
-	r, err := Recommend(basis, o.AutoscaleAt, p.Business)
-	if err != nil {
-		s.Notes = append(s.Notes, "recommendation: "+err.Error())
-		return
-	}
-	if g, ok := o.CPU.(StepCPUGauge); ok {
-		if cpu, err := g.CPUFromSteps(ctx, s.Steps, r.AutoscaleRPS); err != nil {
-			s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+err.Error())
-		} else {
-			r.CPU, r.CPUCores = &cpu.Fraction, cpu.Cores
-			if cpu.Note != "" {
-				s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+cpu.Note)
-			}
-		}
-	} else if o.CPU != nil {
-		if cpu, err := o.CPU.CPUAt(ctx, r.AutoscaleRPS); err != nil {
-			s.Notes = append(s.Notes, "CPU at the autoscaling threshold: "+err.Error())
-		} else {
-			r.CPU = &cpu
-		}
-	}
-	s.Recommendation = r
 }

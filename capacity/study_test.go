@@ -65,11 +65,11 @@ func TestRunStudyEndToEndOnSimulatedTargets(t *testing.T) {
 	if !s.USL.Reported && s.USL.Refused == "" {
 		t.Error("USL neither reported nor refused with a reason")
 	}
-	phases := map[string]bool{}
+	phases := map[Phase]bool{}
 	for _, e := range events {
 		phases[e.Phase] = true
 	}
-	for _, ph := range []string{PhaseBaseline, PhaseExplore, PhaseSearch, PhaseVerify, PhaseStress, PhaseCooldown} {
+	for _, ph := range []Phase{PhaseBaseline, PhaseExplore, PhaseSearch, PhaseVerify, PhaseStress, PhaseCooldown} {
 		if !phases[ph] {
 			t.Errorf("no progress event for phase %s", ph)
 		}
@@ -166,5 +166,90 @@ func TestRequestsPerIterationFollowsThePlan(t *testing.T) {
 	}
 	if got := requestsPerIteration(&plan.Plan{}, Step{Achieved: 100, Throughput: 250}); got != 2.5 {
 		t.Errorf("without journeys: %v, want the measured 2.5", got)
+	}
+}
+
+func TestRunSizesTheFleetFromItsMeasuredPerInstanceRate(t *testing.T) {
+	// One instance carries 300 req/s; three carry 270, 30% of linear.
+	f := fleet{"http://single": {Capacity: 300, Base: 20, Seed: 40}, "http://fleet": {Capacity: 270, Base: 20, Seed: 41}}
+	s, err := Run(context.Background(), studyPlan(), f, Options{SkipStress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, r := s.Prediction, s.Recommendation
+	if pr.Ratio == nil || *pr.Ratio < 0.27 || *pr.Ratio > 0.33 || pr.UnacceptableRPS == 0 {
+		t.Fatalf("prediction %+v; want ≈ 30%% of linear and a fleet unacceptable point", pr)
+	}
+	if r.Basis != BasisFleet || math.Abs(r.BasisRPS-pr.UnacceptableRPS/3) > 1e-9 || math.Abs(r.BasisRPS-90) > 0.05*90 {
+		t.Errorf("basis %s %.2f req/s; want the fleet's unacceptable point %.2f ÷ 3 ≈ 90", r.Basis, r.BasisRPS, pr.UnacceptableRPS)
+	}
+	sustained := 50000 * 2.5 / 60
+	if want := max(3, ceil(sustained/(0.65*r.BasisRPS))); r.MinInstances != want || r.MinInstances < 30 {
+		t.Errorf("min instances %d, want ⌈%.2f ÷ (0.65 × %.2f)⌉ = %d (linear scaling would say 11)", r.MinInstances, sustained, r.BasisRPS, want)
+	}
+	if len(r.Arithmetic) == 0 || !strings.HasPrefix(r.Arithmetic[0], "per-instance rate at 3 instances = the fleet's unacceptable point (measured) ÷ instances") {
+		t.Errorf("arithmetic %q does not derive the per-instance rate first", r.Arithmetic)
+	}
+	if !strings.Contains(strings.Join(s.Notes, "\n"), "use the per-instance rate measured at 3 instances") {
+		t.Errorf("notes %q do not say the counts use the fleet's rate", s.Notes)
+	}
+	var text strings.Builder
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if testing.Verbose() {
+		t.Log("\n" + text.String())
+	}
+	if !strings.Contains(text.String(), "(0.65 × the per-instance rate measured at 3 instances)") {
+		t.Errorf("text does not name the basis:\n%s", text.String())
+	}
+
+	// Scaling within the tolerance keeps the single instance's basis.
+	f = fleet{"http://single": {Capacity: 300, Base: 20, Seed: 42}, "http://fleet": {Capacity: 860, Base: 20, Seed: 43}}
+	s, err = Run(context.Background(), studyPlan(), f, Options{SkipStress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Recommendation; r.Basis != BasisUnacceptable || r.BasisRPS != s.Capacity.UnacceptableRPS {
+		t.Errorf("ratio %.2f: basis %s %.2f; want the single-instance unacceptable point %.2f", *s.Prediction.Ratio, r.Basis, r.BasisRPS, s.Capacity.UnacceptableRPS)
+	}
+}
+
+func TestRunReportsMeasuredThroughputNotIterationsTimesRequests(t *testing.T) {
+	// The plan's journey makes 2 requests an iteration; the service
+	// completes 1.6 (say, a step skipped on a condition). Above 200 it/s
+	// every second is at 1 s, and the steps stop within their warm-up.
+	p := studyPlan()
+	p.Capacity.VerifyURL = ""
+	p.Journeys = []plan.Journey{{Name: "two", Steps: []plan.Step{{Method: "GET", Path: "/a"}, {Method: "GET", Path: "/b"}}}}
+	prober := &script{tick: func(sec int, rate float64) Tick {
+		if rate > 200 {
+			return second(rate, rate, int64(1.6*rate), 0, 1000)
+		}
+		return second(rate, rate, int64(math.Round(1.6*rate)), 0, 20)
+	}}
+	s, err := Run(context.Background(), p, prober, Options{SkipStress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Capacity
+	capStep, _ := stepAt(s.Steps, c.SingleInstanceRate)
+	if c.SingleInstanceRate != 200 || c.SingleInstanceRPS != capStep.Throughput || c.SingleInstanceRPS != 320 || c.SingleInstanceSource != Measured {
+		t.Errorf("capacity %.2f req/s (%s) at %.2f it/s; want the step's measured 320 req/s, not 200 × 2 = 400", c.SingleInstanceRPS, c.SingleInstanceSource, c.SingleInstanceRate)
+	}
+	if c.UnacceptableRate != 210 || c.UnacceptableRPS != 420 || c.UnacceptableSource != Converted {
+		t.Errorf("unacceptable %.2f req/s (%s) at %.2f it/s; want 210 × 2 = 420, labelled converted (its step measured nothing)", c.UnacceptableRPS, c.UnacceptableSource, c.UnacceptableRate)
+	}
+	if r := s.Recommendation; r.BasisRPS != 420 {
+		t.Errorf("recommendation basis %.2f, want the unacceptable point 420", r.BasisRPS)
+	}
+	var text strings.Builder
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"capacity 320 req/s (step", "at 200 it/s, measured)", "420 req/s (step", "converted, 210 it/s × 2 requests per iteration"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
 	}
 }

@@ -13,14 +13,21 @@ func (s *Study) WriteText(w io.Writer) error {
 	fmt.Fprintf(b, "Capacity study %q against %s\n\n", s.Plan, s.URL)
 
 	c := s.Capacity
+	capStep, _ := stepAt(s.Steps, c.SingleInstanceRate)
+	badStep, _ := stepAt(s.Steps, c.UnacceptableRate)
+	capFig := figure(c.SingleInstanceRPS, capStep, c.SingleInstanceSource, c.RequestsPerIteration)
+	badFig := figure(c.UnacceptableRPS, badStep, c.UnacceptableSource, c.RequestsPerIteration)
 	switch {
+	case c.SingleInstanceRPS == 0 && c.UnacceptableRPS == 0:
+		fmt.Fprintf(b, "Single instance: no acceptable rate found\n")
 	case c.SingleInstanceRPS == 0:
-		fmt.Fprintf(b, "Single instance: no acceptable rate found (lowest unacceptable %s req/s)\n", num(c.UnacceptableRPS))
+		fmt.Fprintf(b, "Single instance: no acceptable rate found (lowest unacceptable %s)\n", badFig)
 	case c.AtLeast:
-		fmt.Fprintf(b, "Single instance: capacity ≥ %s req/s (limited by %s)\n", num(c.SingleInstanceRPS), c.LimitedBy)
+		fmt.Fprintf(b, "Single instance: capacity ≥ %s req/s (limited by %s; %s)\n", num(c.SingleInstanceRPS), c.LimitedBy,
+			provenance(capStep, c.SingleInstanceSource, c.RequestsPerIteration))
 	default:
-		fmt.Fprintf(b, "Single instance: capacity %s req/s; unacceptable from %s req/s (bracket %.1f%%)\n",
-			num(c.SingleInstanceRPS), num(c.UnacceptableRPS), 100*(c.UnacceptableRPS-c.SingleInstanceRPS)/c.SingleInstanceRPS)
+		fmt.Fprintf(b, "Single instance: capacity %s; unacceptable from %s; bracket %s–%s it/s (%.1f%%)\n",
+			capFig, badFig, num(c.SingleInstanceRate), num(c.UnacceptableRate), 100*(c.UnacceptableRate-c.SingleInstanceRate)/c.SingleInstanceRate)
 	}
 	if c.RequiredMet != nil {
 		verdict := "reached"
@@ -36,14 +43,30 @@ func (s *Study) WriteText(w io.Writer) error {
 		fmt.Fprintf(b, "\nLittle's Law: %s\n", s.LittlesLaw.Statement)
 	}
 	if u := s.USL; u.Reported {
-		fmt.Fprintf(b, "USL: λ = %.3g req/s, σ = %.4f, κ = %.6f, R² = %.3f over %d steps", u.Lambda, u.Sigma, u.Kappa, u.R2, u.Points)
-		if u.PeakN > 0 {
-			fmt.Fprintf(b, "; peak %s req/s at concurrency %.1f\n", num(u.PeakX), u.PeakN)
-		} else {
-			fmt.Fprintf(b, "; no retrograde region, throughput approaches %s req/s\n", num(u.Ceiling))
+		fmt.Fprintf(b, "USL: λ = %.3g req/s, σ = %.4f, κ = %.6f, R² = %.3f over %d steady steps", u.Lambda, u.Sigma, u.Kappa, u.R2, u.Points)
+		tag := ""
+		if u.Extrapolated {
+			tag = " (extrapolated)"
+		}
+		if u.AboveUnacceptable {
+			tag += " (above the unacceptable point: not a capacity)"
+		}
+		switch {
+		case u.PeakN > 0:
+			fmt.Fprintf(b, "; peak %s req/s at concurrency %.1f%s\n", num(u.PeakX), u.PeakN, tag)
+		case u.Ceiling == 0:
+			fmt.Fprintf(b, "; linear over the measured concurrencies (up to %.1f): no contention or coherency measured\n", u.MaxMeasuredN)
+		default:
+			fmt.Fprintf(b, "; no retrograde region, throughput approaches %s req/s%s\n", num(u.Ceiling), tag)
+		}
+		for _, c := range u.Caveats {
+			fmt.Fprintf(b, "  caveat: %s\n", c)
 		}
 	} else if u.Refused != "" {
 		fmt.Fprintf(b, "USL: not reported — %s\n", u.Refused)
+	}
+	if len(s.USL.Excluded) > 0 {
+		fmt.Fprintf(b, "  not fitted (not steady): %s\n", strings.Join(s.USL.Excluded, "; "))
 	}
 	if s.Prediction.Instances > 0 {
 		fmt.Fprintf(b, "Prediction: %s\n", s.Prediction.Statement)
@@ -57,8 +80,15 @@ func (s *Study) WriteText(w io.Writer) error {
 		fmt.Fprintf(b, "Stress: %s\n", s.Stress.Skipped)
 	}
 	if r := s.Recommendation; r.AutoscaleRPS > 0 {
-		fmt.Fprintf(b, "\nRecommendation: scale out at %s req/s per instance; %d instances minimum, %d maximum\n",
-			num(r.AutoscaleRPS), r.MinInstances, r.MaxInstances)
+		of := "unacceptable point"
+		switch r.Basis {
+		case BasisCapacity:
+			of = "capacity lower bound"
+		case BasisFleet:
+			of = fmt.Sprintf("per-instance rate measured at %d instances", s.Prediction.Instances)
+		}
+		fmt.Fprintf(b, "\nRecommendation: scale out at %s req/s per instance (%s × the %s); %d instances minimum, %d maximum\n",
+			num(r.AutoscaleRPS), num(r.AutoscaleAt), of, r.MinInstances, r.MaxInstances)
 		if r.CPU != nil {
 			of := "one core (core count not known)"
 			if r.CPUCores > 0 {
@@ -90,8 +120,11 @@ func writeSteps(w io.Writer, steps []Step) {
 	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tin-flight\tL=X·W\t  verdict")
 	for _, st := range steps {
 		verdict := string(st.Verdict)
-		if st.Stopped {
+		switch {
+		case st.Stopped:
 			verdict += " (stopped early)"
+		case st.Verdict != GeneratorLimited && st.Steadiness != nil && !st.Steadiness.Steady:
+			verdict += " (not steady)"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f\t%.1f\t  %s\n",
 			st.Index, st.Phase, num(st.Rate), st.Offered, st.Achieved, st.Throughput,
@@ -99,4 +132,23 @@ func writeSteps(w io.Writer, steps []Step) {
 			st.InFlight, st.LittlesL, verdict)
 	}
 	_ = tw.Flush()
+}
+
+// stepAt returns the last of steps run at rate, if any.
+func stepAt(steps []Step, rate float64) (Step, bool) {
+	return Exploration{Steps: steps}.At(rate)
+}
+
+// figure writes a rate in requests/s with the step it comes from and how:
+// "697.5 req/s (step 9 at 450 it/s, measured)".
+func figure(rps float64, st Step, src Source, rpi float64) string {
+	return fmt.Sprintf("%s req/s (%s)", num(rps), provenance(st, src, rpi))
+}
+
+// provenance says which step a figure comes from and how it was found.
+func provenance(st Step, src Source, rpi float64) string {
+	if src == Converted {
+		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; the step measured nothing", st.Index, num(st.Rate), num(rpi))
+	}
+	return fmt.Sprintf("step %d at %s it/s, measured", st.Index, num(st.Rate))
 }

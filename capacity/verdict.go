@@ -3,6 +3,9 @@ package capacity
 import (
 	"fmt"
 	"math"
+	"strings"
+
+	"github.com/headroom-sre/headroom/plan"
 )
 
 // Verdict is the outcome of one step.
@@ -36,20 +39,14 @@ const (
 // judge decides the verdict of steps against a plan's objectives, or
 // without objectives against the baseline step.
 type judge struct {
-	objectives []objective // those judged per step (no throughput)
-	baseline   *reference  // relative rule reference; nil until measured
-	maxVUs     int         // load.max_vus; 0 when unknown
+	objectives []plan.Objective // those judged per step: perStep (no throughput)
+	baseline   *reference       // relative rule reference; nil until measured
+	maxVUs     int              // load.max_vus; 0 when unknown
 }
 
-// newJudge keeps the objectives a step can be judged by.
-func newJudge(objs []objective, maxVUs int) judge {
-	j := judge{maxVUs: maxVUs}
-	for _, o := range objs {
-		if o.kind != throughputObjective {
-			j.objectives = append(j.objectives, o)
-		}
-	}
-	return j
+// newJudge keeps the objectives a step can be judged by (perStep).
+func newJudge(objs []plan.Objective, maxVUs int) judge {
+	return judge{objectives: perStep(objs), maxVUs: maxVUs}
 }
 
 // reference is what the relative rule compares a step with.
@@ -92,9 +89,9 @@ func (j judge) sut(s Summary) (bool, []string) {
 	if er := s.ErrorRate(); er > maxErrorRate {
 		reasons = append(reasons, fmt.Sprintf("error rate %.1f%% above %.0f%%", er*100, maxErrorRate*100))
 	}
-	for _, o := range j.objectives {
-		if v := o.ofSummary(s); !o.holds(v) {
-			reasons = append(reasons, fmt.Sprintf("%s: measured %s, limit %s %s", o.name, o.format(v), o.op, o.format(o.limit)))
+	for _, c := range plan.CheckAll(j.objectives, measurementOf(s)) {
+		if !c.Pass {
+			reasons = append(reasons, missed(c.Objective, c.Value))
 		}
 	}
 	if j.relative() && j.baseline != nil {
@@ -142,14 +139,15 @@ func (j judge) clearlyBad(t Tick) (bool, string) {
 	if er := t.ErrorRate(); er > maxErrorRate {
 		return true, fmt.Sprintf("error rate %.0f%% in one second", er*100)
 	}
+	m := tickMeasurement(t)
 	for _, o := range j.objectives {
-		if o.op != "<" && o.op != "<=" {
+		if o.Op != "<" && o.Op != "<=" {
 			continue
 		}
-		v := o.ofTick(t)
-		if o.kind == errorObjective && v > math.Max(abandonFactor*o.limit, o.limit+0.05) ||
-			o.kind == latencyObjective && v > abandonFactor*o.limit {
-			return true, fmt.Sprintf("%s: %s in one second", o.name, o.format(v))
+		v := o.Value(m)
+		if o.Kind == plan.ErrorRate && v > math.Max(abandonFactor*o.Limit, o.Limit+0.05) ||
+			o.Kind == plan.Latency && v > abandonFactor*o.Limit {
+			return true, fmt.Sprintf("%s: %s in one second", label(o), o.Format(v))
 		}
 	}
 	if j.relative() && j.baseline != nil {
@@ -164,22 +162,101 @@ func (j judge) clearlyBad(t Tick) (bool, string) {
 	return false, ""
 }
 
-// latencyOK reports whether one second's latency is back within the
-// objectives, or without latency objectives within twice the baseline p99.
-func (j judge) latencyOK(t Tick) bool {
+// withinSLOs reports whether one second is back within every objective
+// a second can show (latency and error rate; throughput objectives are
+// left out, as a recovery rate is lower by design), and what the
+// objectives leave out back within twice the baseline's p99 and error
+// rate. A second with no request completed, or with more than half of
+// them failed, is never back. When it is not, why says what missed.
+func (j judge) withinSLOs(t Tick) (ok bool, why string) {
 	if t.Requests == 0 {
-		return false
+		return false, "no request completed"
 	}
-	if !hasLatency(j.objectives) {
-		if j.baseline == nil {
-			return true
+	er := t.ErrorRate()
+	if er > maxErrorRate {
+		return false, fmt.Sprintf("error rate %.1f%%", er*100)
+	}
+	for _, c := range plan.CheckAll(j.objectives, tickMeasurement(t)) {
+		if !c.Pass {
+			return false, fmt.Sprintf("%s: %s", label(c.Objective), c.Objective.Format(c.Value))
 		}
-		return t.Latency.P99 <= relativeLimit(j.baseline.P99, relativeP99Floor)
 	}
+	if b := j.baseline; b != nil {
+		if !hasKind(j.objectives, plan.Latency) && t.Latency.P99 > relativeLimit(b.P99, relativeP99Floor) {
+			return false, fmt.Sprintf("p99 %.1fms against the baseline's %.1fms", t.Latency.P99, b.P99)
+		}
+		if !hasKind(j.objectives, plan.ErrorRate) && er > relativeLimit(b.ErrorRate, relativeErrFloor) {
+			return false, fmt.Sprintf("error rate %.2f%% against the baseline's %.2f%%", er*100, b.ErrorRate*100)
+		}
+	}
+	return true, ""
+}
+
+// criterion says in words what withinSLOs calls back.
+func (j judge) criterion() string {
+	var parts []string
 	for _, o := range j.objectives {
-		if o.kind == latencyObjective && !o.holds(o.ofTick(t)) {
-			return false
+		parts = append(parts, label(o))
+	}
+	if b := j.baseline; b != nil {
+		if !hasKind(j.objectives, plan.Latency) {
+			parts = append(parts, fmt.Sprintf("p99 ≤ 2 × the baseline p99 (%.1fms)", relativeLimit(b.P99, relativeP99Floor)))
+		}
+		if !hasKind(j.objectives, plan.ErrorRate) {
+			parts = append(parts, fmt.Sprintf("error rate ≤ 2 × the baseline's (%.2f%%)", relativeLimit(b.ErrorRate, relativeErrFloor)*100))
 		}
 	}
-	return true
+	if len(parts) == 0 {
+		return fmt.Sprintf("requests completed with at most %.0f%% errors", maxErrorRate*100)
+	}
+	return "back within " + strings.Join(parts, " and ")
+}
+
+// stopInfo is what the seconds that stopped a step early showed.
+type stopInfo struct {
+	why             string // what was clearly unacceptable
+	generatorBehind bool   // the generator was behind in every one of those seconds
+	behindWhy       string // how far behind, in the last of them
+}
+
+// stopped decides the verdict of a step its Watch ended early, given the
+// verdict v of its measured part. The seconds that stopped it were clearly
+// unacceptable, and what was measured before may be too short to show
+// it; but when the generator was behind in those seconds, and the
+// measured part does not show the SUT failing on its own, the step is
+// generator-limited: it says nothing about the SUT.
+func (j judge) stopped(s Summary, v Verdict, reasons []string, si stopInfo) (Verdict, []string) {
+	stop := fmt.Sprintf("stopped early after %.0fs: %s", s.Elapsed.Seconds(), si.why)
+	measured := s.Seconds > 0
+	switch {
+	case si.generatorBehind && v == GeneratorLimited:
+		return v, append(reasons, stop)
+	case si.generatorBehind && (v != Unacceptable || !measured):
+		return GeneratorLimited, []string{"generator could not keep up in the seconds that stopped the step: " + si.behindWhy, stop}
+	case v == Unacceptable && measured:
+		return v, append([]string{stop}, reasons...)
+	case !measured:
+		return Unacceptable, []string{stop, "stopped within the warm-up: nothing measured"}
+	default:
+		return Unacceptable, []string{stop}
+	}
+}
+
+// tickBehind reports whether the generator failed to offer one second's
+// rate when the SUT was not holding its virtual users, and how far.
+func (j judge) tickBehind(t Tick) (bool, string) {
+	if j.maxVUs > 0 && t.InFlight >= vusFullAt*float64(j.maxVUs) {
+		return false, ""
+	}
+	due := t.Achieved + float64(t.Dropped)
+	dropped := 0.0
+	if due > 0 {
+		dropped = float64(t.Dropped) / due
+	}
+	// One second holds whole iterations: one short, or one dropped, is
+	// rounding at a low rate, not a generator behind.
+	if (t.Offered <= 0 || t.Achieved+1 >= minAchieved*t.Offered) && (dropped <= maxDropped || t.Dropped <= 1) {
+		return false, ""
+	}
+	return true, fmt.Sprintf("achieved %.1f/s of %.1f/s offered, %.1f%% of iterations dropped", t.Achieved, t.Offered, dropped*100)
 }

@@ -103,7 +103,7 @@ func baselineWindows(s *pipeline.StudyResult) ([]generator.SecondRecord, float64
 	}
 	var out []generator.SecondRecord
 	for _, w := range s.Windows {
-		if w.Phase != capacity.PhaseBaseline || w.Step != step.Index {
+		if w.Phase != string(capacity.PhaseBaseline) || w.Step != step.Index {
 			continue
 		}
 		if !step.Start.IsZero() && (w.Start.Before(step.Start) || !w.Start.Before(step.End)) {

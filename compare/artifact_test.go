@@ -23,12 +23,12 @@ func studyArtifact(ws []generator.SecondRecord, ok, broke float64) pipeline.Arti
 		Start: ws[2].Start, End: ws[len(ws)-1].Start.Add(time.Second)}
 	var windows []pipeline.Window
 	for _, w := range ws {
-		windows = append(windows, pipeline.Window{Phase: capacity.PhaseBaseline, Step: 1, SecondRecord: w})
+		windows = append(windows, pipeline.Window{Phase: string(capacity.PhaseBaseline), Step: 1, SecondRecord: w})
 	}
 	// A later step's windows, far slower, must not enter the comparison.
 	slow := load{seconds: 5, rps: 40, medianMs: 500}.windows(99)
 	for _, w := range slow {
-		windows = append(windows, pipeline.Window{Phase: capacity.PhaseExplore, Step: 2, SecondRecord: w})
+		windows = append(windows, pipeline.Window{Phase: string(capacity.PhaseExplore), Step: 2, SecondRecord: w})
 	}
 	st := &capacity.Study{Steps: []capacity.Step{step},
 		Capacity: capacity.Bounds{SingleInstanceRPS: ok, UnacceptableRPS: broke}}

@@ -17,7 +17,7 @@ type Verdict string
 // The verdicts.
 const (
 	NoRegression Verdict = "no_regression" // nothing moved the wrong way beyond noise and the minimum effect
-	Regression   Verdict = "regression"    // a p95, p99, throughput or error rate did
+	Regression   Verdict = "regression"    // a percentile, the throughput or the error rate did
 	Improvement  Verdict = "improvement"   // nothing regressed and something got better
 )
 
@@ -35,9 +35,6 @@ const (
 
 // metrics is the order in which a Name lists its deltas.
 var metrics = []Metric{P50, P95, P99, Throughput, ErrorRate}
-
-// deciding reports whether a metric's regression makes the verdict one.
-func deciding(m Metric) bool { return m != P50 }
 
 // Options tune a comparison. The zero value compares with the defaults in
 // the comments.
@@ -99,7 +96,7 @@ func (r Result) Regressed() []string {
 	var out []string
 	for _, n := range r.Names {
 		for _, d := range n.Deltas {
-			if d.Regressed && deciding(d.Metric) {
+			if d.Regressed {
 				out = append(out, describe(n.Name, d))
 			}
 		}
@@ -160,7 +157,7 @@ func (r *Result) decide() {
 	improved := false
 	for _, n := range r.Names {
 		for _, d := range n.Deltas {
-			if d.Improved && deciding(d.Metric) {
+			if d.Improved {
 				improved = true
 			}
 		}

@@ -6,8 +6,8 @@
 // is both significant — a Mann–Whitney U rank test over the per-second
 // values of the two results says the shift is beyond run-to-run noise —
 // and large, at least Options.MaxRegression of the baseline's value. The
-// verdict is a regression when any p95, p99, throughput or error rate
-// moved the wrong way by that much; p50 is reported but does not decide.
+// verdict is a regression when any of them moved the wrong way by that
+// much.
 //
 //	res, err := compare.Windows(baseline.Windows, current.Windows, compare.Options{MaxRegression: 0.10})
 //	if res.Verdict == compare.Regression {

@@ -28,7 +28,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 		}
 		share := spanShareFor(r.Resource, rep.Spans)
 		f := Finding{
-			Kind:           r.Signal,
+			Kind:           FindingKind(r.Signal),
 			Title:          fmt.Sprintf("%s: %s", r.Signal, r.Title),
 			Score:          score(r, a, share, haveSpans),
 			Recommendation: recommendSignal(r, sz),
@@ -36,6 +36,9 @@ func buildFindings(rep Report, sz sizing) []Finding {
 				Facts: append(a.facts, signalFacts(r)...), Signal: ptr(r), Utilisation: a.util,
 				Queries: signalQueries(r), Traces: slow,
 			},
+		}
+		if rep.Resolution != nil {
+			f.Evidence.Facts = append(f.Evidence.Facts, "read at "+rep.Resolution.String())
 		}
 		if haveSpans {
 			f.Evidence.SpanShare = share
@@ -122,11 +125,11 @@ func topSpans(b *Breakdown) []SpanDelta {
 // spanFinding is the finding for one slow span; it weighs less when a
 // saturated resource already explains that kind of span.
 func spanFinding(s SpanDelta, b *Breakdown, blamed map[string]int, slow []TraceLink) Finding {
-	kind, title := "slow_span", fmt.Sprintf("Span %q added %.1f ms per request", s.Name, s.AddedMs)
+	kind, title := KindSlowSpan, fmt.Sprintf("Span %q added %.1f ms per request", s.Name, s.AddedMs)
 	var hint *IndexHint
 	switch {
 	case s.DB:
-		kind, title = "slow_query", fmt.Sprintf("Query span %q added %.1f ms per request", s.Name, s.AddedMs)
+		kind, title = KindSlowQuery, fmt.Sprintf("Query span %q added %.1f ms per request", s.Name, s.AddedMs)
 		h := IndexCandidates(s.Statement)
 		hint = &h
 	case s.Client:
@@ -181,9 +184,12 @@ func signalFacts(r Reading) []string {
 		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
 	}
 	if r.LeadSeconds != nil {
-		if l := *r.LeadSeconds; l >= 0 {
+		switch l := *r.LeadSeconds; {
+		case l == 0:
+			f = append(f, fmt.Sprintf("it moved with the latency knee (as far as %s samples tell)", fmtSeconds(r.ResolutionS)))
+		case l > 0:
 			f = append(f, fmt.Sprintf("it moved %.0f s before the latency knee", l))
-		} else {
+		default:
 			f = append(f, fmt.Sprintf("it moved %.0f s after the latency knee", -l))
 		}
 	}

@@ -164,7 +164,7 @@ func (g *CPUGauge) readSteps(ctx context.Context, windows []cpuWindow) ([]point,
 			return nil, last, err
 		}
 		for i, tmpl := range queries {
-			v, q, err := g.instant(ctx, strings.ReplaceAll(tmpl, "$rate", promDuration(w.span)), w.at)
+			v, q, err := g.instant(ctx, overSpan(tmpl, w.span), w.at)
 			var qe *QueryError
 			switch {
 			case errors.As(err, &qe):
@@ -317,6 +317,12 @@ func mergeRates(pts []point) []point {
 // line is the value at x on the line through a and b.
 func line(a, b point, x float64) float64 {
 	return a.cpu + (b.cpu-a.cpu)*(x-a.rps)/(b.rps-a.rps)
+}
+
+// overSpan fills a signal template for one value over a whole span: the
+// catalog's irate (two samples) becomes rate over the span.
+func overSpan(tmpl string, span time.Duration) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tmpl, "irate(", "rate("), "$rate", promDuration(span))
 }
 
 // promDuration writes whole seconds as PromQL reads them: 12s.

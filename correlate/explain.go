@@ -13,6 +13,7 @@ import (
 type Report struct {
 	Window       Window      `json:"window"`
 	Findings     []Finding   `json:"findings"`
+	Resolution   *Resolution `json:"resolution,omitempty"` // how finely the signals resolve the window
 	Signals      []Reading   `json:"signals,omitempty"`
 	Spans        *Breakdown  `json:"spans,omitempty"`
 	Repeats      []Repeat    `json:"repeats,omitempty"`
@@ -107,6 +108,9 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 		close(done)
 	}
 	if src.Metrics != nil {
+		res := resolve(ctx, src.Metrics, ms, w, opts.Step)
+		rep.Resolution = &res
+		opts.Step = time.Duration(res.StepS * float64(time.Second))
 		readings, promErr = measure(ctx, src.Metrics, Catalog(in.Observe.Signals), ms, w, slots, opts)
 		if promErr == nil {
 			if note, missing := scrapeHealth(ctx, src.Metrics, ms, w, opts.Step); missing {

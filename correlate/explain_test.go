@@ -163,7 +163,7 @@ func sources(t *testing.T, promURL, tempoURL string) Sources {
 func kinds(fs []Finding) string {
 	var k []string
 	for _, f := range fs {
-		k = append(k, f.Kind)
+		k = append(k, string(f.Kind))
 	}
 	return strings.Join(k, ",")
 }

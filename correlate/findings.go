@@ -9,12 +9,12 @@ import (
 // Finding is one ranked candidate bottleneck with its evidence and what
 // to do about it.
 type Finding struct {
-	Rank           int      `json:"rank"`
-	Kind           string   `json:"kind"` // a signal (cpu_usage, pool_wait, …) or n_plus_one, slow_query, slow_span, serial_calls, unexplained
-	Title          string   `json:"title"`
-	Score          float64  `json:"score"` // 0–1: the weight of the evidence that ranked it
-	Evidence       Evidence `json:"evidence"`
-	Recommendation string   `json:"recommendation"`
+	Rank           int         `json:"rank"`
+	Kind           FindingKind `json:"kind"` // a signal (cpu_usage, pool_wait, …) or n_plus_one, slow_query, slow_span, serial_calls, unexplained
+	Title          string      `json:"title"`
+	Score          float64     `json:"score"` // 0–1: the weight of the evidence that ranked it
+	Evidence       Evidence    `json:"evidence"`
+	Recommendation string      `json:"recommendation"`
 }
 
 // Evidence is what a finding rests on: the numbers in words, and the

@@ -51,7 +51,7 @@ type Exemplar struct {
 type Options struct {
 	Margin      time.Duration // window starts this long before the onset; default 10s
 	Baseline    time.Duration // longest baseline window; default 60s
-	Step        time.Duration // Prometheus query step, the scrape interval; default 1s
+	Step        time.Duration // Prometheus query step; default: the scrape interval measured from up (1s when it cannot be)
 	Timeout     time.Duration // per HTTP call to Prometheus or Tempo; default 10s
 	MaxTraces   int           // traces fetched per window; default 20
 	Utilisation float64       // target utilisation for sizing; default 0.65
@@ -63,9 +63,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Baseline <= 0 {
 		o.Baseline = 60 * time.Second
-	}
-	if o.Step <= 0 {
-		o.Step = time.Second
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second

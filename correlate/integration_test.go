@@ -75,7 +75,7 @@ func buy(ctx context.Context, i int, do doer) error {
 
 func findKind(rep correlate.Report, kind string) *correlate.Finding {
 	for i := range rep.Findings {
-		if rep.Findings[i].Kind == kind {
+		if string(rep.Findings[i].Kind) == kind {
 			return &rep.Findings[i]
 		}
 	}

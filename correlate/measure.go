@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +27,9 @@ type Reading struct {
 	Degraded    float64         `json:"degraded"`         // mean over the degraded window
 	Peak        float64         `json:"peak"`             // highest value in the degraded window
 	HasBaseline bool            `json:"has_baseline"`
-	LeadSeconds *float64        `json:"lead_seconds,omitempty"` // how long its move came before the latency knee (negative: after)
+	LeadSeconds *float64        `json:"lead_seconds,omitempty"` // how long its move came before the latency knee (negative: after; 0: with it, as far as the data resolves)
+	MovedAt     *time.Time      `json:"moved_at,omitempty"`     // when it crossed halfway from baseline to degraded and stayed
+	ResolutionS float64         `json:"resolution_s,omitempty"` // seconds between its samples (the scrape interval)
 	Pearson     *float64        `json:"pearson,omitempty"`      // correlation with p99 across steps (or seconds)
 	Context     map[string]Pair `json:"context,omitempty"`      // related values, by Aux name
 	samples     []Sample
@@ -60,6 +63,9 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 		end = maxTime(end, slots[len(slots)-1].end)
 	}
 	step := opts.Step
+	if step <= 0 {
+		step = time.Second
+	}
 	if n := end.Sub(start) / step; n > maxPoints {
 		step = (end.Sub(start)/maxPoints + time.Second).Truncate(time.Second)
 	}
@@ -112,13 +118,8 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				return nil
 			}
 			r.Available, r.Query, r.samples = true, q, samples
-			summarise(&r, w, slots)
-			if r.LeadSeconds != nil && strings.Contains(q, "rate(") {
-				// rate() over a window reaches half a step change half a
-				// window after it happened.
-				lead := *r.LeadSeconds + rateSpan(step).Seconds()/2
-				r.LeadSeconds = &lead
-			}
+			r.ResolutionS = step.Seconds()
+			summarise(&r, w, slots, step)
 			for _, aux := range sig.Context {
 				q, samples, err := ask(aux.Queries)
 				if err != nil {
@@ -129,9 +130,12 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				}
 				// Medians: a limit that changed at the knee reads as the
 				// value in force, not a blend.
-				b, _ := medianBetween(samples, w.BaselineStart, w.BaselineEnd)
-				d, _ := medianBetween(samples, w.Onset, w.End)
-				r.Context[aux.Name] = Pair{Baseline: b, Degraded: d, Peak: peakBetween(samples, w.Onset, w.End), Query: q}
+				cv := coverFor(q, step)
+				ba, bb := cv.of(w.BaselineStart, w.BaselineEnd)
+				b, _ := medianBetween(samples, ba, bb)
+				da, db := cv.of(w.Onset, w.End)
+				d, _ := medianBetween(samples, da, db)
+				r.Context[aux.Name] = Pair{Baseline: b, Degraded: d, Peak: peakBetween(samples, da, db), Query: q}
 			}
 			out[i] = r
 			return nil
@@ -145,8 +149,12 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 }
 
 // summarise fills a reading's window means, peak, lead and correlation.
-func summarise(r *Reading, w Window, slots []slot) {
-	d, ok := meanBetween(r.samples, w.Onset, w.End)
+// Samples come every step; an irate sample at t holds the change between
+// the two scrapes before t, so a move seen at t happened in (t − 2 steps, t].
+func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
+	cv := coverFor(r.Query, step)
+	da, db := cv.of(w.Onset, w.End)
+	d, ok := meanBetween(r.samples, da, db)
 	if !ok {
 		r.Available = false
 		r.Reason = fmt.Sprintf("no samples of %s in the degraded window", r.Query)
@@ -154,22 +162,85 @@ func summarise(r *Reading, w Window, slots []slot) {
 	}
 	r.Degraded = d
 	for _, s := range r.samples {
-		if !s.At.Before(w.Onset) && !s.At.After(w.End) {
+		if !s.At.Before(da) && !s.At.After(db) {
 			r.Peak = math.Max(r.Peak, s.Value)
 		}
 	}
 	if w.HasBaseline() {
-		r.Baseline, r.HasBaseline = meanBetween(r.samples, w.BaselineStart, w.BaselineEnd)
+		ba, bb := cv.of(w.BaselineStart, w.BaselineEnd)
+		r.Baseline, r.HasBaseline = meanBetween(r.samples, ba, bb)
 	}
 	if r.HasBaseline {
-		if at, ok := moveOnset(r.samples, r.Baseline, r.Degraded, w.BaselineStart, w.End); ok {
-			lead := w.Onset.Sub(at).Seconds()
-			r.LeadSeconds = &lead
+		if at, ok := moveOnset(r.samples, r.Baseline, r.Degraded, w.BaselineStart, w.End.Add(cv.lag)); ok {
+			lead, moved := leadOf(at, cv.lag, kneeOf(w, slots))
+			r.LeadSeconds, r.MovedAt = &lead, &moved
 		}
 	}
-	if c, ok := correlation(r.samples, slots); ok {
+	if c, ok := correlation(r.samples, slots, cv); ok {
 		r.Pearson = &c
 	}
+}
+
+// kneeSpan is when latency broke, as finely as the latency data tells:
+// latency was still acceptable at from and degraded by to.
+type kneeSpan struct{ from, to time.Time }
+
+// kneeOf is the latency knee's span: the first degraded second of a run,
+// or for a study the gap from the end of the last acceptable step to the
+// start of the degraded step's measured part (its warm-up is not measured).
+func kneeOf(w Window, slots []slot) kneeSpan {
+	k := kneeSpan{from: w.Onset, to: w.Onset}
+	for i, s := range slots {
+		if !s.start.Equal(w.Onset) {
+			continue
+		}
+		if s.end.Sub(s.start) <= time.Second {
+			k.to = s.end
+		} else if i > 0 && slots[i-1].end.Before(w.Onset) {
+			k.from = slots[i-1].end
+		}
+		break
+	}
+	return k
+}
+
+// leadOf is how long before the knee a move first seen in the sample at
+// at happened, and when: the sample holds data from (at − lag, at], so the
+// move is placed in the middle of that span. The lead is 0 when that span
+// meets the knee's, positive when it ended before the knee began, negative
+// when it began after the knee ended. No correction is added: what the
+// samples do not resolve reads as 0.
+func leadOf(at time.Time, lag time.Duration, k kneeSpan) (float64, time.Time) {
+	from, moved := at.Add(-lag), at.Add(-lag/2)
+	switch {
+	case at.Before(k.from):
+		return k.from.Sub(moved).Seconds(), moved
+	case from.After(k.to):
+		return -moved.Sub(k.to).Seconds(), moved
+	}
+	return 0, moved
+}
+
+// cover maps a span of wall-clock time to the range query's sample times
+// whose data lies inside it. A range query's sample at t holds the last
+// scrape at or before t (a gauge: one scrape in (t − step, t]) or, for
+// irate, the increase between the last two (in (t − 2 steps, t]); so the
+// samples of [a, b] are those at [a + lag, b]. A span too short for that
+// takes the samples that overlap it, [a, b + lag].
+type cover struct{ lag time.Duration }
+
+func coverFor(query string, step time.Duration) cover {
+	if strings.Contains(query, "rate(") || strings.Contains(query, "increase(") {
+		return cover{lag: 2 * step}
+	}
+	return cover{lag: step}
+}
+
+func (c cover) of(a, b time.Time) (time.Time, time.Time) {
+	if a.Add(c.lag).After(b) {
+		return a, b.Add(c.lag)
+	}
+	return a.Add(c.lag), b
 }
 
 // meanBetween is the mean of the samples in [a, b].
@@ -242,13 +313,14 @@ func moveOnset(s []Sample, base, deg float64, from, to time.Time) (time.Time, bo
 
 // correlation is Pearson's r between the signal and p99: across steps
 // (the signal's mean within each step), or across seconds for a run.
-func correlation(s []Sample, slots []slot) (float64, bool) {
+func correlation(s []Sample, slots []slot, cv cover) (float64, bool) {
 	var xs, ys []float64
 	for _, sl := range slots {
 		if sl.rate <= 0 {
 			continue
 		}
-		v, ok := meanBetween(s, sl.start, sl.end)
+		a, b := cv.of(sl.start, sl.end)
+		v, ok := meanBetween(s, a, b)
 		if !ok {
 			continue
 		}
@@ -323,4 +395,63 @@ func scrapeHealth(ctx context.Context, m Metrics, ms []Matcher, w Window, step t
 		return fmt.Sprintf("Prometheus failed %.0f%% of its scrapes of the service in the degraded window (%s): an overloaded process often cannot answer /metrics, so its signals there are incomplete", 100*(1-up), q), false
 	}
 	return "", false
+}
+
+// Resolution is how finely the signals resolve time: one sample per scrape
+// interval, each the increase between two consecutive scrapes.
+type Resolution struct {
+	ScrapeIntervalS float64 `json:"scrape_interval_s"`
+	Source          string  `json:"source"`        // how the interval was found
+	StepS           float64 `json:"step_s"`        // range query step
+	RateWindowS     float64 `json:"rate_window_s"` // the range of irate()
+}
+
+// String is the resolution in words, for a finding's facts.
+func (r Resolution) String() string {
+	return fmt.Sprintf("%s s samples (irate over %s s; scrape interval %s s, %s)",
+		fmtSeconds(r.StepS), fmtSeconds(r.RateWindowS), fmtSeconds(r.ScrapeIntervalS), r.Source)
+}
+
+func fmtSeconds(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// intervalQuery counts the scrapes of the service's targets over a minute.
+const intervalQuery = `max(count_over_time(up[60s]))`
+
+// scrapeInterval measures the scrape interval of the selector's targets
+// from the number of up samples in the minute before at: 0 when there is
+// no answer (no target matches, or too few samples).
+func scrapeInterval(ctx context.Context, m Metrics, ms []Matcher, at time.Time) (time.Duration, string) {
+	q, err := InjectSelector(intervalQuery, ms)
+	if err != nil {
+		return 0, ""
+	}
+	ss, err := m.QueryRange(ctx, q, at, at, time.Second)
+	if err != nil {
+		return 0, ""
+	}
+	samples := sumSeries(ss)
+	if len(samples) == 0 || samples[len(samples)-1].Value < 2 {
+		return 0, ""
+	}
+	n := samples[len(samples)-1].Value
+	d := time.Duration(float64(time.Minute) / n)
+	if d < 10*time.Second {
+		d = d.Round(100 * time.Millisecond)
+	} else {
+		d = d.Round(time.Second)
+	}
+	return max(d, 100*time.Millisecond), fmt.Sprintf("measured: %.0f samples of %s in the minute before %s", n, q, at.UTC().Format("15:04:05"))
+}
+
+// resolve picks the query step: Options.Step when set, else the measured
+// scrape interval, else 1 s.
+func resolve(ctx context.Context, m Metrics, ms []Matcher, w Window, set time.Duration) Resolution {
+	step, how := set, "set by options"
+	if step <= 0 && m != nil {
+		step, how = scrapeInterval(ctx, m, ms, w.End)
+	}
+	if step <= 0 {
+		step, how = time.Second, "not measured (no up samples for the selector): 1 s assumed"
+	}
+	return Resolution{ScrapeIntervalS: step.Seconds(), Source: how, StepS: step.Seconds(), RateWindowS: rateSpan(step).Seconds()}
 }

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -8,7 +9,8 @@ import (
 
 // Signal is a named Prometheus query with the resource it measures. Its
 // queries are templates: the plan's observe.selector is injected into
-// every vector selector, and $rate is replaced by the rate window.
+// every vector selector, and $rate is replaced by the rate window (three
+// scrape intervals: the default queries use irate over it).
 type Signal struct {
 	Name     string   // catalog key, as in observe.signals: cpu_usage, pool_wait, …
 	Title    string   // what it measures, for people
@@ -53,17 +55,29 @@ func Catalog(overrides map[string]string) []Signal {
 	return sigs
 }
 
-// rateWindow is the range of rate() over samples taken every step: four
-// samples at least, and never under 10s.
-func rateWindow(step time.Duration) string { return rateSpan(step).String() }
+// rateWindow is the range of irate() over samples scraped every interval:
+// three intervals, the narrowest that holds two samples even when a scrape
+// comes late, so each value is the increase between two consecutive
+// samples and a window of a few seconds is not blended with its
+// neighbours.
+func rateWindow(interval time.Duration) string { return promRange(rateSpan(interval)) }
 
-func rateSpan(step time.Duration) time.Duration {
-	return max(4*step, 10*time.Second).Round(time.Second)
+func rateSpan(interval time.Duration) time.Duration {
+	return max(3*interval, time.Second)
 }
 
-// expand fills a template for one selector and step.
-func expand(tmpl string, ms []Matcher, step time.Duration) (string, error) {
-	return InjectSelector(strings.ReplaceAll(tmpl, "$rate", rateWindow(step)), ms)
+// promRange writes a duration as a PromQL range: whole seconds as 3s,
+// finer ones in milliseconds.
+func promRange(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}
+
+// expand fills a template for one selector and scrape interval.
+func expand(tmpl string, ms []Matcher, interval time.Duration) (string, error) {
+	return InjectSelector(strings.ReplaceAll(tmpl, "$rate", rateWindow(interval)), ms)
 }
 
 func defaultSignals() []Signal {
@@ -71,8 +85,8 @@ func defaultSignals() []Signal {
 		{
 			Name: "cpu_usage", Title: "CPU cores used", Unit: "cores", Resource: "cpu",
 			Queries: []string{
-				`sum(rate(process_cpu_seconds_total[$rate]))`,
-				`sum(rate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
+				`sum(irate(process_cpu_seconds_total[$rate]))`,
+				`sum(irate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
 			},
 			Context: []Aux{
 				{Name: "limit", Queries: []string{
@@ -82,20 +96,20 @@ func defaultSignals() []Signal {
 				{Name: "gomaxprocs", Queries: []string{`sum(go_sched_gomaxprocs_threads)`}},
 				// How long runnable goroutines wait for a CPU: high when the
 				// process is starved, whether by its own work or the host's.
-				{Name: "sched_p99", Queries: []string{`histogram_quantile(0.99, sum by (le) (rate(go_sched_latencies_seconds_bucket[$rate])))`}},
+				{Name: "sched_p99", Queries: []string{`histogram_quantile(0.99, sum by (le) (irate(go_sched_latencies_seconds_bucket[$rate])))`}},
 			},
 		},
 		{
 			Name: "cpu_throttling", Title: "share of CPU periods throttled", Unit: "ratio", Resource: "cpu_limit",
 			Queries: []string{
-				`sum(rate(container_cpu_cfs_throttled_periods_total[$rate])) / sum(rate(container_cpu_cfs_periods_total[$rate]))`,
+				`sum(irate(container_cpu_cfs_throttled_periods_total[$rate])) / sum(irate(container_cpu_cfs_periods_total[$rate]))`,
 			},
 			Context: []Aux{
-				{Name: "throttled_seconds", Queries: []string{`sum(rate(container_cpu_cfs_throttled_seconds_total[$rate]))`}},
+				{Name: "throttled_seconds", Queries: []string{`sum(irate(container_cpu_cfs_throttled_seconds_total[$rate]))`}},
 				{Name: "quota", Queries: []string{`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`}},
 				{Name: "usage", Queries: []string{
-					`sum(rate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
-					`sum(rate(process_cpu_seconds_total[$rate]))`,
+					`sum(irate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
+					`sum(irate(process_cpu_seconds_total[$rate]))`,
 				}},
 			},
 		},
@@ -113,27 +127,35 @@ func defaultSignals() []Signal {
 		{
 			Name: "gc_pause", Title: "share of time in GC pauses", Unit: "s/s", Resource: "gc",
 			Queries: []string{
-				`sum(rate(go_gc_duration_seconds_sum[$rate]))`,
-				`sum(rate(jvm_gc_pause_seconds_sum[$rate]))`,
+				`sum(irate(go_gc_duration_seconds_sum[$rate]))`,
+				`sum(irate(jvm_gc_pause_seconds_sum[$rate]))`,
 			},
 			Context: []Aux{
-				{Name: "gc_cpu", Queries: []string{`sum(rate(go_cpu_classes_gc_total_cpu_seconds_total[$rate])) / sum(rate(go_cpu_classes_total_cpu_seconds_total[$rate]))`}},
-				{Name: "cycles", Queries: []string{`sum(rate(go_gc_duration_seconds_count[$rate]))`, `sum(rate(jvm_gc_pause_seconds_count[$rate]))`}},
+				// Cores spent in GC (mark assists, background workers, pauses):
+				// compared with the rise of cpu_usage it tells GC from plain work.
+				{Name: "gc_cores", Queries: []string{`sum(irate(go_cpu_classes_gc_total_cpu_seconds_total[$rate]))`}},
+				{Name: "gc_cpu", Queries: []string{`sum(irate(go_cpu_classes_gc_total_cpu_seconds_total[$rate])) / sum(irate(go_cpu_classes_total_cpu_seconds_total[$rate]))`}},
+				{Name: "pause_p99", Queries: []string{
+					`histogram_quantile(0.99, sum by (le) (irate(go_sched_pauses_total_gc_seconds_bucket[$rate])))`,
+					`histogram_quantile(0.99, sum by (le) (irate(go_gc_pauses_seconds_bucket[$rate])))`,
+				}},
+				{Name: "gomemlimit", Queries: []string{`min(go_gc_gomemlimit_bytes) < 9e18`}},
+				{Name: "cycles", Queries: []string{`sum(irate(go_gc_duration_seconds_count[$rate]))`, `sum(irate(jvm_gc_pause_seconds_count[$rate]))`}},
 				{Name: "pause_max", Queries: []string{`max(go_gc_duration_seconds{quantile="1"})`, `max(jvm_gc_pause_seconds_max)`}},
-				{Name: "alloc_rate", Queries: []string{`sum(rate(go_memstats_alloc_bytes_total[$rate]))`, `sum(rate(jvm_gc_memory_allocated_bytes_total[$rate]))`}},
+				{Name: "alloc_rate", Queries: []string{`sum(irate(go_memstats_alloc_bytes_total[$rate]))`, `sum(irate(jvm_gc_memory_allocated_bytes_total[$rate]))`}},
 				{Name: "gogc", Queries: []string{`max(go_gc_gogc_percent)`}},
 			},
 		},
 		{
 			Name: "pool_wait", Title: "time spent waiting for a pooled connection", Unit: "s/s", Resource: "pool",
 			Queries: []string{
-				`sum(rate(go_sql_wait_duration_seconds_total[$rate]))`,
-				`sum(rate(pgbouncer_stats_client_wait_seconds_total[$rate]))`,
-				`sum(rate(pgbouncer_client_wait_seconds[$rate]))`,
-				`sum(rate(hikaricp_connections_pending_seconds_sum[$rate]))`,
+				`sum(irate(go_sql_wait_duration_seconds_total[$rate]))`,
+				`sum(irate(pgbouncer_stats_client_wait_seconds_total[$rate]))`,
+				`sum(irate(pgbouncer_client_wait_seconds[$rate]))`,
+				`sum(irate(hikaricp_connections_pending_seconds_sum[$rate]))`,
 			},
 			Context: []Aux{
-				{Name: "waits", Queries: []string{`sum(rate(go_sql_wait_count_total[$rate]))`}},
+				{Name: "waits", Queries: []string{`sum(irate(go_sql_wait_count_total[$rate]))`}},
 				{Name: "pending", Queries: []string{`sum(hikaricp_connections_pending)`, `sum(pgbouncer_pools_client_waiting_connections)`}},
 				{Name: "in_use", Queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`}},
 				{Name: "max", Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},

@@ -98,6 +98,32 @@ func TestStackScrapesTargetsAndStoresTraces(t *testing.T) {
 	})
 }
 
+// TestTraceStoreKeepsTheNewestMaxTraces fills a store of two traces with
+// three: the first is evicted, the newest two are kept.
+func TestTraceStoreKeepsTheNewestMaxTraces(t *testing.T) {
+	obs.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack := startStack(ctx, t, obs.Config{MaxTraces: 2})
+	var ids []string
+	for range 3 {
+		id, _, _ := exportTrace(ctx, t, stack.OTLPEndpoint)
+		waitForSpans(ctx, t, stack, id, 2) // stored, in order
+		ids = append(ids, id)
+	}
+	resp, err := http.Get(stack.TracesURL + "/api/traces/" + ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("oldest of 3 traces in a store of 2: HTTP %d, want 404 (evicted)", resp.StatusCode)
+	}
+	for _, id := range ids[1:] {
+		waitForSpans(ctx, t, stack, id, 2)
+	}
+}
+
 // TestStopEndsTheProcesses checks that Stop ends both servers by PID.
 func TestStopEndsTheProcesses(t *testing.T) {
 	obs.Require(t)

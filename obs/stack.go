@@ -25,6 +25,10 @@ type Config struct {
 	// ScrapeShop, ScrapeFront and ScrapeHeadroom are scraped every second as
 	// the jobs "shop", "front" and "headroom".
 	ScrapeShop, ScrapeFront, ScrapeHeadroom []string
+	// MaxTraces is how many traces the trace store keeps (the newest; it
+	// drops the oldest first); zero means the scripts' default, sized to a
+	// whole demo study. Tests of eviction pass a few thousand.
+	MaxTraces int
 	// ReadyTimeout bounds the wait for readiness; zero means 30s.
 	ReadyTimeout time.Duration
 	// Root is the repository root holding scripts/; empty means found
@@ -138,7 +142,13 @@ func (cfg Config) env() ([]string, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
+	if cfg.MaxTraces < 0 {
+		return nil, fmt.Errorf("obs: Config.MaxTraces %d is negative", cfg.MaxTraces)
+	}
 	env := []string{"OBS_READY_TIMEOUT=" + strconv.Itoa(int((timeout+time.Second-1)/time.Second))}
+	if cfg.MaxTraces > 0 {
+		env = append(env, "OBS_MAX_TRACES="+strconv.Itoa(cfg.MaxTraces))
+	}
 	jobs := []struct {
 		field, name string
 		targets     []string

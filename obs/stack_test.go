@@ -14,6 +14,7 @@ func TestStartRejectsBadConfigNamingTheField(t *testing.T) {
 	}{
 		{"no dir", Config{}, "Config.Dir"},
 		{"negative timeout", Config{Dir: "x", ReadyTimeout: -1}, "Config.ReadyTimeout"},
+		{"negative max traces", Config{Dir: "x", MaxTraces: -1}, "Config.MaxTraces"},
 		{"not host:port", Config{Dir: "x", ScrapeShop: []string{"127.0.0.1"}}, "Config.ScrapeShop[0]"},
 		{"bad port", Config{Dir: "x", ScrapeFront: []string{"127.0.0.1:99999"}}, "Config.ScrapeFront[0]"},
 		{"not loopback", Config{Dir: "x", ScrapeHeadroom: []string{"127.0.0.1:1", "10.0.0.1:80"}}, "Config.ScrapeHeadroom[1]"},
@@ -76,5 +77,46 @@ func TestSourceRootHoldsTheScripts(t *testing.T) {
 	}
 	if root != sourceRoot() {
 		t.Errorf("findRoot = %q, want the source root %q", root, sourceRoot())
+	}
+}
+
+func TestMaxTracesReachesTheScripts(t *testing.T) {
+	for _, tt := range []struct {
+		max  int
+		want string // "" = the variable is not set (the script's default)
+	}{{0, ""}, {3000, "OBS_MAX_TRACES=3000"}} {
+		env, err := Config{Dir: "x", MaxTraces: tt.max}.env()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, kv := range env {
+			if strings.HasPrefix(kv, "OBS_MAX_TRACES=") {
+				got = kv
+			}
+		}
+		if got != tt.want {
+			t.Errorf("MaxTraces %d: environment has %q, want %q", tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestStartShopRejectsBadConfigNamingTheField(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  ShopConfig
+		want string
+	}{
+		{ShopConfig{}, "ShopConfig.Dir"},
+		{ShopConfig{Dir: t.TempDir(), Addr: "10.0.0.1:80"}, "ShopConfig.Addr"},
+		{ShopConfig{Dir: t.TempDir(), Root: "/nonexistent"}, "ShopConfig.Root"},
+	} {
+		p, err := StartShop(context.Background(), tt.cfg)
+		if err == nil {
+			_ = p.Stop()
+			t.Fatalf("StartShop(%+v) started", tt.cfg)
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("StartShop(%+v) error %q does not name %s", tt.cfg, err, tt.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/headroom-sre/headroom/correlate"
@@ -21,6 +22,20 @@ func (h Hooks) warn(msg string) {
 	if h.Warn != nil {
 		h.Warn(msg)
 	}
+}
+
+// serialized returns h with Warn called under a lock: the generator
+// warns from whichever goroutine notices, and Hooks promise one at a time.
+func (h Hooks) serialized() Hooks {
+	if w := h.Warn; w != nil {
+		var mu sync.Mutex
+		h.Warn = func(msg string) {
+			mu.Lock()
+			defer mu.Unlock()
+			w(msg)
+		}
+	}
+	return h
 }
 
 // CorrelateTimeout bounds the correlation that follows a run or a study:

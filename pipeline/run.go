@@ -21,6 +21,7 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	if err := s.check(p, KindRun); err != nil {
 		return nil, err
 	}
+	h = h.serialized()
 	h.phase(PhaseRun)
 	res, err := generator.Run(ctx, s.capped(p), generator.Options{
 		BaseURL: s.BaseURL,
@@ -45,6 +46,9 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 		r.Outcome = Failed
 	default:
 		r.Outcome = Passed
+	}
+	if h.OnMeasured != nil {
+		h.OnMeasured(r)
 	}
 	if !s.NoCorrelate && !cancelled {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {

@@ -33,6 +33,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	if err := s.check(p, KindStudy); err != nil {
 		return nil, err
 	}
+	h = h.serialized()
 	q := s.capped(p)
 	opts := s.studyOptions()
 	if q.Observe.Prometheus != "" && !s.NoCorrelate { // the CPU an instance shows at the autoscaling threshold
@@ -44,7 +45,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	}
 	t := &tracker{h: h}
 	opts.Progress = t.event
-	prober := &stepProber{t: t, inner: newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})}
+	prober := newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})
 	study, err := capacity.Run(ctx, q, prober, opts)
 	if study == nil || (len(study.Steps) == 0 && isPlanError(err)) {
 		return nil, err
@@ -59,6 +60,9 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 		r.Outcome = Failed
 	default:
 		r.Outcome = Passed
+	}
+	if h.OnStudyMeasured != nil {
+		h.OnStudyMeasured(r)
 	}
 	if !s.NoCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
@@ -80,23 +84,8 @@ func isPlanError(err error) bool {
 	return errors.As(err, &one) || errors.As(err, &all)
 }
 
-// stepProber passes probes on and keeps the last one's summary, from
-// which the tracker builds each finished step for OnStep.
-type stepProber struct {
-	inner capacity.Prober
-	t     *tracker
-}
-
-func (sp *stepProber) Probe(ctx context.Context, p capacity.Probe) (capacity.Summary, error) {
-	sum, err := sp.inner.Probe(ctx, p)
-	sp.t.probed(p.URL, sum)
-	return sum, err
-}
-
-var _ capacity.Prober = (*stepProber)(nil)
-
 // tracker labels each second with the step it belongs to, collects the
-// windows and turns progress events into the hooks. Events come from the
+// windows and passes progress events and finished steps on to the hooks. Events come from the
 // study's goroutine, seconds from the generator's; the mutex orders them.
 type tracker struct {
 	h Hooks
@@ -104,8 +93,6 @@ type tracker struct {
 	mu      sync.Mutex
 	phase   string // of the step (or cool-down, stress) now running
 	step    int
-	lastURL string
-	last    capacity.Summary
 	windows []Window
 	shown   string // the last phase passed to OnPhase
 }
@@ -113,26 +100,21 @@ type tracker struct {
 func (t *tracker) event(e capacity.Event) {
 	t.mu.Lock()
 	if e.Verdict == "" || e.Phase == capacity.PhaseCooldown {
-		t.phase, t.step = e.Phase, e.Step
+		t.phase, t.step = string(e.Phase), e.Step
 	}
-	newPhase := e.Phase != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
+	newPhase := string(e.Phase) != t.shown && e.Phase != capacity.PhaseCooldown // a cool-down belongs to the phase it pauses
 	if newPhase {
-		t.shown = e.Phase
-	}
-	var st *capacity.Step
-	if e.Verdict != "" && e.Phase != capacity.PhaseStress && e.Phase != capacity.PhaseCooldown {
-		s := stepOf(e, t.lastURL, t.last)
-		st = &s
+		t.shown = string(e.Phase)
 	}
 	t.mu.Unlock()
 	if newPhase {
-		t.h.phase(e.Phase)
+		t.h.phase(string(e.Phase))
 	}
 	if t.h.OnEvent != nil {
 		t.h.OnEvent(e)
 	}
-	if st != nil && t.h.OnStep != nil {
-		t.h.OnStep(*st)
+	if e.Result != nil && t.h.OnStep != nil {
+		t.h.OnStep(*e.Result)
 	}
 }
 
@@ -147,12 +129,6 @@ func (t *tracker) second(sec generator.Second) {
 	}
 }
 
-func (t *tracker) probed(url string, sum capacity.Summary) {
-	t.mu.Lock()
-	t.lastURL, t.last = url, sum
-	t.mu.Unlock()
-}
-
 func (t *tracker) done() []Window {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -160,32 +136,4 @@ func (t *tracker) done() []Window {
 		return []Window{}
 	}
 	return t.windows
-}
-
-// stepOf is the step a finished step's event and summary describe, as
-// the study records it.
-func stepOf(e capacity.Event, url string, s capacity.Summary) capacity.Step {
-	return capacity.Step{
-		Index:      e.Step,
-		Phase:      e.Phase,
-		URL:        url,
-		Rate:       e.Rate,
-		Offered:    s.Offered,
-		Achieved:   s.Achieved,
-		Throughput: s.Throughput,
-		Goodput:    s.Goodput,
-		Latency:    s.Latency,
-		ErrorRate:  s.ErrorRate(),
-		Dropped:    s.DroppedRate(),
-		InFlight:   s.InFlight,
-		LittlesL:   s.Throughput * s.Latency.Mean / 1000,
-		Seconds:    s.Seconds,
-		Elapsed:    s.Elapsed.Seconds(),
-		Start:      s.Start,
-		End:        s.End,
-		Exemplars:  s.Exemplars,
-		Stopped:    s.Stopped,
-		Verdict:    e.Verdict,
-		Reasons:    e.Reasons,
-	}
 }

@@ -160,10 +160,28 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 	// A Prometheus that is not there: the correlation runs and says so.
 	p := parsePlan(t, studyPlan, "OBSERVE", "observe:\n  prometheus: http://127.0.0.1:1\n")
 	svc := &fakeService{Capacity: 100, Instances: 2, VerifyURL: "http://127.0.0.1:2"}
-	var rec recorder
-	res, err := study(context.Background(), p, Settings{}, rec.hooks(), svc.prober)
+	var (
+		rec        recorder
+		measured   *StudyResult
+		seen       StudyResult // a copy of what OnStudyMeasured was given
+		phasesThen []string
+	)
+	h := rec.hooks()
+	h.OnStudyMeasured = func(r *StudyResult) {
+		measured, seen, phasesThen = r, *r, slices.Clone(rec.phases)
+	}
+	res, err := study(context.Background(), p, Settings{}, h, svc.prober)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The study is handed over with its outcome and steps final, before
+	// the findings are read.
+	if measured != res || seen.Outcome != Passed || len(seen.Steps) != len(res.Steps) || seen.Correlation != nil || len(seen.Findings) != 0 {
+		t.Errorf("OnStudyMeasured saw outcome %q, %d steps, correlation %v (same result: %v); want passed, %d, none yet",
+			seen.Outcome, len(seen.Steps), seen.Correlation, measured == res, len(res.Steps))
+	}
+	if slices.Contains(phasesThen, PhaseCorrelate) || !slices.Contains(phasesThen, "stress") {
+		t.Errorf("phases before OnStudyMeasured %v, want every load phase and not yet correlate", phasesThen)
 	}
 	if res.Kind != KindStudy || res.Outcome != Passed || !res.Complete {
 		t.Fatalf("kind %q, outcome %q, complete %v; want a passed, complete study (notes %q)", res.Kind, res.Outcome, res.Complete, res.Notes)
@@ -190,7 +208,7 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 	for _, st := range all {
 		n := 0
 		for _, w := range res.Windows {
-			if w.Phase == st.Phase && w.Step == st.Index {
+			if w.Phase == string(st.Phase) && w.Step == st.Index {
 				n++
 			}
 		}
@@ -198,16 +216,16 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 			t.Errorf("%s step %d lasted %gs but has %d windows", st.Phase, st.Index, st.Elapsed, n)
 		}
 	}
-	var phases []string
+	var phases []capacity.Phase
 	for _, w := range res.Windows {
-		if len(phases) == 0 || phases[len(phases)-1] != w.Phase {
-			phases = append(phases, w.Phase)
+		if len(phases) == 0 || phases[len(phases)-1] != capacity.Phase(w.Phase) {
+			phases = append(phases, capacity.Phase(w.Phase))
 		}
 		if len(w.ByName) != 1 || w.ByName[0].HDR == "" {
 			t.Fatalf("window %s: by_name %+v, want home with its hdr", w.Start, w.ByName)
 		}
 	}
-	for _, want := range []string{capacity.PhaseBaseline, capacity.PhaseExplore, capacity.PhaseCooldown, capacity.PhaseVerify, capacity.PhaseStress} {
+	for _, want := range []capacity.Phase{capacity.PhaseBaseline, capacity.PhaseExplore, capacity.PhaseCooldown, capacity.PhaseVerify, capacity.PhaseStress} {
 		if !slices.Contains(phases, want) {
 			t.Errorf("no %s windows; phases of the windows: %v", want, phases)
 		}
@@ -217,7 +235,7 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 	if !reflect.DeepEqual(rec.steps, all) {
 		t.Errorf("OnStep told %d steps, the study has %d; or they differ:\n%+v\n%+v", len(rec.steps), len(all), rec.steps, all)
 	}
-	wantPhases := []string{capacity.PhaseBaseline, capacity.PhaseExplore, capacity.PhaseSearch, capacity.PhaseVerify, capacity.PhaseStress, PhaseCorrelate}
+	wantPhases := []string{"baseline", "explore", "search", "verify", "stress", PhaseCorrelate}
 	if !reflect.DeepEqual(rec.phases, wantPhases) {
 		t.Errorf("phases told %v, want %v", rec.phases, wantPhases)
 	}
@@ -266,5 +284,22 @@ func TestStudyThatCannotFinishIsFailedWithItsError(t *testing.T) {
 	}
 	if res == nil || res.Outcome != Failed || len(res.Steps) != 2 {
 		t.Fatalf("result %+v, want the 2 steps before, failed", res)
+	}
+}
+
+func TestStudyMaxRateCapsTheSearch(t *testing.T) {
+	p := parsePlan(t, studyPlan, "OBSERVE", "")
+	svc := &fakeService{Capacity: 100, Instances: 2, VerifyURL: "http://127.0.0.1:2"}
+	res, err := study(context.Background(), p, Settings{MaxRate: 40}, Hooks{}, svc.prober)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Capacity; c.LimitedBy != capacity.LimitedByMaxRate || !c.AtLeast || c.SingleInstanceRate != 40 {
+		t.Errorf("capacity %+v, want at least 40/s, limited by max_rate", c)
+	}
+	for _, st := range res.Steps {
+		if st.Rate > 40 {
+			t.Errorf("%s step %d at %g/s, above the 40/s cap", st.Phase, st.Index, st.Rate)
+		}
 	}
 }

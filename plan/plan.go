@@ -65,11 +65,20 @@ type Threshold struct {
 
 // Load is the load profile.
 type Load struct {
-	Model  string  // "open" (iterations/s) or "closed" (virtual users)
+	Model  Model   // ModelOpen (iterations/s) or ModelClosed (virtual users)
 	MaxVUs int     // open model: concurrent iterations at most; default 1000
 	Start  float64 // load.start: target at time zero (default 0)
 	Stages []Stage
 }
+
+// Model is how load is generated, as load.model names it.
+type Model string
+
+// The load models.
+const (
+	ModelOpen   Model = "open"   // iterations are scheduled at a rate, whatever the service's answers
+	ModelClosed Model = "closed" // virtual users each run one iteration after another
+)
 
 // Stage ramps linearly from the previous target to Target over Duration.
 type Stage struct {

@@ -35,7 +35,7 @@ func TestReferencePlanParses(t *testing.T) {
 			{Metric: "http_req_duration", Stat: "p(99)", Op: "<", Value: 400, Text: "p(99)<400ms", Line: 24},
 			{Metric: "http_req_failed", Stat: "rate", Op: "<", Value: 0.01, Text: "rate<0.01", Line: 25},
 		}},
-		{"load.model", p.Load.Model, "open"},
+		{"load.model", p.Load.Model, ModelOpen},
 		{"load.max_vus", p.Load.MaxVUs, 2000},
 		{"load.stages", p.Load.Stages, []Stage{
 			{30 * time.Second, 20}, {2 * time.Minute, 200}, {time.Minute, 200}, {30 * time.Second, 0},

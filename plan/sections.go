@@ -54,7 +54,7 @@ func (d *decoder) slo(n *yaml.Node, field string, s *SLO) error {
 
 func (d *decoder) load(n *yaml.Node, field string, l *Load) error {
 	return d.object(n, field, fields{
-		"model":   func(n *yaml.Node, f string) error { return d.setString(n, f, &l.Model) },
+		"model":   func(n *yaml.Node, f string) error { return d.setString(n, f, (*string)(&l.Model)) },
 		"max_vus": func(n *yaml.Node, f string) error { return d.setInt(n, f, &l.MaxVUs, positive) },
 		"start":   func(n *yaml.Node, f string) error { return d.setFloat(n, f, &l.Start, nonNegative) },
 		"stages":  func(n *yaml.Node, f string) error { return d.stages(n, f, &l.Stages) },

@@ -94,7 +94,7 @@ func TestDefaults(t *testing.T) {
 	got := []any{p.Name, p.Target.Timeout, p.Target.Allow, p.Load.Model, p.Load.MaxVUs, p.Abort.For,
 		p.Capacity, p.Business.LaunchMultiplier, p.Business.HAMinInstances,
 		p.Journeys[0].Weight, p.Journeys[0].Steps[0].Chance, p.Journeys[0].Steps[0].Name}
-	want := []any{"smoke", 10 * time.Second, []string{"127.0.0.1"}, "open", 1000, 10 * time.Second,
+	want := []any{"smoke", 10 * time.Second, []string{"127.0.0.1"}, ModelOpen, 1000, 10 * time.Second,
 		Capacity{StartRate: 10, StepDuration: 30 * time.Second, Warmup: 0.2, Precision: 0.05,
 			Cooldown: 10 * time.Second, Instances: 3, StressFactor: 1.5, AutoscaleAt: 0.65},
 		2.0, 3, 1, 1.0, "GET /v1/products"}

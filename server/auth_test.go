@@ -3,9 +3,12 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/headroom-sre/headroom/server"
+	"github.com/headroom-sre/headroom/store"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -73,5 +76,28 @@ func TestTokensAPI(t *testing.T) {
 	}
 	if code := ts.getJSON(t, created.Token, "/api/v1/me", nil); code != http.StatusUnauthorized {
 		t.Errorf("revoked token: %d, want 401", code)
+	}
+}
+
+func TestFirstStartMakesOneAdminToken(t *testing.T) {
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "empty.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := server.New(st, server.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := srv.EnsureAdmin(t.Context())
+	if err != nil || !strings.HasPrefix(first, "hr_") {
+		t.Fatalf("first start: %q, %v", first, err)
+	}
+	tok, err := st.Authenticate(t.Context(), first)
+	if err != nil || tok.Role != store.Admin {
+		t.Fatalf("the first token: %+v, %v", tok, err)
+	}
+	if again, err := srv.EnsureAdmin(t.Context()); err != nil || again != "" {
+		t.Errorf("second start made another token: %q, %v", again, err)
 	}
 }

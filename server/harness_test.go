@@ -236,7 +236,7 @@ journeys:
 abort:
   max_rate: %d/s
 capacity:
-  start_rate: 10
+  start_rate: 50
   step_duration: %s
   cooldown: 0s
 `, name, base, max, step)

@@ -99,6 +99,11 @@ func TestRunThroughTheAPI(t *testing.T) {
 		t.Errorf("baseline: %+v", base)
 	}
 
+	if code, raw := ts.do(t, ts.viewer, http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/report?format=text", id), "", nil, nil); code != http.StatusOK ||
+		!contains(string(raw), "run of short: passed", "requests") {
+		t.Errorf("text report: %d %s", code, raw)
+	}
+
 	// A second run of the unchanged target compares with the first.
 	id2 := ts.startJob(t, planID, "run", nil)
 	ts.waitJob(t, id2, time.Minute, isFinished)
@@ -109,6 +114,22 @@ func TestRunThroughTheAPI(t *testing.T) {
 	if code := ts.getJSON(t, ts.viewer, fmt.Sprintf("/api/v1/compare?a=%d&b=%d", id, id2), &cmp); code != http.StatusOK ||
 		cmp.Verdict == "" || len(cmp.Names) == 0 || cmp.Names[0].Name != "all" {
 		t.Errorf("compare: %d %+v", code, cmp)
+	}
+	// Reports of the second run (against the plan's baseline, the first).
+	for format, ctype := range map[string]string{"html": "text/html", "md": "text/markdown", "junit": "application/xml"} {
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/jobs/%d/report?format=%s", ts.URL, id2, format), nil)
+		req.Header.Set("Authorization", "Bearer "+ts.viewer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), ctype) {
+			t.Errorf("report %s: %d %s", format, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	if code, _ := ts.do(t, ts.viewer, http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/report?format=docx", id2), "", nil, nil); code != http.StatusBadRequest {
+		t.Errorf("report in an unknown format: %d", code)
 	}
 	if code := ts.getJSON(t, ts.viewer, fmt.Sprintf("/api/v1/compare?a=%d&b=x", id), nil); code != http.StatusBadRequest {
 		t.Errorf("compare with a bad id: %d", code)

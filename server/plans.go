@@ -14,7 +14,6 @@ import (
 
 	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
-	"github.com/headroom-sre/headroom/store"
 )
 
 // errUnsupported is a body of a type an endpoint does not read (415).
@@ -217,9 +216,4 @@ func bindJSON(c echo.Context, v any) error {
 		return fmt.Errorf("%w: body: %v", errBadRequest, err)
 	}
 	return nil
-}
-
-// jobPlan reads a job's plan version, as stored.
-func (s *Server) jobPlan(c echo.Context, j store.Job) (store.Plan, error) {
-	return s.st.GetPlan(c.Request().Context(), j.PlanID, j.PlanVersion)
 }

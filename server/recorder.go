@@ -164,7 +164,7 @@ func (r *recorder) step(st capacity.Step) {
 	r.a.mu.Unlock()
 	ctx, cancel := r.ctx()
 	defer cancel()
-	if err := r.s.st.AddStep(ctx, r.a.id, st.Index, st.Phase, raw); err != nil {
+	if err := r.s.st.AddStep(ctx, r.a.id, st.Index, string(st.Phase), raw); err != nil {
 		r.log.Error("write step", "step", st.Index, "err", err)
 	}
 	r.event("step", st)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -293,6 +294,9 @@ func (r *runner) prepare(ctx context.Context, job store.Job) (*plan.Plan, pipeli
 	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
 	if err != nil {
 		return nil, settings, err
+	}
+	if r.s.cfg.DataDir != "" {
+		p.File = filepath.Join(r.s.cfg.DataDir, planFile(sp.Name)) // data files resolve beside it
 	}
 	settings = r.s.capSettings(settings)
 	if err := r.s.allow.check(p, settings); err != nil {

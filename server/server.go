@@ -39,10 +39,19 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody is the largest request body accepted; default 1 MiB.
 	MaxBody int64
+	// DataDir is where the relative data files (data.<name>.csv) of stored
+	// plans are read from at run time; default the working directory.
+	DataDir string
 	// UI is the dashboard served at /; nil serves none.
 	UI fs.FS
 	// Logger receives the structured log; nil is slog.Default().
 	Logger *slog.Logger
+	// WebhookAllow are the hosts review webhooks may POST to (the same forms
+	// as Allow); nil is DefaultAllow.
+	WebhookAllow []string
+	// PublicURL is the base of the links in review webhooks; "" is
+	// http://<listen address>.
+	PublicURL string
 }
 
 func (c Config) withDefaults() Config {
@@ -81,7 +90,10 @@ type Server struct {
 	echo    *echo.Echo
 	metrics *metrics
 	runner  *runner
+	sched   *scheduler
 	live    *hub
+	windows *windowCache
+	pdfSlot chan struct{} // one PDF print at a time
 	closing chan struct{} // closed when Serve begins to shut down
 }
 
@@ -97,10 +109,13 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		allow:   allowList(cfg.Allow),
 		live:    newHub(),
+		windows: newWindowCache(),
+		pdfSlot: make(chan struct{}, 1),
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(st)
 	s.runner = newRunner(s)
+	s.sched = newScheduler(s)
 	s.echo = s.routes()
 	return s, nil
 }
@@ -122,6 +137,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(runnerDone)
 		s.runner.loop(runCtx)
 	}()
+	schedDone := s.sched.start(runCtx, ln.Addr())
 	hs := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -141,6 +157,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	s.runner.shutdown()
 	stopRunner()
+	<-schedDone
 	select {
 	case <-runnerDone:
 	case <-deadline.Done():
@@ -227,6 +244,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/jobs/:id/findings", s.getFindings, viewer)
 	api.GET("/jobs/:id/events", s.streamEvents, viewer)
 	api.POST("/jobs/:id/cancel", s.cancelJob, operator)
+	api.GET("/jobs/:id/report", s.getReport, viewer)
 
 	api.GET("/compare", s.compareJobs, viewer)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -116,29 +117,122 @@ func (s *Server) getWindows(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	merged := generator.NewHistogram()
-	out := make([]windowJSON, 0, len(rows))
-	var m mergedJSON
+	var picked []store.Window
 	for _, w := range rows {
-		if w.Name != name || (step >= 0 && w.Step != step) {
-			continue
+		if w.Name == name && (step < 0 || w.Step == step) {
+			picked = append(picked, w)
 		}
-		h, err := decodeHDR(w.HDR)
+	}
+	out := make([]windowJSON, 0, len(picked))
+	for _, w := range picked {
+		lat, err := s.windows.latency(w)
 		if err != nil {
 			return fmt.Errorf("job %d window %d: %w", id, w.Seq, err)
 		}
-		if h != nil {
-			merged.Merge(h)
+		wj := storedWindow(w, nil)
+		wj.Latency = lat
+		out = append(out, wj)
+	}
+	m, err := s.windows.merged(spanKey{job: id, name: name, step: step, from: from.UnixNano(), to: to.UnixNano()}, picked)
+	if err != nil {
+		return fmt.Errorf("job %d: %w", id, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"windows": out, "merged": m})
+}
+
+// windowCache keeps what a window's histogram says, so dashboards that
+// poll the same span decode each histogram once: stored windows never
+// change. Both maps are bounded and start over when full.
+type windowCache struct {
+	mu   sync.Mutex
+	rows map[rowKey]generator.Latency
+	sums map[spanKey]mergedJSON
+}
+
+type rowKey struct {
+	job  int64
+	seq  int
+	name string
+}
+
+// spanKey is one query's span; rows and last make a span that has grown
+// since (a running job's) a new key.
+type spanKey struct {
+	job        int64
+	name       string
+	step       int
+	from, to   int64
+	rows, last int
+}
+
+const (
+	maxCachedRows  = 100_000
+	maxCachedSpans = 2_000
+)
+
+func newWindowCache() *windowCache {
+	return &windowCache{rows: map[rowKey]generator.Latency{}, sums: map[spanKey]mergedJSON{}}
+}
+
+// latency is one window's percentiles.
+func (wc *windowCache) latency(w store.Window) (generator.Latency, error) {
+	k := rowKey{w.JobID, w.Seq, w.Name}
+	wc.mu.Lock()
+	lat, ok := wc.rows[k]
+	wc.mu.Unlock()
+	if ok {
+		return lat, nil
+	}
+	h, err := decodeHDR(w.HDR)
+	if err != nil {
+		return lat, err
+	}
+	lat = generator.LatencyOf(h)
+	wc.mu.Lock()
+	if len(wc.rows) >= maxCachedRows {
+		clear(wc.rows)
+	}
+	wc.rows[k] = lat
+	wc.mu.Unlock()
+	return lat, nil
+}
+
+// merged is the figures of the windows ws together, percentiles from
+// their merged histograms.
+func (wc *windowCache) merged(k spanKey, ws []store.Window) (mergedJSON, error) {
+	k.rows = len(ws)
+	if len(ws) > 0 {
+		k.last = ws[len(ws)-1].Seq
+	}
+	wc.mu.Lock()
+	m, ok := wc.sums[k]
+	wc.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	h := generator.NewHistogram()
+	for _, w := range ws {
+		wh, err := decodeHDR(w.HDR)
+		if err != nil {
+			return m, fmt.Errorf("window %d: %w", w.Seq, err)
+		}
+		if wh != nil {
+			h.Merge(wh)
 		}
 		m.Requests += w.Requests
 		m.Errors += w.Errors
 		m.Seconds += w.DurationS
-		out = append(out, storedWindow(w, h))
 	}
-	m.Latency = generator.LatencyOf(merged)
+	m.Latency = generator.LatencyOf(h)
 	m.ErrorRate = ratio(float64(m.Errors), float64(m.Requests))
 	m.ThroughputRPS = ratio(float64(m.Requests), m.Seconds)
-	return c.JSON(http.StatusOK, map[string]any{"windows": out, "merged": m})
+	wc.mu.Lock()
+	if len(wc.sums) >= maxCachedSpans {
+		clear(wc.sums)
+	}
+	wc.sums[k] = m
+	wc.mu.Unlock()
+	return m, nil
 }
 
 // decodeHDR reads a stored histogram; none gives nil.

@@ -136,13 +136,22 @@ func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
 	return out, nil
 }
 
-// ClaimJob marks the oldest queued job whose Target is not in busyTargets as
-// running under owner and returns it; nil, nil when there is none. Two servers
-// on one database never claim the same job.
+// ClaimJob marks the oldest queued job whose Target is neither in busyTargets
+// nor the target of a running job as running under owner and returns it; nil,
+// nil when there is none. Two servers on one database never claim the same
+// job, nor two jobs of one target ("" is no target: never busy).
 func (s *Store) ClaimJob(ctx context.Context, owner string, busyTargets []string) (*Job, error) {
 	var j *Job
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
-		pick := "SELECT id FROM jobs WHERE status = ?"
+		if s.driver == driverPostgres {
+			// Claims take turns across servers, so each sees the targets the
+			// claims before it made busy. SQLite's one writer does that already.
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", claimLockKey); err != nil {
+				return dbErr(err, "store: claim job")
+			}
+		}
+		pick := `SELECT id FROM jobs WHERE status = ?
+			AND target NOT IN (SELECT r.target FROM jobs r WHERE r.status = 'running' AND r.target <> '')`
 		args := []any{string(Running), owner, s.ts(), string(Queued)}
 		if len(busyTargets) > 0 {
 			in, inArgs, err := sqlx.In(" AND target NOT IN (?)", busyTargets)
@@ -315,6 +324,10 @@ func (s *Store) MarkInterrupted(ctx context.Context, owner string) (int, error) 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// claimLockKey is the PostgreSQL advisory lock ClaimJob holds for its
+// transaction ("hdrmclm").
+const claimLockKey int64 = 0x6864726d636c6d
 
 // updated turns an UPDATE's outcome into an error: ErrNotFound when it
 // matched no row.

@@ -125,6 +125,31 @@ func (s *Store) MarkScheduleRun(ctx context.Context, id int64, ran, next time.Ti
 	})
 }
 
+// ClaimScheduleRun records that schedule id runs now (at ran, next due at
+// next) only if it is still enabled and due at due, as the caller read it; it
+// reports whether this caller won the run. Of several servers that saw the
+// same due time, exactly one wins.
+func (s *Store) ClaimScheduleRun(ctx context.Context, id int64, due, ran, next time.Time) (bool, error) {
+	var won bool
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE schedules SET last_run = ?, next_run = ? WHERE id = ? AND enabled = ? AND next_run = ?"),
+			tsp(&ran), tsp(&next), id, true, tsp(&due))
+		if err != nil {
+			return dbErr(err, "store: claim the run of schedule %d", id)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return dbErr(err, "store: claim the run of schedule %d", id)
+		}
+		if n == 1 {
+			won = true
+			return nil
+		}
+		return exists(ctx, tx, "schedules", id)
+	})
+	return won, err
+}
+
 // Review is the outcome of one scheduled run: its job compared with the plan's baseline.
 type Review struct {
 	ID              int64

@@ -161,8 +161,19 @@ func (s *Store) AppendEvent(ctx context.Context, jobID int64, typ string, data j
 	}
 	var id int64
 	err = s.write(ctx, func(tx *sqlx.Tx) error {
-		if err := exists(ctx, tx, "jobs", jobID); err != nil {
-			return err
+		// Events of one job take their ids in turn (PostgreSQL: under the job's
+		// row lock), so they commit in id order and a reader that has seen id n
+		// never gets an id below n later. SQLite's one writer does that already.
+		lock := "SELECT COUNT(*) FROM jobs WHERE id = ?"
+		if s.driver == driverPostgres {
+			lock = "SELECT COUNT(*) FROM (SELECT id FROM jobs WHERE id = ? FOR UPDATE) j"
+		}
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(lock), jobID); err != nil {
+			return dbErr(err, "store: %s event of job %d", typ, jobID)
+		}
+		if n == 0 {
+			return fmt.Errorf("store: job %d: %w", jobID, ErrNotFound)
 		}
 		err := tx.GetContext(ctx, &id, tx.Rebind("INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?) RETURNING id"), jobID, typ, d, s.ts())
 		return dbErr(err, "store: %s event of job %d", typ, jobID)

@@ -95,7 +95,12 @@ type usage struct {
 	Exit     int
 }
 
-// parseTimeV reads GNU time's -v report.
+// wallClock is the start of GNU time's wall-time line, whose name goes on
+// with the clock's format ("(h:mm:ss or m:ss)").
+const wallClock = "Elapsed (wall clock) time"
+
+// parseTimeV reads GNU time's -v report. Its wall time has a resolution
+// of 10 ms, so a process that ends sooner reads 0.
 func parseTimeV(out []byte) (usage, error) {
 	var u usage
 	seen := map[string]bool{}
@@ -113,6 +118,7 @@ func parseTimeV(out []byte) (usage, error) {
 			u.CPU += seconds(s)
 		case strings.HasPrefix(name, "Elapsed (wall clock) time"):
 			u.Wall, err = parseClock(value)
+			name = wallClock
 		case name == "Maximum resident set size (kbytes)":
 			u.MaxRSSKB, err = strconv.ParseInt(value, 10, 64)
 		case name == "Exit status":
@@ -125,7 +131,7 @@ func parseTimeV(out []byte) (usage, error) {
 		}
 		seen[name] = true
 	}
-	for _, need := range []string{"User time (seconds)", "System time (seconds)", "Maximum resident set size (kbytes)"} {
+	for _, need := range []string{"User time (seconds)", "System time (seconds)", wallClock, "Maximum resident set size (kbytes)"} {
 		if !seen[need] {
 			return u, fmt.Errorf("time -v: no %q line", need)
 		}

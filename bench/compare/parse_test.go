@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,6 +87,17 @@ func TestParseTimeV(t *testing.T) {
 	}
 	if _, err := parseTimeV([]byte("\tUser time (seconds): x\n")); err == nil {
 		t.Error("a bad user time parsed without error")
+	}
+	// A process shorter than GNU time's 10 ms resolution: a wall time of 0
+	// is a reading, a missing wall-time line is not.
+	fast := "\tUser time (seconds): 0.00\n\tSystem time (seconds): 0.00\n" +
+		"\tElapsed (wall clock) time (h:mm:ss or m:ss): 0:00.00\n\tMaximum resident set size (kbytes): 3500\n"
+	if got, err := parseTimeV([]byte(fast)); err != nil || got.Wall != 0 || got.MaxRSSKB != 3500 {
+		t.Errorf("a sub-10ms report = %+v, %v; want wall 0 and RSS 3500", got, err)
+	}
+	noWall := strings.Replace(fast, "\tElapsed (wall clock) time (h:mm:ss or m:ss): 0:00.00\n", "", 1)
+	if _, err := parseTimeV([]byte(noWall)); err == nil {
+		t.Error("a report without a wall-time line parsed without error")
 	}
 }
 

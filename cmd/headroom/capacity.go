@@ -25,7 +25,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("capacity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: headroom capacity [--out study.json] [--base-url URL] [--verify-url URL] [--instances N] [--step-duration D] [--quiet] plan.yaml")
+		fmt.Fprintln(stderr, "usage: headroom capacity [--out study.json] [--base-url URL] [--verify-url URL] [--instances N] [--step-duration D] [--baseline OLD.json --max-regression 10%] [--quiet] plan.yaml")
 		fs.PrintDefaults()
 	}
 	out := fs.String("out", "", "write the study as JSON to this file")
@@ -35,6 +35,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	stepDuration := fs.String("step-duration", "", "length of each step, e.g. 5s (overrides capacity.step_duration)")
 	quiet := fs.Bool("quiet", false, "print no progress")
 	noCorrelate := fs.Bool("no-correlate", false, "read nothing from the plan's Prometheus and trace store (no findings, no CPU at the autoscaling threshold)")
+	gate := addGateFlags(fs)
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -60,6 +61,10 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	settings.NoCorrelate = *noCorrelate
+	baseline, maxRegression, err := gate.load(pipeline.KindStudy)
+	if err != nil {
+		return fail(err)
+	}
 	var outFile *os.File
 	if *out != "" { // open it now: a bad --out must not cost a whole study
 		if outFile, err = os.Create(*out); err != nil {
@@ -71,12 +76,21 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	prog := &studyProgress{w: stderr, quiet: *quiet}
-	res, err := pipeline.Study(ctx, p, settings, pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn})
+	// The study's text is printed as soon as its load has ended
+	// (OnStudyMeasured), before the findings are read.
+	summarized := false
+	summarize := func(r *pipeline.StudyResult) {
+		if werr := r.WriteText(stdout); werr != nil {
+			fmt.Fprintln(stderr, "headroom capacity:", werr)
+		}
+		summarized = true
+	}
+	res, err := pipeline.Study(ctx, p, settings, pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn, OnStudyMeasured: summarize})
 	if res == nil {
 		return fail(flagError(err))
 	}
-	if werr := res.WriteText(stdout); werr != nil {
-		fmt.Fprintln(stderr, "headroom capacity:", werr)
+	if !summarized {
+		summarize(res)
 	}
 	if res.Correlation != nil {
 		printFindings(stdout, *res.Correlation)
@@ -98,6 +112,16 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "headroom capacity: capacity.required_rps %g not reached (single instance: %.1f req/s)\n",
 			res.Capacity.RequiredRPS, res.Capacity.SingleInstanceRPS)
 		return exitFailed
+	}
+	if baseline != nil {
+		failed, err := gate.check(stdout, baseline, pipeline.Artifact{Kind: pipeline.KindStudy, Study: res}, maxRegression)
+		if err != nil {
+			fmt.Fprintln(stderr, "headroom capacity: --baseline:", err)
+			return exitFailed
+		}
+		if failed {
+			return exitFailed
+		}
 	}
 	return exitCode(res.Outcome)
 }

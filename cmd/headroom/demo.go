@@ -62,6 +62,8 @@ func runDemoShop(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.IntVar(&cfg.Alloc, "alloc", 0, "fault: bytes allocated per request")
 	fs.DurationVar(&cfg.DownstreamLatency, "downstream-latency", 0, "fault: payment provider latency at checkout, e.g. 50ms")
 	fs.IntVar(&cfg.Capacity, "capacity", 0, "fault: at most this many requests in their handler at once (0: no limit)")
+	fs.Float64Var(&cfg.CPULimit, "cpu-limit", 0, "fault: a real CFS CPU quota in cores, e.g. 0.5: the process runs in a cgroup of its own\n"+
+		"(needs root and the cgroup cpu controller), removed at exit; /metrics exports container_cpu_cfs_* (0: no limit)")
 	fs.StringVar(&cfg.OTLPEndpoint, "otlp", "", "host:port of an OTLP/HTTP trace receiver, e.g. 127.0.0.1:14318 (default: no traces)")
 	fs.StringVar(&cfg.ServiceName, "service", "shop", "service.name of the traces")
 	fs.StringVar(&cfg.Instance, "instance", "", "service.instance.id of the traces (default: the listen address)")

@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"correlate": {"explain a saved run or study from Prometheus metrics and Tempo traces", correlateCmd},
 		"serve":     {"the API, dashboard and job runner over one store", serveCmd},
 		"token":     {"create or list API tokens in a store", tokenCmd},
+		"report":    {"render a saved run or study as HTML, PDF, Markdown or JUnit, with a baseline gate", reportCmd},
 	}
 }
 

@@ -25,13 +25,14 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: headroom run [--out run.json] [--base-url URL] [--quiet] plan.yaml")
+		fmt.Fprintln(stderr, "usage: headroom run [--out run.json] [--base-url URL] [--baseline OLD.json --max-regression 10%] [--quiet] plan.yaml")
 		fs.PrintDefaults()
 	}
 	out := fs.String("out", "", "write the full result (summary, SLOs, per-second windows) as JSON to this file")
 	baseURL := fs.String("base-url", "", "send the load here instead of target.base_url; its host must be allowed by the plan")
 	quiet := fs.Bool("quiet", false, "print no live progress line")
 	noCorrelate := fs.Bool("no-correlate", false, "skip the findings from the plan's Prometheus and trace store")
+	gate := addGateFlags(fs)
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -52,6 +53,10 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	baseline, maxRegression, err := gate.load(pipeline.KindRun)
+	if err != nil {
+		return fail(err)
+	}
 	var outFile *os.File
 	if *out != "" { // open it now: a bad --out must not cost a whole run
 		if outFile, err = os.Create(*out); err != nil {
@@ -63,16 +68,26 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	prog := newProgress(stderr, *quiet, p.Load, totalDuration(p.Load))
+	// The summary is printed as soon as the load has ended and the SLOs
+	// are checked (OnMeasured), before the findings are read.
+	summarized := false
+	summarize := func(r *pipeline.RunResult) {
+		prog.finish()
+		printSummary(stdout, p, r.Result, r.SLO, r.Outcome == pipeline.Cancelled)
+		summarized = true
+	}
 	res, err := pipeline.Run(ctx, p, pipeline.Settings{BaseURL: *baseURL, NoCorrelate: *noCorrelate}, pipeline.Hooks{
-		OnWindow: prog.second,
-		OnPhase:  prog.phase,
-		Warn:     prog.warn,
+		OnWindow:   prog.second,
+		OnPhase:    prog.phase,
+		Warn:       prog.warn,
+		OnMeasured: summarize,
 	})
 	if err != nil {
 		return fail(flagError(err))
 	}
-	prog.finish()
-	printSummary(stdout, p, res.Result, res.SLO, res.Outcome == pipeline.Cancelled)
+	if !summarized {
+		summarize(res)
+	}
 	if res.Correlation != nil {
 		printFindings(stdout, *res.Correlation)
 	}
@@ -82,7 +97,18 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	return exitCode(res.Outcome)
+	code := exitCode(res.Outcome)
+	if baseline != nil && (code == exitOK || code == exitFailed) {
+		failed, err := gate.check(stdout, baseline, pipeline.Artifact{Kind: pipeline.KindRun, Run: res}, maxRegression)
+		if err != nil {
+			fmt.Fprintln(stderr, "headroom run: --baseline:", err)
+			return exitFailed
+		}
+		if failed {
+			code = exitFailed
+		}
+	}
+	return code
 }
 
 // exitCode is the process exit code of an outcome.
@@ -164,7 +190,7 @@ type progress struct {
 	w        io.Writer
 	quiet    bool
 	terminal bool
-	model    string
+	model    plan.Model
 	total    time.Duration
 	start    time.Time
 	n        int
@@ -192,7 +218,7 @@ func (p *progress) second(s pipeline.Window) {
 	}
 	elapsed := s.Start.Add(time.Duration(s.DurationS * float64(time.Second))).Sub(p.start).Round(time.Second)
 	offered := fmt.Sprintf("%.1f it/s", s.Offered)
-	if p.model == "closed" {
+	if p.model == plan.ModelClosed {
 		offered = fmt.Sprintf("%.0f VUs", s.Offered)
 	}
 	line := fmt.Sprintf("%v/%v  offered %s  achieved %.0f it/s %.0f req/s  p95 %s  errors %d  dropped %d  VUs %d",

@@ -34,6 +34,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	maxRate := fs.Float64("max-rate", 0, "cap every job's rate at this many iterations/s (0: the plans' own abort.max_rate)")
 	maxJobs := fs.Int("max-jobs", 2, "jobs this server runs at once (one per target host in any case)")
 	owner := fs.String("owner", "", "this server's name in job claims (default: hostname/addr); keep it stable across restarts")
+	dataDir := fs.String("data-dir", "", "read stored plans' relative data files (data.<name>.csv) from this folder (default: the working directory)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "write the log as JSON lines")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +77,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		name = host + "/" + ln.Addr().String()
 	}
 	srv, err := server.New(st, server.Config{
-		Allow: splitList(*allow), MaxRate: *maxRate, MaxJobs: *maxJobs, Owner: name, UI: ui.FS(), Logger: log,
+		Allow: splitList(*allow), MaxRate: *maxRate, MaxJobs: *maxJobs, Owner: name, DataDir: *dataDir, UI: ui.FS(), Logger: log,
 	})
 	if err != nil {
 		ln.Close()

@@ -116,7 +116,7 @@ func (s *Server) handleAddToCart(w http.ResponseWriter, r *http.Request) {
 // addItem adds quantity of a product to the cart (a new one when cartID is
 // ""), in one transaction. A non-zero code is the client error's status.
 func (s *Server) addItem(ctx context.Context, cartID string, user, productID, quantity int64) (string, int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	ctx, tx, err := s.beginTx(ctx, "add to cart")
 	if err != nil {
 		return "", 0, err
 	}

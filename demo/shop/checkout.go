@@ -200,7 +200,7 @@ func (s *Server) placeOrder(ctx context.Context, in checkoutRequest, user, total
 	if err != nil {
 		return 0, 0, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	ctx, tx, err := s.beginTx(ctx, "place order")
 	if err != nil {
 		return 0, 0, err
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/headroom-sre/headroom/demo/internal/cpuquota"
 )
 
 // Config configures one shop instance. The zero value is usable: a private
@@ -24,6 +26,11 @@ type Config struct {
 	DownstreamLatency time.Duration
 	Alloc             int
 	Capacity          int
+	CPULimit          float64
+
+	// cgroups is where the cpu_limit knob makes its cgroup (zero: the
+	// real host); tests point it at a fake tree.
+	cgroups cpuquota.Host
 
 	// OTLPEndpoint is host:port of an OTLP/HTTP trace receiver ("" = no export).
 	OTLPEndpoint string
@@ -91,6 +98,7 @@ func (c Config) knobs() Knobs {
 		Alloc:             c.Alloc,
 		DownstreamLatency: c.DownstreamLatency,
 		Capacity:          c.Capacity,
+		CPULimit:          c.CPULimit,
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/headroom-sre/headroom/demo/internal/cpuquota"
 )
 
 // Knobs are the shop's fault knobs. Each one produces one kind of
@@ -31,6 +33,13 @@ type Knobs struct {
 	// are in their handler at once; the next ones wait in a bounded queue
 	// (503 when it is full). 0 means no limit.
 	Capacity int
+	// CPULimit is a real CFS CPU quota, in cores (0.5 = half a core per
+	// 100 ms period), on the whole process the shop runs in: the first
+	// limit moves the process into a cgroup of its own (cgroup v1 cpu or v2
+	// cpu.max; needs root), Shutdown moves it back and removes the cgroup.
+	// The kernel's throttling counters are exported on /metrics under
+	// cAdvisor's names. 0 means no limit.
+	CPULimit float64
 }
 
 // Bounds of the knobs: wide enough for any demo, narrow enough to keep a
@@ -55,6 +64,8 @@ func (k Knobs) validate() error {
 		return fmt.Errorf("shop: downstream_latency: %s is outside 0..%s", k.DownstreamLatency, maxLatency)
 	case k.Capacity < 0 || k.Capacity > maxCapacity:
 		return fmt.Errorf("shop: capacity: %d is outside 0..%d", k.Capacity, maxCapacity)
+	case k.CPULimit != 0 && !(k.CPULimit >= cpuquota.MinLimit && k.CPULimit <= cpuquota.MaxLimit):
+		return fmt.Errorf("shop: cpu_limit: %g cores is outside %g..%g (0: no limit)", k.CPULimit, cpuquota.MinLimit, cpuquota.MaxLimit)
 	}
 	return nil
 }
@@ -63,13 +74,14 @@ func (k Knobs) validate() error {
 // ("250us", "50ms"). In a POST every field is optional; absent ones keep
 // their current value.
 type knobsJSON struct {
-	Pool              *int    `json:"pool,omitempty"`
-	NPlusOne          *bool   `json:"n_plus_one,omitempty"`
-	MissingIndex      *bool   `json:"missing_index,omitempty"`
-	CPUBurn           *string `json:"cpu_burn,omitempty"`
-	Alloc             *int    `json:"alloc,omitempty"`
-	DownstreamLatency *string `json:"downstream_latency,omitempty"`
-	Capacity          *int    `json:"capacity,omitempty"`
+	Pool              *int     `json:"pool,omitempty"`
+	NPlusOne          *bool    `json:"n_plus_one,omitempty"`
+	MissingIndex      *bool    `json:"missing_index,omitempty"`
+	CPUBurn           *string  `json:"cpu_burn,omitempty"`
+	Alloc             *int     `json:"alloc,omitempty"`
+	DownstreamLatency *string  `json:"downstream_latency,omitempty"`
+	Capacity          *int     `json:"capacity,omitempty"`
+	CPULimit          *float64 `json:"cpu_limit,omitempty"`
 }
 
 func (k Knobs) wire() knobsJSON {
@@ -77,6 +89,7 @@ func (k Knobs) wire() knobsJSON {
 	return knobsJSON{
 		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
 		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
+		CPULimit: &k.CPULimit,
 	}
 }
 
@@ -96,6 +109,9 @@ func (w knobsJSON) patch(k Knobs) (Knobs, error) {
 	}
 	if w.Capacity != nil {
 		k.Capacity = *w.Capacity
+	}
+	if w.CPULimit != nil {
+		k.CPULimit = *w.CPULimit
 	}
 	var err error
 	if w.CPUBurn != nil {

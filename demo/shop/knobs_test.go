@@ -293,3 +293,10 @@ func TestKnobCapacityCapsConcurrentRequests(t *testing.T) {
 		})
 	}
 }
+
+func TestGCCPUShareIsExported(t *testing.T) {
+	ts := newTestShop(t, Config{})
+	for _, name := range []string{"go_cpu_classes_gc_total_cpu_seconds_total", "go_cpu_classes_total_cpu_seconds_total"} {
+		ts.gathered(t, name) // fails when not exported
+	}
+}

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"database/sql"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,7 +24,7 @@ var latencyBuckets = []float64{
 	.001, .0025, .005, .01, .025, .05, .075, .1, .15, .2, .3, .4, .6, .8, 1, 1.5, 2.5, 5, 10,
 }
 
-func newMetrics(db *sql.DB) *metrics {
+func newMetrics(db *sql.DB, cfs prometheus.Collector) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		registry: reg,
@@ -55,9 +56,12 @@ func newMetrics(db *sql.DB) *metrics {
 	}
 	reg.MustRegister(m.duration, m.inFlight, m.queued, m.knob, m.checkouts, m.allocBytes,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
-			collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler)),
+			collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler,
+			// go_cpu_classes_*: the share of CPU time the GC takes.
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/.*`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db, "shop"),
+		cfs,
 	)
 	return m
 }
@@ -76,4 +80,5 @@ func (m *metrics) setKnobs(k Knobs) {
 	m.knob.WithLabelValues("alloc").Set(float64(k.Alloc))
 	m.knob.WithLabelValues("downstream_latency").Set(k.DownstreamLatency.Seconds())
 	m.knob.WithLabelValues("capacity").Set(float64(k.Capacity))
+	m.knob.WithLabelValues("cpu_limit").Set(k.CPULimit)
 }

@@ -11,9 +11,16 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/headroom-sre/headroom/demo/internal/httpstatus"
 )
+
+// metricsRoute is the Prometheus scrape endpoint; it is not traced.
+const metricsRoute = "GET /metrics"
+
+// untraced is the tracer of routes that make no spans.
+var untraced = noop.NewTracerProvider().Tracer("")
 
 // instrument wraps the handler of one route: the in-flight gauge, a server
 // span named by the route pattern continuing the caller's traceparent, the
@@ -26,7 +33,13 @@ func (s *Server) instrument(route string, applyKnobs bool, h http.HandlerFunc) h
 		defer s.metrics.inFlight.Dec()
 
 		ctx := s.tracing.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := s.tracing.tracer.Start(ctx, route,
+		tracer := s.tracing.tracer
+		if route == metricsRoute {
+			// Every scrape would be a trace of its own: thousands in a study,
+			// crowding the requests' traces out of the trace store.
+			tracer = untraced
+		}
+		ctx, span := tracer.Start(ctx, route,
 			trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(
 				attribute.String("http.request.method", r.Method),

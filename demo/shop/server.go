@@ -30,6 +30,7 @@ type Server struct {
 	knobs   atomic.Pointer[Knobs]
 	limit   atomic.Pointer[limiter] // nil: no capacity limit
 	garbage allocator
+	cpu     *cpuLimit
 
 	// inHandler, when set (tests), runs inside the capacity limit before
 	// every /v1 handler.
@@ -68,8 +69,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.removeTemp()
 		return nil, err
 	}
-	s.metrics = newMetrics(db)
+	s.cpu = newCPULimit(cfg.cgroups)
+	s.metrics = newMetrics(db, newCFSCollector(s.cpu, cfg.ServiceName))
 	k := cfg.knobs()
+	if err := s.cpu.set(k.CPULimit); err != nil {
+		_ = s.tracing.shutdown(ctx)
+		db.Close()
+		s.removeTemp()
+		return nil, err
+	}
 	s.knobs.Store(&k)
 	if k.Capacity > 0 {
 		s.limit.Store(newLimiter(k.Capacity))
@@ -106,7 +114,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if srv != nil {
 			errs = append(errs, srv.Shutdown(ctx))
 		}
-		errs = append(errs, s.tracing.shutdown(ctx), s.db.Close())
+		errs = append(errs, s.tracing.shutdown(ctx), s.db.Close(), s.cpu.close())
 		s.removeTemp()
 		s.shutdownErr = errors.Join(errs...)
 	})
@@ -123,9 +131,9 @@ func (s *Server) removeTemp() {
 func (s *Server) Knobs() Knobs { return *s.knobs.Load() }
 
 // SetKnobs validates k and applies it: the pool size at once, the orders
-// index dropped or recreated, the capacity limit replaced (requests already
-// admitted finish under the old one); the other knobs take effect with the
-// next request.
+// index dropped or recreated, the CPU quota set, the capacity limit replaced
+// (requests already admitted finish under the old one); the other knobs
+// take effect with the next request.
 func (s *Server) SetKnobs(k Knobs) error {
 	if err := k.validate(); err != nil {
 		return err
@@ -133,6 +141,13 @@ func (s *Server) SetKnobs(k Knobs) error {
 	s.knobMu.Lock()
 	defer s.knobMu.Unlock()
 	old := s.Knobs()
+	// First the knob that can fail for want of a cgroup, so a refused
+	// update changes nothing.
+	if k.CPULimit != old.CPULimit {
+		if err := s.cpu.set(k.CPULimit); err != nil {
+			return err
+		}
+	}
 	if k.MissingIndex != old.MissingIndex {
 		stmt := createOrdersIndex
 		if k.MissingIndex {
@@ -178,7 +193,7 @@ func (s *Server) routes() http.Handler {
 		{"GET /v1/orders/{id}", s.handleGetOrder},
 		{"GET /healthz", s.handleHealth},
 		{"/admin/knobs", s.handleKnobs},
-		{"GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{metricsRoute, promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP},
 		{"/", handleNotFound},
 	}
 	for _, r := range routes {

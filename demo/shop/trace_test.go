@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -151,6 +152,177 @@ func TestOTLPEndpointReceivesSpansByShutdown(t *testing.T) {
 	for _, want := range []string{"POST /v1/traces application/x-protobuf", "shop-otlp-test", "GET /v1/products/{id}", "db.statement"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("OTLP exports lack %q", want)
+		}
+	}
+}
+
+// spanAttr is the attribute key of s rendered as text ("" when absent).
+func spanAttr(s tracetest.SpanStub, key string) string {
+	for _, a := range s.Attributes {
+		if string(a.Key) == key {
+			return a.Value.String()
+		}
+	}
+	return ""
+}
+
+func TestCheckoutTransactionSpanHoldsItsStatements(t *testing.T) {
+	ts := newTestShop(t, Config{})
+	auth := ts.login(t, 4)
+	_, cart := ts.call(t, "POST", "/v1/cart/items", map[string]any{"product_id": 7}, auth)
+	const traceID = "1af7651916cd43dd8448eb211c80319c"
+	h := traceparent(traceID)
+	h["Authorization"] = auth["Authorization"]
+	if code, out := ts.call(t, "POST", "/v1/checkout", validCheckout(cart["cart_id"].(string)), h); code != http.StatusOK {
+		t.Fatalf("checkout: %d %v", code, out)
+	}
+	server, all := ts.traceSpans(t, traceID, "POST /v1/checkout")
+	var tx []tracetest.SpanStub
+	for _, s := range all {
+		if s.Name == txSpan {
+			tx = append(tx, s)
+		}
+	}
+	if len(tx) != 1 {
+		t.Fatalf("checkout trace has %d %q spans, want 1", len(tx), txSpan)
+	}
+	span := tx[0]
+	if span.Parent.SpanID() != server.SpanContext.SpanID() {
+		t.Errorf("transaction span's parent is not the server span")
+	}
+	for key, want := range map[string]string{
+		"db.system": "sqlite", attrTxName: "place order", attrTxOutcome: outcomeCommit, attrTxStmts: "4",
+	} {
+		if got := spanAttr(span, key); got != want {
+			t.Errorf("transaction %s = %q, want %q", key, got, want)
+		}
+	}
+	var inside []string
+	for _, s := range all {
+		if s.Parent.SpanID() == span.SpanContext.SpanID() {
+			inside = append(inside, s.Name)
+			if s.StartTime.Before(span.StartTime) || s.EndTime.After(span.EndTime) {
+				t.Errorf("statement span %q is not within the transaction's", s.Name)
+			}
+		}
+	}
+	if got := strings.Join(inside, ","); len(inside) != 4 || !strings.Contains(got, "INSERT orders") || !strings.Contains(got, "UPDATE carts") {
+		t.Errorf("transaction's child spans = %q, want its 4 statements", got)
+	}
+	// Every use of the pool starts with a wait span: the session lookup,
+	// the cart queries, the transaction's connection.
+	waits := 0
+	for _, s := range all {
+		if s.Name == poolWaitSpan {
+			waits++
+			if s.Parent.SpanID() != server.SpanContext.SpanID() {
+				t.Errorf("pool wait span's parent is not the server span")
+			}
+			if spanAttr(s, attrPoolMax) != "10" {
+				t.Errorf("pool wait %s = %q, want the pool size 10", attrPoolMax, spanAttr(s, attrPoolMax))
+			}
+		}
+	}
+	if statements := len(dbStatements(all)); waits != statements-4+1 {
+		t.Errorf("%d pool wait spans for %d statements (4 in one transaction), want one per connection taken", waits, statements)
+	}
+}
+
+func TestRefusedAddToCartRollsBack(t *testing.T) {
+	ts := newTestShop(t, Config{})
+	auth := ts.login(t, 5)
+	_, cart := ts.call(t, "POST", "/v1/cart/items", map[string]any{"product_id": 8}, auth)
+	id := cart["cart_id"].(string)
+	if code, out := ts.call(t, "POST", "/v1/checkout", validCheckout(id), auth); code != http.StatusOK {
+		t.Fatalf("checkout: %d %v", code, out)
+	}
+	const traceID = "2af7651916cd43dd8448eb211c80319c"
+	h := traceparent(traceID)
+	h["Authorization"] = auth["Authorization"]
+	if code, out := ts.call(t, "POST", "/v1/cart/items", map[string]any{"cart_id": id, "product_id": 9}, h); code != http.StatusConflict {
+		t.Fatalf("add to a checked-out cart: %d %v, want 409", code, out)
+	}
+	_, all := ts.traceSpans(t, traceID, "POST /v1/cart/items")
+	for _, s := range all {
+		if s.Name == txSpan {
+			if got := spanAttr(s, attrTxOutcome); got != outcomeRollbck {
+				t.Errorf("refused transaction's outcome = %q, want %q", got, outcomeRollbck)
+			}
+			if got := spanAttr(s, attrTxName); got != "add to cart" {
+				t.Errorf("transaction name = %q", got)
+			}
+			return
+		}
+	}
+	t.Fatalf("no %q span in the trace", txSpan)
+}
+
+// TestPoolWaitSpanCoversTheWait holds the only connection of a pool of one
+// while a request needs it: the request's wait span must start before the
+// pool saw it waiting and end after the connection was given back.
+func TestPoolWaitSpanCoversTheWait(t *testing.T) {
+	ts := newTestShop(t, Config{Pool: 1})
+	held, err := ts.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const traceID = "3af7651916cd43dd8448eb211c80319c"
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", ts.URL+"/v1/products/3", nil)
+		req.Header.Set("traceparent", "00-"+traceID+"-"+sentSpanID+"-01")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	waitFor(t, "the request to wait for the pool", func() bool { return ts.db.Stats().WaitCount > 0 })
+	seenWaiting := time.Now()
+	released := time.Now()
+	held.Close()
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("GET: %d", code)
+	}
+	_, all := ts.traceSpans(t, traceID, "GET /v1/products/{id}")
+	for _, s := range all {
+		if s.Name != poolWaitSpan {
+			continue
+		}
+		if s.StartTime.After(seenWaiting) || s.EndTime.Before(released) {
+			t.Errorf("wait span %s – %s does not cover the wait (seen waiting at %s, released at %s)",
+				s.StartTime.Format(time.StampMicro), s.EndTime.Format(time.StampMicro),
+				seenWaiting.Format(time.StampMicro), released.Format(time.StampMicro))
+		}
+		if spanAttr(s, attrPoolInUse) != "1" || spanAttr(s, attrPoolMax) != "1" {
+			t.Errorf("wait span pool attributes in_use=%q max_open=%q, want 1 of 1", spanAttr(s, attrPoolInUse), spanAttr(s, attrPoolMax))
+		}
+		return
+	}
+	t.Fatalf("no %q span in the trace", poolWaitSpan)
+}
+
+func TestMetricsScrapesAreNotTraced(t *testing.T) {
+	ts := newTestShop(t, Config{})
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
+	}
+	// A traced request after the scrape: once its span is exported, a
+	// scrape's would have been too.
+	if code, out := ts.call(t, "GET", "/healthz", nil, traceparent("5af7651916cd43dd8448eb211c80319c")); code != http.StatusOK {
+		t.Fatalf("GET /healthz: %d %v", code, out)
+	}
+	ts.traceSpans(t, "5af7651916cd43dd8448eb211c80319c", "GET /healthz")
+	for _, s := range ts.spans.GetSpans() {
+		if s.Name == metricsRoute {
+			t.Fatalf("a scrape of /metrics made a span")
 		}
 	}
 }

@@ -92,37 +92,46 @@ func endSpan(span trace.Span, err error) {
 
 // queryRow runs a one-row query and scans it inside its span.
 func (s *Server) queryRow(ctx context.Context, q dbtx, stmt string, args []any, dest ...any) error {
-	ctx, span := s.dbSpan(ctx, stmt)
-	err := q.QueryRowContext(ctx, stmt, args...).Scan(dest...)
-	endSpan(span, err)
-	return err
+	return s.onConn(ctx, q, func(q dbtx) error {
+		ctx, span := s.dbSpan(ctx, stmt)
+		err := q.QueryRowContext(ctx, stmt, args...).Scan(dest...)
+		endSpan(span, err)
+		return err
+	})
 }
 
 // queryRows runs a query and calls each for every row, inside its span.
 func (s *Server) queryRows(ctx context.Context, q dbtx, stmt string, args []any, each func(*sql.Rows) error) error {
-	ctx, span := s.dbSpan(ctx, stmt)
-	err := func() error {
-		rows, err := q.QueryContext(ctx, stmt, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows); err != nil {
+	return s.onConn(ctx, q, func(q dbtx) error {
+		ctx, span := s.dbSpan(ctx, stmt)
+		err := func() error {
+			rows, err := q.QueryContext(ctx, stmt, args...)
+			if err != nil {
 				return err
 			}
-		}
-		return rows.Err()
-	}()
-	endSpan(span, err)
-	return err
+			defer rows.Close()
+			for rows.Next() {
+				if err := each(rows); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}()
+		endSpan(span, err)
+		return err
+	})
 }
 
 // exec runs a statement inside its span.
 func (s *Server) exec(ctx context.Context, q dbtx, stmt string, args ...any) (sql.Result, error) {
-	ctx, span := s.dbSpan(ctx, stmt)
-	res, err := q.ExecContext(ctx, stmt, args...)
-	endSpan(span, err)
+	var res sql.Result
+	err := s.onConn(ctx, q, func(q dbtx) error {
+		ctx, span := s.dbSpan(ctx, stmt)
+		var err error
+		res, err = q.ExecContext(ctx, stmt, args...)
+		endSpan(span, err)
+		return err
+	})
 	return res, err
 }
 

@@ -1,0 +1,65 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/headroom-sre/headroom/correlate"
+	"github.com/headroom-sre/headroom/pipeline"
+)
+
+// writeText writes a job's document as plain text, as the CLI prints it:
+// a study's full account, or a run's summary, then the top findings.
+func writeText(w io.Writer, a pipeline.Artifact) error {
+	var rep *correlate.Report
+	switch {
+	case a.Study != nil && a.Study.Study != nil:
+		if err := a.Study.WriteText(w); err != nil {
+			return err
+		}
+		rep = a.Study.Correlation
+	case a.Run != nil && a.Run.Result != nil:
+		s := a.Run.Summary
+		fmt.Fprintf(w, "run of %s: %s\n", a.Run.Plan, a.Run.Outcome)
+		fmt.Fprintf(w, "requests %d, errors %d (%.2f%%), %.1f req/s, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms max %.1f ms\n",
+			s.Requests, s.Errors, 100*s.ErrorRate, s.ThroughputRPS, s.Latency.P50, s.Latency.P95, s.Latency.P99, s.Latency.Max)
+		for _, o := range a.Run.SLO {
+			mark := "ok  "
+			if !o.Pass {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(w, "  %s %-24s %-14s %.2f %s %s\n", mark, o.Name, o.Threshold, o.Value, o.Unit, o.Note)
+		}
+		rep = a.Run.Correlation
+	default:
+		return fmt.Errorf("the document holds no run or study")
+	}
+	if rep != nil {
+		writeFindings(w, *rep)
+	}
+	return nil
+}
+
+// writeFindings writes the degradation window and the top three findings.
+func writeFindings(w io.Writer, rep correlate.Report) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Findings (Prometheus metrics and traces of the degradation window):")
+	if win := rep.Window; win.Found {
+		fmt.Fprintf(w, "degraded from %s to %s (%s): p99 %.0f ms at %.1f/s\n",
+			win.Onset.Format(time.TimeOnly), win.End.Format(time.TimeOnly), win.Reason, win.DegradedP99Ms, win.DegradedRate)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	for _, f := range rep.Top(3) {
+		fmt.Fprintf(w, "\n%d. %s  [%s, score %.2f]\n", f.Rank, f.Title, f.Kind, f.Score)
+		for _, fact := range f.Evidence.Facts {
+			fmt.Fprintf(w, "   - %s\n", fact)
+		}
+		fmt.Fprintf(w, "   → %s\n", f.Recommendation)
+	}
+	for _, n := range rep.NotAvailable {
+		fmt.Fprintf(w, "%s\n", n)
+	}
+}
