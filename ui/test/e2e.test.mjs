@@ -194,6 +194,8 @@ test("the dashboard against a real headroom serve", async (t) => {
     await page.fill("#s-cron", "0 3 * * *");
     await page.click("form.card button[type=submit]");
     await waitFor(async () => (await page.textContent("main")).includes("0 3 * * *") && (await page.$$("table.list tbody tr td.mono")).length >= 1, "the new schedule listed");
+    await page.click("table.list tbody tr button:has-text('Disable')");
+    await page.waitForSelector('td[data-enabled="false"]');
     await shot(page, "schedules");
     await check(page, "schedules");
   });
