@@ -90,6 +90,12 @@ test("the dashboard against a real headroom serve", async (t) => {
     page = await signIn(ctx, srv.tokens.admin);
     assert.match(await page.textContent(".who"), /admin/);
     await check(page, "jobs");
+    // How long the first page takes on loopback (recorded, not asserted).
+    const t0 = Date.now();
+    await page.goto(srv.url + "/jobs");
+    await page.waitForSelector("table.list tbody tr");
+    const load = await page.evaluate(() => performance.getEntriesByType("navigation")[0].toJSON());
+    writeFileSync(ARTIFACTS + "first-page.json", JSON.stringify({ jobs_page_rendered_ms: Date.now() - t0, dom_content_loaded_ms: Math.round(load.domContentLoadedEventEnd), load_ms: Math.round(load.loadEventEnd) }, null, 2));
   });
 
   await t.test("a plan shows its validation problem at its line, then saves", async () => {
@@ -139,6 +145,12 @@ test("the dashboard against a real headroom serve", async (t) => {
     const rows = await page.$$eval("section table.list tbody tr th", (ths) => ths.map((t) => t.textContent));
     assert.ok(rows.includes("list items") && rows.includes("item detail"), rows.join(","));
     await page.waitForSelector("a[data-report=html]");
+    // The report opens in a new tab, fetched with the token.
+    const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("a[data-report=html]")]);
+    await waitFor(() => popup.url().startsWith("blob:"), "the HTML report in its tab", 60000);
+    await popup.waitForLoadState();
+    assert.match(await popup.textContent("body"), /ui-e2e/);
+    await popup.close();
     await shot(page, "run-finished");
     await check(page, "finished run");
     await page.click("#baseline");
@@ -177,7 +189,14 @@ test("the dashboard against a real headroom serve", async (t) => {
     await page.goto(srv.url + "/plans");
     await check(page, "plans");
     await page.goto(srv.url + "/schedules");
-    await page.waitForSelector("h1");
+    await page.waitForSelector("#s-cron");
+    await page.selectOption("#s-plan", String(planID));
+    await page.fill("#s-cron", "0 3 * * *");
+    await page.click("form.card button[type=submit]");
+    await waitFor(async () => (await page.textContent("main")).includes("0 3 * * *") && (await page.$$("table.list tbody tr td.mono")).length >= 1, "the new schedule listed");
+    await page.click("table.list tbody tr button:has-text('Disable')");
+    await page.waitForSelector('td[data-enabled="false"]');
+    await shot(page, "schedules");
     await check(page, "schedules");
   });
 

@@ -130,6 +130,8 @@ export const jobPage: Page = async (root, { id }) => {
           : "Waiting for the first second…"
         : `${n} seconds${FINISHED.has(job.status) ? "" : " · live"} · from ${new Date(tl.keys[0]).toLocaleTimeString()} to ${new Date(tl.keys[n - 1]).toLocaleTimeString()}`;
     if (!FINISHED.has(job.status)) {
+      const d = head.querySelector("#duration");
+      if (d) d.textContent = dur(jobDuration(job));
       renderTiles();
       if (tl.names.size) renderNames();
     }
@@ -233,7 +235,7 @@ export const jobPage: Page = async (root, { id }) => {
         h("dt", "Started"),
         h("dd", when(job.started)),
         h("dt", "Duration"),
-        h("dd", dur(jobDuration(job))),
+        h("dd#duration", dur(jobDuration(job))),
       ),
       job.error ? h("p.error", { role: "alert" }, job.error) : null,
       actions,

@@ -35,7 +35,7 @@ export const schedulesPage: Page = async (root) => {
                 h("td", h("a", { href: `/plans/${s.plan_id}` }, planName(s.plan_id))),
                 h("td", s.kind),
                 h("td.mono", s.cron),
-                h("td", s.enabled ? "yes" : "no"),
+                h("td", { "data-enabled": String(!!s.enabled) }, s.enabled ? "yes" : "no"),
                 h("td", when(s.last_run)),
                 h("td", when(s.next_run)),
                 h("td", rs.length ? rs.map((r) => [h("a", { href: `/jobs/${r.job_id}` }, verdictBadge(r.verdict)), " "]) : "—"),
@@ -48,8 +48,12 @@ export const schedulesPage: Page = async (root) => {
                         {
                           type: "button",
                           onclick: async () => {
-                            await api(`/schedules/${s.id}`, { method: "PUT", body: { ...s, enabled: !s.enabled } }).catch((e) => (msg.textContent = (e as Error).message));
-                            void render();
+                            try {
+                              await api(`/schedules/${s.id}`, { method: "PUT", body: { enabled: !s.enabled } });
+                              void render();
+                            } catch (e) {
+                              msg.textContent = "Could not change the schedule: " + (e as Error).message;
+                            }
                           },
                         },
                         s.enabled ? "Disable" : "Enable",
@@ -61,8 +65,12 @@ export const schedulesPage: Page = async (root) => {
                           type: "button",
                           onclick: async () => {
                             if (!confirm("Delete this schedule?")) return;
-                            await api(`/schedules/${s.id}`, { method: "DELETE" }).catch((e) => (msg.textContent = (e as Error).message));
-                            void render();
+                            try {
+                              await api(`/schedules/${s.id}`, { method: "DELETE" });
+                              void render();
+                            } catch (e) {
+                              msg.textContent = "Could not delete the schedule: " + (e as Error).message;
+                            }
                           },
                         },
                         "Delete",
