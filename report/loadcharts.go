@@ -171,4 +171,3 @@ func maxConcurrency(steps []capacity.Step) float64 {
 	}
 	return n
 }
-
