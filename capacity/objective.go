@@ -7,115 +7,108 @@ import (
 	"github.com/headroom-sre/headroom/plan"
 )
 
-// objectiveKind says what an objective measures.
-type objectiveKind int
-
-const (
-	latencyObjective    objectiveKind = iota // ms
-	errorObjective                           // fraction of requests
-	throughputObjective                      // requests per second
-)
-
-// objective is one SLO or threshold of a plan, in the form the judge
-// needs: a statistic of a step compared with a limit.
-type objective struct {
-	name     string // as the plan says it: "slo.p99", "p(99)<400ms"
-	kind     objectiveKind
-	stat     string  // latency: "quantile", "mean" or "max"
-	quantile float64 // latency "quantile": 0.99 for p99
-	op       string  // "<", "<=", ">", ">="
-	limit    float64 // ms, fraction or requests/s
-}
+// The objectives are the plan's own (plan.Objective), checked by the one
+// evaluator every part of Headroom uses: plan.Objective.Value over a
+// plan.Measurement, then Holds. This file only adapts a step's Summary
+// and a second's Tick to a Measurement and says which objectives a
+// capacity study can judge by.
 
 // objectivesOf lists the objectives of p (its slo section and its
-// k6-style thresholds) that a step or a capacity can be judged by.
-func objectivesOf(p *plan.Plan) []objective {
-	var out []objective
-	for _, po := range p.Objectives() {
-		o := objective{name: po.Name + " " + po.Threshold, op: po.Op, limit: po.Limit}
-		switch po.Kind {
-		case plan.Latency:
-			o.kind = latencyObjective
-			switch {
-			case po.Stat == "avg":
-				o.stat = "mean"
-			case po.Stat == "min":
-				continue // the fastest request says nothing about capacity
-			case po.Quantile >= 100:
-				o.stat, o.quantile = "max", 1
-			default:
-				o.stat, o.quantile = "quantile", po.Quantile/100
-			}
-		case plan.ErrorRate:
-			o.kind = errorObjective
-		case plan.Throughput:
-			o.kind = throughputObjective
-		default:
-			continue // request counts depend on the run's length, not on capacity
+// k6-style thresholds) that a step or a capacity can be judged by. Left
+// out: a latency minimum (the fastest request says nothing about
+// capacity) and request counts (they depend on the run's length).
+// Throughput objectives stay in the list: the study checks its capacity
+// against them (checkRequired); the judge leaves them out of every step.
+func objectivesOf(p *plan.Plan) []plan.Objective {
+	var out []plan.Objective
+	for _, o := range p.Objectives() {
+		switch {
+		case o.Kind == plan.Latency && o.Stat == "min":
+			continue
+		case o.Kind == plan.RequestCount:
+			continue
 		}
 		out = append(out, o)
 	}
 	return out
 }
 
-// holds reports whether v meets the objective, by the plan's own rule.
-func (o objective) holds(v float64) bool {
-	return plan.Objective{Op: o.op, Limit: o.limit}.Holds(v)
+// perStep keeps the objectives a step or one second is judged by: every
+// one a single second can show (latency and error rate). Throughput
+// objectives are left out: a step's rate is the rate the search offered,
+// and a recovery rate is lower by design, so neither says whether the
+// system meets them.
+func perStep(objs []plan.Objective) []plan.Objective {
+	var out []plan.Objective
+	for _, o := range objs {
+		if o.Kind == plan.Latency || o.Kind == plan.ErrorRate {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
-// ofSummary is the objective's statistic over a step.
-func (o objective) ofSummary(s Summary) float64 {
-	switch o.kind {
-	case errorObjective:
-		return s.ErrorRate()
-	case throughputObjective:
-		return s.Throughput
+// measurementOf is a step's measured part as the evaluator reads it:
+// latency from the merged histogram when the Summary has one (the
+// nearest stored quantile at or above otherwise), max and mean from the
+// step's statistics. With no requests every objective reads NaN and so
+// does not hold; the judge says "no request completed" before that.
+func measurementOf(s Summary) plan.Measurement {
+	return plan.Measurement{
+		Requests: s.Requests,
+		Errors:   s.Errors,
+		Seconds:  s.Seconds,
+		Latency: func(stat string, q float64) float64 {
+			switch stat {
+			case "avg":
+				return s.Latency.Mean
+			case "max":
+				return s.Latency.Max
+			}
+			return s.quantile(q / 100)
+		},
 	}
-	switch o.stat {
-	case "mean":
-		return s.Latency.Mean
-	case "max":
-		return s.Latency.Max
-	}
-	return s.quantile(o.quantile)
 }
 
-// ofTick is the objective's statistic over one second.
-func (o objective) ofTick(t Tick) float64 {
-	switch o.kind {
-	case errorObjective:
-		return t.ErrorRate()
-	case throughputObjective:
-		return float64(t.Requests)
+// tickMeasurement is one second as the evaluator reads it: latency from
+// the second's stored quantiles (the nearest at or above the one asked).
+// A second with no request completed reads NaN for every objective; the
+// judge decides what such a second means (never back within the SLOs;
+// clearly bad only while iterations are offered and in flight).
+func tickMeasurement(t Tick) plan.Measurement {
+	return plan.Measurement{
+		Requests: t.Requests,
+		Errors:   t.Errors,
+		Seconds:  1,
+		Latency: func(stat string, q float64) float64 {
+			switch stat {
+			case "avg":
+				return t.Latency.Mean
+			case "max":
+				return t.Latency.Max
+			}
+			return t.Latency.atLeast(q / 100)
+		},
 	}
-	switch o.stat {
-	case "mean":
-		return t.Latency.Mean
-	case "max":
-		return t.Latency.Max
-	}
-	return t.Latency.atLeast(o.quantile)
 }
 
-// format renders a value in the objective's unit.
-func (o objective) format(v float64) string {
-	switch o.kind {
-	case errorObjective:
-		return fmt.Sprintf("%.2f%%", v*100)
-	case throughputObjective:
-		return fmt.Sprintf("%.1f/s", v)
-	}
-	return fmt.Sprintf("%.1fms", v)
-}
+// label names an objective as the plan says it: "p99 < 400ms".
+func label(o plan.Objective) string { return o.Name + " " + o.Threshold }
 
 // hasKind reports whether any objective is of kind k.
-func hasKind(objs []objective, k objectiveKind) bool {
+func hasKind(objs []plan.Objective, k plan.ObjectiveKind) bool {
 	for _, o := range objs {
-		if o.kind == k {
+		if o.Kind == k {
 			return true
 		}
 	}
 	return false
+}
+
+// missed says how a value broke an objective: "p99 < 400ms: measured
+// 512.0ms, limit < 400.0ms".
+func missed(o plan.Objective, v float64) string {
+	return fmt.Sprintf("%s: measured %s, limit %s %s", label(o), o.Format(v), o.Op, o.Format(o.Limit))
 }
 
 // ms converts a duration to milliseconds.

@@ -56,7 +56,7 @@ func Find(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (Explo
 	if err := o.validate(file); err != nil {
 		return Exploration{}, err
 	}
-	var objs []objective
+	var objs []plan.Objective
 	if p != nil {
 		objs = objectivesOf(p)
 	}

@@ -59,7 +59,7 @@ func Stress(ctx context.Context, p *plan.Plan, prober Prober, s Surge) (Recovery
 		return Recovery{}, fmt.Errorf("stress: rate %g/s for %s then %g/s for %s: rates must be positive, the hold ≥ 1s and the window ≥ %ds",
 			s.Rate, s.Hold, s.RecoveryRate, s.Window, RecoverySeconds)
 	}
-	var objs []objective
+	var objs []plan.Objective
 	if p != nil {
 		objs = objectivesOf(p)
 	}

@@ -220,12 +220,12 @@ func (s *Study) checkRequired(p *plan.Plan, o Options) {
 		}
 	}
 	for _, obj := range objectivesOf(p) {
-		if obj.kind == throughputObjective {
+		if obj.Kind == plan.Throughput {
 			verdict := "meets"
-			if !obj.holds(s.Capacity.SingleInstanceRPS) {
+			if !obj.Holds(s.Capacity.SingleInstanceRPS) {
 				verdict = "does not meet"
 			}
-			s.Notes = append(s.Notes, fmt.Sprintf("single-instance capacity %s req/s %s %s", num(s.Capacity.SingleInstanceRPS), verdict, obj.name))
+			s.Notes = append(s.Notes, fmt.Sprintf("single-instance capacity %s req/s %s %s", num(s.Capacity.SingleInstanceRPS), verdict, label(obj)))
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/headroom-sre/headroom/plan"
 )
 
 // Verdict is the outcome of one step.
@@ -37,20 +39,14 @@ const (
 // judge decides the verdict of steps against a plan's objectives, or
 // without objectives against the baseline step.
 type judge struct {
-	objectives []objective // those judged per step (no throughput)
-	baseline   *reference  // relative rule reference; nil until measured
-	maxVUs     int         // load.max_vus; 0 when unknown
+	objectives []plan.Objective // those judged per step: perStep (no throughput)
+	baseline   *reference       // relative rule reference; nil until measured
+	maxVUs     int              // load.max_vus; 0 when unknown
 }
 
-// newJudge keeps the objectives a step can be judged by.
-func newJudge(objs []objective, maxVUs int) judge {
-	j := judge{maxVUs: maxVUs}
-	for _, o := range objs {
-		if o.kind != throughputObjective {
-			j.objectives = append(j.objectives, o)
-		}
-	}
-	return j
+// newJudge keeps the objectives a step can be judged by (perStep).
+func newJudge(objs []plan.Objective, maxVUs int) judge {
+	return judge{objectives: perStep(objs), maxVUs: maxVUs}
 }
 
 // reference is what the relative rule compares a step with.
@@ -93,9 +89,9 @@ func (j judge) sut(s Summary) (bool, []string) {
 	if er := s.ErrorRate(); er > maxErrorRate {
 		reasons = append(reasons, fmt.Sprintf("error rate %.1f%% above %.0f%%", er*100, maxErrorRate*100))
 	}
-	for _, o := range j.objectives {
-		if v := o.ofSummary(s); !o.holds(v) {
-			reasons = append(reasons, fmt.Sprintf("%s: measured %s, limit %s %s", o.name, o.format(v), o.op, o.format(o.limit)))
+	for _, c := range plan.CheckAll(j.objectives, measurementOf(s)) {
+		if !c.Pass {
+			reasons = append(reasons, missed(c.Objective, c.Value))
 		}
 	}
 	if j.relative() && j.baseline != nil {
@@ -143,14 +139,15 @@ func (j judge) clearlyBad(t Tick) (bool, string) {
 	if er := t.ErrorRate(); er > maxErrorRate {
 		return true, fmt.Sprintf("error rate %.0f%% in one second", er*100)
 	}
+	m := tickMeasurement(t)
 	for _, o := range j.objectives {
-		if o.op != "<" && o.op != "<=" {
+		if o.Op != "<" && o.Op != "<=" {
 			continue
 		}
-		v := o.ofTick(t)
-		if o.kind == errorObjective && v > math.Max(abandonFactor*o.limit, o.limit+0.05) ||
-			o.kind == latencyObjective && v > abandonFactor*o.limit {
-			return true, fmt.Sprintf("%s: %s in one second", o.name, o.format(v))
+		v := o.Value(m)
+		if o.Kind == plan.ErrorRate && v > math.Max(abandonFactor*o.Limit, o.Limit+0.05) ||
+			o.Kind == plan.Latency && v > abandonFactor*o.Limit {
+			return true, fmt.Sprintf("%s: %s in one second", label(o), o.Format(v))
 		}
 	}
 	if j.relative() && j.baseline != nil {
@@ -179,16 +176,16 @@ func (j judge) withinSLOs(t Tick) (ok bool, why string) {
 	if er > maxErrorRate {
 		return false, fmt.Sprintf("error rate %.1f%%", er*100)
 	}
-	for _, o := range j.objectives {
-		if v := o.ofTick(t); !o.holds(v) {
-			return false, fmt.Sprintf("%s: %s", o.name, o.format(v))
+	for _, c := range plan.CheckAll(j.objectives, tickMeasurement(t)) {
+		if !c.Pass {
+			return false, fmt.Sprintf("%s: %s", label(c.Objective), c.Objective.Format(c.Value))
 		}
 	}
 	if b := j.baseline; b != nil {
-		if !hasKind(j.objectives, latencyObjective) && t.Latency.P99 > relativeLimit(b.P99, relativeP99Floor) {
+		if !hasKind(j.objectives, plan.Latency) && t.Latency.P99 > relativeLimit(b.P99, relativeP99Floor) {
 			return false, fmt.Sprintf("p99 %.1fms against the baseline's %.1fms", t.Latency.P99, b.P99)
 		}
-		if !hasKind(j.objectives, errorObjective) && er > relativeLimit(b.ErrorRate, relativeErrFloor) {
+		if !hasKind(j.objectives, plan.ErrorRate) && er > relativeLimit(b.ErrorRate, relativeErrFloor) {
 			return false, fmt.Sprintf("error rate %.2f%% against the baseline's %.2f%%", er*100, b.ErrorRate*100)
 		}
 	}
@@ -199,13 +196,13 @@ func (j judge) withinSLOs(t Tick) (ok bool, why string) {
 func (j judge) criterion() string {
 	var parts []string
 	for _, o := range j.objectives {
-		parts = append(parts, o.name)
+		parts = append(parts, label(o))
 	}
 	if b := j.baseline; b != nil {
-		if !hasKind(j.objectives, latencyObjective) {
+		if !hasKind(j.objectives, plan.Latency) {
 			parts = append(parts, fmt.Sprintf("p99 ≤ 2 × the baseline p99 (%.1fms)", relativeLimit(b.P99, relativeP99Floor)))
 		}
-		if !hasKind(j.objectives, errorObjective) {
+		if !hasKind(j.objectives, plan.ErrorRate) {
 			parts = append(parts, fmt.Sprintf("error rate ≤ 2 × the baseline's (%.2f%%)", relativeLimit(b.ErrorRate, relativeErrFloor)*100))
 		}
 	}

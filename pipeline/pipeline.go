@@ -54,6 +54,17 @@ type Hooks struct {
 	OnStep   func(capacity.Step)  // each finished step of a study (search, verify)
 	OnPhase  func(phase string)   // PhaseRun, the study's phases, PhaseCorrelate, as each begins
 	Warn     func(msg string)     // one-time warnings of the generator
+
+	// OnMeasured gets a run's result as soon as its load has ended and its
+	// objectives are checked (Outcome, SLO and the windows are final),
+	// before the findings are read, so a caller can print the numbers
+	// while correlation, which may take seconds, runs. Findings and
+	// Correlation are filled in after it returns: read them from what Run
+	// returns, and do not keep r for another goroutine.
+	OnMeasured func(r *RunResult)
+	// OnStudyMeasured is OnMeasured for a study: the study's steps,
+	// capacity and Outcome are final, its findings still to come.
+	OnStudyMeasured func(r *StudyResult)
 }
 
 // Phases the pipeline itself names; a study's steps use capacity's

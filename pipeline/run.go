@@ -47,6 +47,9 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	default:
 		r.Outcome = Passed
 	}
+	if h.OnMeasured != nil {
+		h.OnMeasured(r)
+	}
 	if !s.NoCorrelate && !cancelled {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
 			return correlate.ExplainRun(ctx, *res, p)

@@ -123,6 +123,45 @@ func TestRunKeepsEverySecondWithPerNameHistograms(t *testing.T) {
 	}
 }
 
+// TestOnMeasuredComesBeforeTheFindings proves a run's numbers are handed
+// over once the load has ended and its objectives are checked, before the
+// findings are read: OnMeasured sees the final outcome, SLOs and windows,
+// no correlation yet, and comes before the correlate phase; the result
+// Run returns is the same one, with its correlation attached.
+func TestOnMeasuredComesBeforeTheFindings(t *testing.T) {
+	srv, _ := shop(t)
+	observe := "observe:\n  prometheus: http://127.0.0.1:1\n  service: shop\n"
+	p := parsePlan(t, runPlan+observe, "BASE", srv.URL, "RATE", "20", "SECONDS", "2s")
+	var (
+		told     []string
+		measured *RunResult
+		seen     RunResult // a copy of what OnMeasured was given
+	)
+	res, err := Run(context.Background(), p, Settings{}, Hooks{
+		OnPhase: func(ph string) { told = append(told, ph) },
+		OnMeasured: func(r *RunResult) {
+			told = append(told, "measured")
+			measured, seen = r, *r
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{PhaseRun, "measured", PhaseCorrelate}; !reflect.DeepEqual(told, want) {
+		t.Fatalf("hooks told %v, want %v", told, want)
+	}
+	if measured != res {
+		t.Errorf("OnMeasured got another result than Run returned")
+	}
+	if seen.Outcome != Passed || len(seen.SLO) != 2 || len(seen.Seconds) < 2 || seen.Correlation != nil || len(seen.Findings) != 0 {
+		t.Errorf("OnMeasured saw outcome %q, %d SLOs, %d windows, correlation %v; want passed, 2, ≥2, none yet",
+			seen.Outcome, len(seen.SLO), len(seen.Seconds), seen.Correlation)
+	}
+	if res.Correlation == nil {
+		t.Errorf("Run returned no correlation; the plan observes a Prometheus (even one that is not there)")
+	}
+}
+
 func TestRunCancelledKeepsWhatItHas(t *testing.T) {
 	srv, _ := shop(t)
 	p := parsePlan(t, runPlan, "BASE", srv.URL, "RATE", "20", "SECONDS", "30s")

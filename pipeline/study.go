@@ -61,6 +61,9 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	default:
 		r.Outcome = Passed
 	}
+	if h.OnStudyMeasured != nil {
+		h.OnStudyMeasured(r)
+	}
 	if !s.NoCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
 			return correlate.ExplainStudy(ctx, *study, p)

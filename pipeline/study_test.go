@@ -160,10 +160,28 @@ func TestStudyKeepsEverySecondOfEveryStep(t *testing.T) {
 	// A Prometheus that is not there: the correlation runs and says so.
 	p := parsePlan(t, studyPlan, "OBSERVE", "observe:\n  prometheus: http://127.0.0.1:1\n")
 	svc := &fakeService{Capacity: 100, Instances: 2, VerifyURL: "http://127.0.0.1:2"}
-	var rec recorder
-	res, err := study(context.Background(), p, Settings{}, rec.hooks(), svc.prober)
+	var (
+		rec        recorder
+		measured   *StudyResult
+		seen       StudyResult // a copy of what OnStudyMeasured was given
+		phasesThen []string
+	)
+	h := rec.hooks()
+	h.OnStudyMeasured = func(r *StudyResult) {
+		measured, seen, phasesThen = r, *r, slices.Clone(rec.phases)
+	}
+	res, err := study(context.Background(), p, Settings{}, h, svc.prober)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The study is handed over with its outcome and steps final, before
+	// the findings are read.
+	if measured != res || seen.Outcome != Passed || len(seen.Steps) != len(res.Steps) || seen.Correlation != nil || len(seen.Findings) != 0 {
+		t.Errorf("OnStudyMeasured saw outcome %q, %d steps, correlation %v (same result: %v); want passed, %d, none yet",
+			seen.Outcome, len(seen.Steps), seen.Correlation, measured == res, len(res.Steps))
+	}
+	if slices.Contains(phasesThen, PhaseCorrelate) || !slices.Contains(phasesThen, "stress") {
+		t.Errorf("phases before OnStudyMeasured %v, want every load phase and not yet correlate", phasesThen)
 	}
 	if res.Kind != KindStudy || res.Outcome != Passed || !res.Complete {
 		t.Fatalf("kind %q, outcome %q, complete %v; want a passed, complete study (notes %q)", res.Kind, res.Outcome, res.Complete, res.Notes)

@@ -76,12 +76,21 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	prog := &studyProgress{w: stderr, quiet: *quiet}
-	res, err := pipeline.Study(ctx, p, settings, pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn})
+	// The study's text is printed as soon as its load has ended
+	// (OnStudyMeasured), before the findings are read.
+	summarized := false
+	summarize := func(r *pipeline.StudyResult) {
+		if werr := r.WriteText(stdout); werr != nil {
+			fmt.Fprintln(stderr, "headroom capacity:", werr)
+		}
+		summarized = true
+	}
+	res, err := pipeline.Study(ctx, p, settings, pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn, OnStudyMeasured: summarize})
 	if res == nil {
 		return fail(flagError(err))
 	}
-	if werr := res.WriteText(stdout); werr != nil {
-		fmt.Fprintln(stderr, "headroom capacity:", werr)
+	if !summarized {
+		summarize(res)
 	}
 	if res.Correlation != nil {
 		printFindings(stdout, *res.Correlation)

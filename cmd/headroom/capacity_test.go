@@ -216,3 +216,20 @@ func TestCapacityCommandRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCapacityPrintsTheStudyBeforeReadingTheFindings proves a study's
+// text appears as soon as its load ends: the capacity, then the line
+// saying the findings are being read, then the findings.
+func TestCapacityPrintsTheStudyBeforeReadingTheFindings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends load for about twenty seconds")
+	}
+	srv := slotServer(t, 16, 20*time.Millisecond)
+	observe := "observe:\n  prometheus: http://" + closedPort(t) + "\n  service: shop\n"
+	path := writePlan(t, strings.NewReplacer("MAXRATE", "100", "REQUIRED", "50").Replace(capacityPlan)+observe, srv.URL)
+	code, out := outputOrder(t, "capacity", "--step-duration", "2s", path)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	inOrder(t, out, "Single instance: capacity", "reading the findings", "Findings (")
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -75,4 +76,39 @@ func TestRunWithoutObserveWritesEmptyFindings(t *testing.T) {
 	if !strings.Contains(string(data), `"findings": []`) {
 		t.Errorf("run.json should hold an empty findings list")
 	}
+}
+
+// outputOrder runs the command with stdout and stderr into one buffer, so
+// the order of what both printed shows, and returns it.
+func outputOrder(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var both bytes.Buffer
+	code := dispatch(args, &both, &both)
+	return code, both.String()
+}
+
+// inOrder fails unless each of want appears in out after the one before.
+func inOrder(t *testing.T, out string, want ...string) {
+	t.Helper()
+	at := 0
+	for _, w := range want {
+		i := strings.Index(out[at:], w)
+		if i < 0 {
+			t.Fatalf("%q not found after byte %d, want it in the order %q:\n%s", w, at, want, out)
+		}
+		at += i + len(w)
+	}
+}
+
+// TestRunPrintsItsSummaryBeforeReadingTheFindings proves the numbers
+// appear as soon as the load ends: the summary and SLOs, then the line
+// saying the findings are being read, then the findings.
+func TestRunPrintsItsSummaryBeforeReadingTheFindings(t *testing.T) {
+	srv := checkoutShop(t)
+	observe := "observe:\n  prometheus: http://" + closedPort(t) + "\n  service: shop\n"
+	code, out := outputOrder(t, "run", writePlan(t, checkoutPlan+observe, srv.URL))
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	inOrder(t, out, "✓ p95", "reading the findings", "Findings (")
 }

@@ -68,16 +68,26 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	prog := newProgress(stderr, *quiet, p.Load, totalDuration(p.Load))
+	// The summary is printed as soon as the load has ended and the SLOs
+	// are checked (OnMeasured), before the findings are read.
+	summarized := false
+	summarize := func(r *pipeline.RunResult) {
+		prog.finish()
+		printSummary(stdout, p, r.Result, r.SLO, r.Outcome == pipeline.Cancelled)
+		summarized = true
+	}
 	res, err := pipeline.Run(ctx, p, pipeline.Settings{BaseURL: *baseURL, NoCorrelate: *noCorrelate}, pipeline.Hooks{
-		OnWindow: prog.second,
-		OnPhase:  prog.phase,
-		Warn:     prog.warn,
+		OnWindow:   prog.second,
+		OnPhase:    prog.phase,
+		Warn:       prog.warn,
+		OnMeasured: summarize,
 	})
 	if err != nil {
 		return fail(flagError(err))
 	}
-	prog.finish()
-	printSummary(stdout, p, res.Result, res.SLO, res.Outcome == pipeline.Cancelled)
+	if !summarized {
+		summarize(res)
+	}
 	if res.Correlation != nil {
 		printFindings(stdout, *res.Correlation)
 	}
