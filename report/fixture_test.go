@@ -1,7 +1,9 @@
 package report
 
 import (
+	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,6 +92,10 @@ func fleetMean(rate, speed float64) float64  { return 8 / (1 - math.Min(rate/(20
 // saturation point: 0.7 is a service that carries 30% less.
 func fixedStudy(t testing.TB, speed float64) pipeline.Artifact {
 	t.Helper()
+	return cached(t, fmt.Sprintf("study %g", speed), func() pipeline.Artifact { return buildStudy(t, speed) })
+}
+
+func buildStudy(t testing.TB, speed float64) pipeline.Artifact {
 	p := loadPlan(t)
 	st := &capacity.Study{Plan: p.Name, URL: p.Target.BaseURL, Started: t0, Complete: true}
 	var windows []pipeline.Window
@@ -259,27 +265,62 @@ func stepFrom(i int, phase capacity.Phase, rate float64, recs []generator.Second
 	return s
 }
 
-// fixedRun is a run of the plan's load profile (4 minutes) against a
-// target that carries it easily; scale multiplies every latency.
+// fixedRun is a run of the plan's load profile (4 minutes, at a fifth of
+// its rates) against a target that carries it easily; scale multiplies
+// every latency.
 func fixedRun(t testing.TB, scale float64) pipeline.Artifact {
 	t.Helper()
+	return shortRun(t, scale, 240)
+}
+
+// shortRun is the first n seconds of fixedRun.
+func shortRun(t testing.TB, scale float64, n int) pipeline.Artifact {
+	t.Helper()
+	return cached(t, fmt.Sprintf("run %g %d", scale, n), func() pipeline.Artifact { return buildRun(t, scale, n) })
+}
+
+// fixtures holds each fixture built once (building them under -race is
+// slow); cached hands out copies whose top-level fields a test may change.
+var fixtures sync.Map
+
+func cached(t testing.TB, key string, build func() pipeline.Artifact) pipeline.Artifact {
+	t.Helper()
+	v, ok := fixtures.Load(key)
+	if !ok {
+		v, _ = fixtures.LoadOrStore(key, build())
+	}
+	a := v.(pipeline.Artifact)
+	if a.Study != nil {
+		sr, st := *a.Study, *a.Study.Study
+		sr.Study = &st
+		a.Study = &sr
+	}
+	if a.Run != nil {
+		rr, res := *a.Run, *a.Run.Result
+		rr.Result = &res
+		a.Run = &rr
+	}
+	return a
+}
+
+func buildRun(t testing.TB, scale float64, n int) pipeline.Artifact {
 	p := loadPlan(t)
 	var recs []generator.SecondRecord
 	at := t0
-	for s := 0; s < 240; s++ {
+	for s := 0; s < n; s++ {
 		var rate float64
-		switch x := float64(s); {
+		switch x := float64(s); { // the plan's profile at a fifth of its rates
 		case s < 30:
-			rate = 20 * x / 30
+			rate = 4 * x / 30
 		case s < 150:
-			rate = 20 + 180*(x-30)/120
+			rate = 4 + 36*(x-30)/120
 		case s < 210:
-			rate = 200
+			rate = 40
 		default:
-			rate = 200 * (240 - x) / 30
+			rate = 40 * (240 - x) / 30
 		}
 		rate = math.Max(rate, 1)
-		recs = append(recs, second(at, rate, 8/(1-rate/400)*scale, 0.001))
+		recs = append(recs, second(at, rate, 8/(1-rate/80)*scale, 0.001))
 		at = at.Add(time.Second)
 	}
 	res := &generator.Result{Start: t0, End: at, Seconds: recs}

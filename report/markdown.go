@@ -25,6 +25,15 @@ func writeMarkdown(w io.Writer, v *view, o Options) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(c.Name), cell(c.Threshold), cell(c.Measured), resultWord(c.Status), cell(c.Note))
 	}
 	b.WriteString("\n")
+	if len(v.Requests) > 0 {
+		fmt.Fprintf(&b, "Requests by name, %s; percentiles from each name's merged histogram:\n\n", v.RequestsAt)
+		b.WriteString("| Request | Requests | Rate | p50 | p95 | p99 | Max | Errors |\n|---|---|---|---|---|---|---|---|\n")
+		for _, r := range v.Requests {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", cell(r.Name), r.Requests, fmtRPS(r.Rate),
+				fmtMs(r.P50), fmtMs(r.P95), fmtMs(r.P99), fmtMs(r.Max), fmtPct(r.ErrorRate))
+		}
+		b.WriteString("\n")
+	}
 
 	b.WriteString("## Test plan\n\n")
 	mdPlan(&b, v.Plan)

@@ -43,12 +43,3 @@ const (
 	kindRun   = "run"
 	kindStudy = "study"
 )
-
-// records returns the windows' second records in order.
-func (s *source) records() []generator.SecondRecord {
-	out := make([]generator.SecondRecord, len(s.windows))
-	for i, w := range s.windows {
-		out[i] = w.SecondRecord
-	}
-	return out
-}

@@ -21,11 +21,13 @@ type view struct {
 	Finished    time.Time
 	Outcome     string
 
-	Ready     bool
-	Verdict   string // "Ready" or "Not ready"
-	Sentence  string // the one a product owner needs
-	Paragraph string // the summary in plain words
-	Checks    []check
+	Ready      bool
+	Verdict    string // "Ready" or "Not ready"
+	Sentence   string // the one a product owner needs
+	Paragraph  string // the summary in plain words
+	Checks     []check
+	Requests   []nameRow // per request name
+	RequestsAt string    // what span they cover
 
 	Plan   *planView
 	Charts []chart
@@ -154,6 +156,7 @@ func build(s *source, reg *regressionView) *view {
 		v.Arithmetic = runArithmetic(s)
 		v.Charts = timeCharts(s, slo)
 	}
+	v.Requests, v.RequestsAt = requestRows(s)
 	if reg != nil {
 		v.GateChecks = regressionChecks(reg)
 		gate := check{Group: "gate", Name: "regression against the baseline", Status: statusPass,
