@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -23,17 +24,33 @@ type scrapedProm struct {
 	from, to         time.Time
 	slopes           map[string]curve // a counter's rate per second at a time
 	gauges           map[string]curve
-	queries          []string
+
+	mu     sync.Mutex
+	values map[string]map[int64]float64 // counter → scrape time → value
 }
 
-// value of the counter at t: the integral of its slope, on a 10 ms grid.
+// value of the counter at scrape time t: the integral of its slope, on a
+// 10 ms grid, computed once per counter for every scrape.
 func (p *scrapedProm) counter(name string, t time.Time) float64 {
-	const dt = 10 * time.Millisecond
-	v := 0.0
-	for at := p.from; at.Before(t); at = at.Add(dt) {
-		v += p.slopes[name](at) * dt.Seconds()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.values == nil {
+		p.values = map[string]map[int64]float64{}
 	}
-	return v
+	vs, ok := p.values[name]
+	if !ok {
+		vs = map[int64]float64{}
+		const dt = 10 * time.Millisecond
+		v, at := 0.0, p.from
+		for _, sc := range p.scrapes(p.from, p.to) {
+			for ; at.Before(sc); at = at.Add(dt) {
+				v += p.slopes[name](at) * dt.Seconds()
+			}
+			vs[sc.UnixNano()] = v
+		}
+		p.values[name] = vs
+	}
+	return vs[t.UnixNano()]
 }
 
 // scrapes are the sample times in (a, b].
@@ -100,7 +117,6 @@ func (p *scrapedProm) eval(q string, t time.Time) (float64, bool) {
 func (p *scrapedProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	q := r.Form.Get("query")
-	p.queries = append(p.queries, q)
 	start, _ := strconv.ParseFloat(r.Form.Get("start"), 64)
 	end, _ := strconv.ParseFloat(r.Form.Get("end"), 64)
 	step, _ := strconv.ParseFloat(r.Form.Get("step"), 64)
