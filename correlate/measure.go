@@ -175,7 +175,8 @@ func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 		if len(slots) > 0 && slots[0].end.Sub(slots[0].start) > time.Second {
 			moving = append(base, deg...)
 		}
-		if at, ok := moveOnset(moving, r.Baseline, r.Degraded, w.BaselineStart, w.End.Add(cv.lag)); ok {
+		// Three samples in a row, or all a short window has.
+		if at, ok := moveOnset(moving, r.Baseline, r.Degraded, w.BaselineStart, w.End.Add(cv.lag), max(1, min(3, len(deg)))); ok {
 			lead, moved := leadOf(at, cv.lag, kneeOf(w, slots))
 			r.LeadSeconds, r.MovedAt = &lead, &moved
 		}
@@ -324,22 +325,24 @@ func meanBetween(s []Sample, a, b time.Time) (float64, bool) {
 }
 
 // moveOnset is when the signal first crossed halfway from its baseline to
-// its degraded level and stayed there for three samples.
-func moveOnset(s []Sample, base, deg float64, from, to time.Time) (time.Time, bool) {
+// its degraded level and stayed there for need samples.
+func moveOnset(s []Sample, base, deg float64, from, to time.Time, need int) (time.Time, bool) {
 	delta := deg - base
 	if math.Abs(delta) < 0.1*math.Max(math.Abs(base), 1e-9) {
 		return time.Time{}, false
 	}
 	mid := base + delta/2
-	run := 0
-	for i, v := range s {
+	run, first := 0, time.Time{}
+	for _, v := range s {
 		if v.At.Before(from) || v.At.After(to) {
 			continue
 		}
 		if (delta > 0 && v.Value > mid) || (delta < 0 && v.Value < mid) {
-			run++
-			if run == 3 {
-				return s[i-2].At, true
+			if run == 0 {
+				first = v.At
+			}
+			if run++; run == need {
+				return first, true
 			}
 			continue
 		}
