@@ -75,7 +75,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 		out = append(out, f)
 	}
 
-	orderCauses(out, gc, rep.Resolution)
+	orderCauses(out, gc, rep.Resolution, poolHoldGrowth(rep, sz))
 
 	explained := false
 	if rep.Spans != nil {

@@ -136,7 +136,10 @@ func recommendGC(r Reading, g gcShare, sz sizing) string {
 // among saturated resources, the one that moved first above those that
 // moved after it (by more than the data's resolution). The later one says
 // what it follows.
-func orderCauses(fs []Finding, gc gcShare, res *Resolution) {
+//
+// A pool that fills because its connections are held far longer under load
+// while the CPU is saturated follows the CPU: its holders are short of CPU.
+func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 	idx := map[string]int{}
 	for i, f := range fs {
 		if f.Evidence.Signal != nil {
@@ -166,6 +169,15 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution) {
 			explicit[c] = true
 		}
 	}
+	if p, ok := idx["pool"]; ok && hold.factor >= 3 {
+		for _, cause := range []string{"cpu_limit", "gc", "cpu"} {
+			if c, ok := idx[cause]; ok && !explicit[p] {
+				follow(p, c, fmt.Sprintf("it follows %s: connections were held %.0f× longer under load (%.1f → %.1f ms per request, %s) while the CPU was saturated, so the pool fills because the requests holding connections are short of CPU",
+					fs[c].Kind, hold.factor, hold.baseMs, hold.degMs, hold.how))
+				explicit[p] = true
+			}
+		}
+	}
 	tol := time.Second
 	if res != nil {
 		tol = max(tol, time.Duration(2*res.StepS*float64(time.Second)))
@@ -188,4 +200,29 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution) {
 			}
 		}
 	}
+}
+
+// holdGrowth is how much longer a request held a pooled connection in the
+// degraded window than at baseline.
+type holdGrowth struct {
+	factor        float64
+	baseMs, degMs float64
+	how           string
+}
+
+func poolHoldGrowth(rep Report, sz sizing) holdGrowth {
+	if b := rep.Spans; b != nil && b.HoldTraces > 0 && b.BaselineHoldMs > 0 && b.DegradedHoldMs > 0 {
+		return holdGrowth{factor: b.DegradedHoldMs / b.BaselineHoldMs, baseMs: b.BaselineHoldMs, degMs: b.DegradedHoldMs, how: "from traces"}
+	}
+	for _, r := range rep.Signals {
+		if r.Signal != "pool_wait" || !r.Available {
+			continue
+		}
+		in := r.Context["in_use"]
+		if in.Baseline > 0 && sz.baselineRate > 0 && sz.degradedRate > 0 {
+			b, d := 1000*in.Baseline/sz.baselineRate, 1000*in.Degraded/sz.degradedRate
+			return holdGrowth{factor: d / b, baseMs: b, degMs: d, how: "connections in use ÷ throughput"}
+		}
+	}
+	return holdGrowth{}
 }

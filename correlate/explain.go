@@ -114,10 +114,11 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 	if src.Metrics != nil {
 		res := resolve(ctx, src.Metrics, ms, w, opts.Step)
 		rep.Resolution = &res
-		opts.Step = time.Duration(res.StepS * float64(time.Second))
-		readings, promErr = measure(ctx, src.Metrics, Catalog(in.Observe.Signals), ms, w, slots, opts)
+		mopts := opts // the trace goroutine reads opts
+		mopts.Step = time.Duration(res.StepS * float64(time.Second))
+		readings, promErr = measure(ctx, src.Metrics, Catalog(in.Observe.Signals), ms, w, slots, mopts)
 		if promErr == nil {
-			if note, missing := scrapeHealth(ctx, src.Metrics, ms, w, opts.Step); missing {
+			if note, missing := scrapeHealth(ctx, src.Metrics, ms, w, mopts.Step); missing {
 				rep.NotAvailable = append(rep.NotAvailable, "prometheus: "+note)
 			} else if note != "" {
 				rep.Notes = append(rep.Notes, note)

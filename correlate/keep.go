@@ -103,7 +103,7 @@ type TraceKeeper struct {
 type KeepOptions struct {
 	Slow    int           // slowest traces kept per step (exemplars first); default 10
 	Typical int           // typical traces kept per step, the baseline of a breakdown; default 10
-	Settle  time.Duration // how long an exemplar not yet in the store is asked for again; default 5s
+	Settle  time.Duration // how long an exemplar not yet in the store is asked for again; default 3s
 	Poll    time.Duration // between those asks; default 250ms
 }
 
@@ -115,7 +115,7 @@ func (o KeepOptions) withDefaults() KeepOptions {
 		o.Typical = 10
 	}
 	if o.Settle <= 0 {
-		o.Settle = 5 * time.Second
+		o.Settle = 3 * time.Second
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond

@@ -131,11 +131,12 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				// Medians: a limit that changed at the knee reads as the
 				// value in force, not a blend.
 				cv := coverFor(q, step)
-				ba, bb := cv.of(w.BaselineStart, w.BaselineEnd)
-				b, _ := medianBetween(samples, ba, bb)
-				da, db := cv.of(w.Onset, w.End)
-				d, _ := medianBetween(samples, da, db)
-				r.Context[aux.Name] = Pair{Baseline: b, Degraded: d, Peak: peakBetween(samples, da, db), Query: q}
+				var b float64
+				if w.HasBaseline() {
+					b = medianOf(loadedSamples(samples, w.BaselineStart, w.BaselineEnd, slots, cv))
+				}
+				deg := loadedSamples(samples, w.Onset, w.End, slots, cv)
+				r.Context[aux.Name] = Pair{Baseline: b, Degraded: medianOf(deg), Peak: peakOf(deg), Query: q}
 			}
 			out[i] = r
 			return nil
@@ -153,25 +154,29 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 // the two scrapes before t, so a move seen at t happened in (t − 2 steps, t].
 func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 	cv := coverFor(r.Query, step)
-	da, db := cv.of(w.Onset, w.End)
-	d, ok := meanBetween(r.samples, da, db)
-	if !ok {
+	deg := loadedSamples(r.samples, w.Onset, w.End, slots, cv)
+	if len(deg) == 0 {
 		r.Available = false
 		r.Reason = fmt.Sprintf("no samples of %s in the degraded window", r.Query)
 		return
 	}
-	r.Degraded = d
-	for _, s := range r.samples {
-		if !s.At.Before(da) && !s.At.After(db) {
-			r.Peak = math.Max(r.Peak, s.Value)
+	r.Degraded, r.Peak = meanOf(deg), peakOf(deg)
+	var base []Sample
+	if w.HasBaseline() {
+		base = loadedSamples(r.samples, w.BaselineStart, w.BaselineEnd, slots, cv)
+		if len(base) > 0 {
+			r.Baseline, r.HasBaseline = meanOf(base), true
 		}
 	}
-	if w.HasBaseline() {
-		ba, bb := cv.of(w.BaselineStart, w.BaselineEnd)
-		r.Baseline, r.HasBaseline = meanBetween(r.samples, ba, bb)
-	}
 	if r.HasBaseline {
-		if at, ok := moveOnset(r.samples, r.Baseline, r.Degraded, w.BaselineStart, w.End.Add(cv.lag)); ok {
+		// Only loaded samples: a study's cooldowns between steps would
+		// break a run of moved samples or fake one.
+		moving := r.samples // a run: load all along
+		if len(slots) > 0 && slots[0].end.Sub(slots[0].start) > time.Second {
+			moving = append(base, deg...)
+		}
+		// Three samples in a row, or all a short window has.
+		if at, ok := moveOnset(moving, r.Baseline, r.Degraded, w.BaselineStart, w.End.Add(cv.lag), max(1, min(3, len(deg)))); ok {
 			lead, moved := leadOf(at, cv.lag, kneeOf(w, slots))
 			r.LeadSeconds, r.MovedAt = &lead, &moved
 		}
@@ -179,6 +184,65 @@ func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 	if c, ok := correlation(r.samples, slots, cv); ok {
 		r.Pearson = &c
 	}
+}
+
+// loadedSamples are the samples whose data lies in the parts of [a, b]
+// that were under load: the slots inside it, merged where they touch (a
+// run's seconds), so the gaps between a study's steps (cooldowns, the
+// next step's warm-up) stay out. Without slots inside, all of [a, b].
+func loadedSamples(ss []Sample, a, b time.Time, slots []slot, cv cover) []Sample {
+	var spans [][2]time.Time
+	for _, sl := range slots {
+		if sl.start.Before(a) || sl.end.After(b.Add(time.Millisecond)) {
+			continue
+		}
+		if n := len(spans); n > 0 && !sl.start.After(spans[n-1][1].Add(time.Second)) {
+			spans[n-1][1] = maxTime(spans[n-1][1], sl.end)
+			continue
+		}
+		spans = append(spans, [2]time.Time{sl.start, sl.end})
+	}
+	if len(spans) == 0 {
+		spans = [][2]time.Time{{a, b}}
+	}
+	var out []Sample
+	for _, sp := range spans {
+		x, y := cv.of(sp[0], sp[1])
+		for _, v := range ss {
+			if !v.At.Before(x) && !v.At.After(y) && (len(out) == 0 || v.At.After(out[len(out)-1].At)) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+func meanOf(ss []Sample) float64 {
+	sum := 0.0
+	for _, v := range ss {
+		sum += v.Value
+	}
+	return sum / float64(len(ss))
+}
+
+func peakOf(ss []Sample) float64 {
+	peak := 0.0
+	for _, v := range ss {
+		peak = math.Max(peak, v.Value)
+	}
+	return peak
+}
+
+func medianOf(ss []Sample) float64 {
+	if len(ss) == 0 {
+		return 0
+	}
+	vs := make([]float64, len(ss))
+	for i, v := range ss {
+		vs[i] = v.Value
+	}
+	sort.Float64s(vs)
+	return vs[len(vs)/2]
 }
 
 // kneeSpan is when latency broke, as finely as the latency data tells:
@@ -260,49 +324,25 @@ func meanBetween(s []Sample, a, b time.Time) (float64, bool) {
 	return sum / float64(n), true
 }
 
-// medianBetween is the median of the samples in [a, b].
-// peakBetween is the highest sample in [a, b], 0 when there is none.
-func peakBetween(s []Sample, a, b time.Time) float64 {
-	peak := 0.0
-	for _, v := range s {
-		if !v.At.Before(a) && !v.At.After(b) && v.Value > peak {
-			peak = v.Value
-		}
-	}
-	return peak
-}
-
-func medianBetween(s []Sample, a, b time.Time) (float64, bool) {
-	var vs []float64
-	for _, v := range s {
-		if !v.At.Before(a) && !v.At.After(b) {
-			vs = append(vs, v.Value)
-		}
-	}
-	if len(vs) == 0 {
-		return 0, false
-	}
-	sort.Float64s(vs)
-	return vs[len(vs)/2], true
-}
-
 // moveOnset is when the signal first crossed halfway from its baseline to
-// its degraded level and stayed there for three samples.
-func moveOnset(s []Sample, base, deg float64, from, to time.Time) (time.Time, bool) {
+// its degraded level and stayed there for need samples.
+func moveOnset(s []Sample, base, deg float64, from, to time.Time, need int) (time.Time, bool) {
 	delta := deg - base
 	if math.Abs(delta) < 0.1*math.Max(math.Abs(base), 1e-9) {
 		return time.Time{}, false
 	}
 	mid := base + delta/2
-	run := 0
-	for i, v := range s {
+	run, first := 0, time.Time{}
+	for _, v := range s {
 		if v.At.Before(from) || v.At.After(to) {
 			continue
 		}
 		if (delta > 0 && v.Value > mid) || (delta < 0 && v.Value < mid) {
-			run++
-			if run == 3 {
-				return s[i-2].At, true
+			if run == 0 {
+				first = v.At
+			}
+			if run++; run == need {
+				return first, true
 			}
 			continue
 		}

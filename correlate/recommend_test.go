@@ -113,3 +113,19 @@ func TestPoolRecommendationFromTheSaturationBound(t *testing.T) {
 		t.Errorf("%q: want the measured hold time", got)
 	}
 }
+
+// A pool whose connections are held far longer while the CPU is saturated
+// follows the CPU, though both moved together.
+func TestExplainRanksCPUAboveAPoolItsHoldersStarve(t *testing.T) {
+	s := poolScenario()
+	s.curves["process_cpu_seconds_total"] = stepAt(at, 0.5, 1.9)
+	s.curves["go_sql_in_use_connections"] = stepAt(at, 0.5, 10) // 10 ms held at 50/s, 33 ms at 300/s
+	rep := explainScenario(t, s)
+	if rep.Findings[0].Kind != "cpu_usage" {
+		t.Fatalf("top %s (all %s), want cpu_usage", rep.Findings[0].Kind, kinds(rep.Findings))
+	}
+	pool := findingOf(rep, "pool_wait")
+	if pool == nil || !hasNote(pool.Evidence.Facts, "it follows cpu_usage: connections were held 3× longer") {
+		t.Errorf("pool finding %+v: want it to follow cpu_usage", pool)
+	}
+}

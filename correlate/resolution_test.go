@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -23,17 +24,33 @@ type scrapedProm struct {
 	from, to         time.Time
 	slopes           map[string]curve // a counter's rate per second at a time
 	gauges           map[string]curve
-	queries          []string
+
+	mu     sync.Mutex
+	values map[string]map[int64]float64 // counter → scrape time → value
 }
 
-// value of the counter at t: the integral of its slope, on a 10 ms grid.
+// value of the counter at scrape time t: the integral of its slope, on a
+// 10 ms grid, computed once per counter for every scrape.
 func (p *scrapedProm) counter(name string, t time.Time) float64 {
-	const dt = 10 * time.Millisecond
-	v := 0.0
-	for at := p.from; at.Before(t); at = at.Add(dt) {
-		v += p.slopes[name](at) * dt.Seconds()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.values == nil {
+		p.values = map[string]map[int64]float64{}
 	}
-	return v
+	vs, ok := p.values[name]
+	if !ok {
+		vs = map[int64]float64{}
+		const dt = 10 * time.Millisecond
+		v, at := 0.0, p.from
+		for _, sc := range p.scrapes(p.from, p.to) {
+			for ; at.Before(sc); at = at.Add(dt) {
+				v += p.slopes[name](at) * dt.Seconds()
+			}
+			vs[sc.UnixNano()] = v
+		}
+		p.values[name] = vs
+	}
+	return vs[t.UnixNano()]
 }
 
 // scrapes are the sample times in (a, b].
@@ -100,7 +117,6 @@ func (p *scrapedProm) eval(q string, t time.Time) (float64, bool) {
 func (p *scrapedProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	q := r.Form.Get("query")
-	p.queries = append(p.queries, q)
 	start, _ := strconv.ParseFloat(r.Form.Get("start"), 64)
 	end, _ := strconv.ParseFloat(r.Form.Get("end"), 64)
 	step, _ := strconv.ParseFloat(r.Form.Get("step"), 64)
@@ -199,4 +215,52 @@ func findingOf(rep Report, kind string) *Finding {
 		}
 	}
 	return nil
+}
+
+// TestStudyWindowLeavesTheGapsBetweenStepsOut: a study's degraded window
+// runs over several unacceptable steps with idle cooldowns between them;
+// the signal's degraded level is the steps', not a blend with the idle gaps.
+func TestStudyWindowLeavesTheGapsBetweenStepsOut(t *testing.T) {
+	type st struct {
+		from, to time.Duration
+		cores    float64
+		p99      float64
+	}
+	steps := []st{{0, 8 * time.Second, 0.9, 80}, {10 * time.Second, 13 * time.Second, 1.7, 900}, // the knee: a 3 s step stopped early
+		{20 * time.Second, 24 * time.Second, 1.6, 800}, {30 * time.Second, 34 * time.Second, 1.65, 700}}
+	base := t0.Add(time.Minute)
+	cpu := func(at time.Time) float64 {
+		for _, s := range steps {
+			if !at.Before(base.Add(s.from)) && at.Before(base.Add(s.to)) {
+				return s.cores
+			}
+		}
+		return 0.02 // cooldown: idle
+	}
+	p := &scrapedProm{interval: time.Second, offset: 200 * time.Millisecond, from: t0, to: t0.Add(3 * time.Minute),
+		slopes: map[string]curve{"process_cpu_seconds_total": cpu}, gauges: map[string]curve{"up": constant(1)}}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	var in Input
+	for _, s := range steps {
+		in.Steps = append(in.Steps, Step{Start: base.Add(s.from), End: base.Add(s.to), Offered: 300, Achieved: 300, P99Ms: s.p99})
+	}
+	in.SLOP99Ms = 400
+	prom, _ := NewPrometheus(srv.URL, 2*time.Second)
+	rep, err := Explain(context.Background(), in, Sources{Metrics: prom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Reading
+	for _, r := range rep.Signals {
+		if r.Signal == "cpu_usage" {
+			c = r
+		}
+	}
+	if math.Abs(c.Degraded-1.65)/1.65 > 0.05 || math.Abs(c.Baseline-0.9)/0.9 > 0.05 {
+		t.Errorf("cpu_usage %.3f → %.3f, want 0.9 → about 1.65 (the steps' levels, no idle gaps)", c.Baseline, c.Degraded)
+	}
+	if c.LeadSeconds == nil || *c.LeadSeconds != 0 {
+		t.Errorf("lead %v, want 0: CPU moved in the gap before the knee step, which latency does not resolve", c.LeadSeconds)
+	}
 }
