@@ -45,7 +45,13 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	}
 	t := &tracker{h: h}
 	opts.Progress = t.event
-	prober := newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second})
+	// Each step's slow traces are fetched right after the step, before the
+	// later steps' traffic pushes them out of the trace store.
+	var keeper *correlate.TraceKeeper
+	if !s.NoCorrelate {
+		keeper = correlate.TraceKeeperFor(q.Observe, 0)
+	}
+	prober := keeper.Prober(newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second}))
 	study, err := capacity.Run(ctx, q, prober, opts)
 	if study == nil || (len(study.Steps) == 0 && isPlanError(err)) {
 		return nil, err
@@ -66,7 +72,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	}
 	if !s.NoCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
-			return correlate.ExplainStudy(ctx, *study, p)
+			return correlate.ExplainStudyWith(ctx, *study, p, keeper)
 		}))
 	}
 	return r, err
