@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/pipeline"
@@ -36,30 +35,15 @@ func writeText(w io.Writer, a pipeline.Artifact) error {
 		return fmt.Errorf("the document holds no run or study")
 	}
 	if rep != nil {
-		writeFindings(w, *rep)
+		return writeFindings(w, *rep)
 	}
 	return nil
 }
 
-// writeFindings writes the degradation window and the top three findings.
-func writeFindings(w io.Writer, rep correlate.Report) {
+// writeFindings writes the degradation window and the top findings, as
+// the CLI prints them.
+func writeFindings(w io.Writer, rep correlate.Report) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Findings (Prometheus metrics and traces of the degradation window):")
-	if win := rep.Window; win.Found {
-		fmt.Fprintf(w, "degraded from %s to %s (%s): p99 %.0f ms at %.1f/s\n",
-			win.Onset.Format(time.TimeOnly), win.End.Format(time.TimeOnly), win.Reason, win.DegradedP99Ms, win.DegradedRate)
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	for _, f := range rep.Top(3) {
-		fmt.Fprintf(w, "\n%d. %s  [%s, score %.2f]\n", f.Rank, f.Title, f.Kind, f.Score)
-		for _, fact := range f.Evidence.Facts {
-			fmt.Fprintf(w, "   - %s\n", fact)
-		}
-		fmt.Fprintf(w, "   → %s\n", f.Recommendation)
-	}
-	for _, n := range rep.NotAvailable {
-		fmt.Fprintf(w, "%s\n", n)
-	}
+	return rep.WriteText(w)
 }

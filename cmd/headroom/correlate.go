@@ -126,32 +126,7 @@ func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
 }
 
 func printReport(w io.Writer, rep correlate.Report) {
-	win := rep.Window
-	if win.Found {
-		fmt.Fprintf(w, "degraded from %s to %s (%s): p99 %.0f ms at %.1f/s",
-			win.Onset.Format(time.TimeOnly), win.End.Format(time.TimeOnly), win.Reason, win.DegradedP99Ms, win.DegradedRate)
-		if win.HasBaseline() {
-			fmt.Fprintf(w, ", baseline %.0f ms at %.1f/s", win.BaselineP99Ms, win.BaselineRate)
-		}
-		fmt.Fprintln(w)
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	for _, f := range rep.Top(3) {
-		fmt.Fprintf(w, "\n%d. %s  [%s, score %.2f]\n", f.Rank, f.Title, f.Kind, f.Score)
-		for _, fact := range f.Evidence.Facts {
-			fmt.Fprintf(w, "   - %s\n", fact)
-		}
-		if len(f.Evidence.Traces) > 0 {
-			fmt.Fprintf(w, "   trace: %s\n", f.Evidence.Traces[0].URL)
-		}
-		fmt.Fprintf(w, "   → %s\n", f.Recommendation)
-	}
-	if len(rep.NotAvailable) > 0 {
-		fmt.Fprintln(w)
-		for _, n := range rep.NotAvailable {
-			fmt.Fprintf(w, "%s\n", n)
-		}
+	if err := rep.WriteText(w); err != nil {
+		fmt.Fprintln(os.Stderr, "headroom: writing the findings:", err)
 	}
 }
