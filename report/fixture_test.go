@@ -225,7 +225,12 @@ func buildStudy(t testing.TB, speed float64) pipeline.Artifact {
 				Signal: &cpuReading, Utilisation: 0.93, SpanShare: 0.71,
 				Span: &correlate.SpanDelta{Name: "GET /v1/products/{id}", BaselineMs: 9, DegradedMs: 180, AddedMs: 171, Share: 0.71, Root: true},
 				Traces: []correlate.TraceLink{
-					{ID: "4bf92f3577b34da6a3ce929d0e0e4736", Root: "GET /v1/products/{id}", DurationMs: 912, URL: "http://127.0.0.1:13200/trace/4bf92f3577b34da6a3ce929d0e0e4736"},
+					{ID: "4bf92f3577b34da6a3ce929d0e0e4736", Root: "GET /v1/products/{id}", DurationMs: 912, URL: "http://127.0.0.1:13200/trace/4bf92f3577b34da6a3ce929d0e0e4736",
+						Spans: []correlate.SpanSummary{
+							{Name: "work", Count: 1, DurationMs: 702, SelfMs: 702},
+							{Name: "GET /v1/products/{id}", Count: 1, DurationMs: 912, SelfMs: 190},
+							{Name: "SELECT products", Count: 1, DurationMs: 20, SelfMs: 20, Statement: "SELECT * FROM products WHERE id = ?"},
+						}},
 					{ID: "00f067aa0ba902b700f067aa0ba902b7", Root: "POST /v1/checkout", DurationMs: 780, URL: "http://127.0.0.1:13200/trace/00f067aa0ba902b700f067aa0ba902b7"},
 				}},
 			Recommendation: "The service's own code is the limit (2 ms of CPU a request): give each instance more CPU, or scale out at 65% of the unacceptable point; profile the product detail handler."},

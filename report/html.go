@@ -39,6 +39,7 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 	"span":     spanName,
 	"short":    short,
 	"readings": readings,
+	"spansOf":  spansOf,
 	"step":     stepNo,
 	"clock":    func(t time.Time) string { return fmtClock(t) },
 	"verdict":  func(s string) string { return strings.ReplaceAll(s, "_", " ") },

@@ -238,6 +238,17 @@ func mdFindings(b *strings.Builder, v *view) {
 		if len(f.Evidence.Queries)+len(f.Evidence.Traces) > 0 {
 			b.WriteString("\n")
 		}
+		if spans := spansOf(f.Evidence.Traces); len(spans) > 0 {
+			b.WriteString("| Span of the slowest trace | Spans | Duration | Own time |\n|---|---|---|---|\n")
+			for _, sp := range spans {
+				name := cell(sp.Name)
+				if sp.Statement != "" {
+					name += " `" + strings.ReplaceAll(sp.Statement, "`", "'") + "`"
+				}
+				fmt.Fprintf(b, "| %s | %d | %s | %s |\n", name, sp.Count, fmtMs(sp.DurationMs), fmtMs(sp.SelfMs))
+			}
+			b.WriteString("\n")
+		}
 		fmt.Fprintf(b, "**Recommendation:** %s\n\n", f.Recommendation)
 	}
 	if len(v.NotAvailable) > 0 {
@@ -247,6 +258,25 @@ func mdFindings(b *strings.Builder, v *view) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// spansShown is how many span names of a finding's slowest trace a report
+// lists, most own time first.
+const spansShown = 6
+
+// spansOf is the span breakdown of the slowest of a finding's traces that
+// has one; nil when none has.
+func spansOf(ts []correlate.TraceLink) []correlate.SpanSummary {
+	var best *correlate.TraceLink
+	for i := range ts {
+		if len(ts[i].Spans) > 0 && (best == nil || ts[i].DurationMs > best.DurationMs) {
+			best = &ts[i]
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.Spans[:min(spansShown, len(best.Spans))]
 }
 
 func mdTrace(t correlate.TraceLink) string {
