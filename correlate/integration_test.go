@@ -135,19 +135,6 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		// Every request allocates 256 KiB of pointer-rich garbage: the GC,
-		// not the handlers, takes most of the CPU that rises, on one core.
-		name: "alloc", healthy: shop.Config{}, baseRate: 20, faultRate: 40, procs: 1,
-		fault:   func(k shop.Knobs) shop.Knobs { k.Alloc = 256 << 10; return k },
-		iterate: listProducts,
-		check: func(t *testing.T, rep correlate.Report) {
-			top := rep.Findings[0]
-			if top.Kind != "gc_pause" || !strings.Contains(top.Recommendation, "per request") || !strings.Contains(top.Recommendation, "GOGC") {
-				t.Errorf("top finding %s, want gc_pause with bytes per request and GOGC:\n%s", top.Kind, describe(rep))
-			}
-		},
-	},
-	{
 		name: "n_plus_one", healthy: shop.Config{}, baseRate: 20, faultRate: 40,
 		fault:   func(k shop.Knobs) shop.Knobs { k.NPlusOne = true; return k },
 		iterate: listLongPages,
