@@ -135,6 +135,21 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// Every request allocates 1 MiB of pointer-rich garbage (16-byte
+		// nodes linked in a scattered list, the last 32 requests' kept
+		// reachable): marking them, the GC, not the handlers, takes most
+		// of the CPU that rises, on one core.
+		name: "alloc", healthy: shop.Config{}, baseRate: 20, faultRate: 40, procs: 1,
+		fault:   func(k shop.Knobs) shop.Knobs { k.Alloc = 1 << 20; return k },
+		iterate: listProducts,
+		check: func(t *testing.T, rep correlate.Report) {
+			top := rep.Findings[0]
+			if top.Kind != "gc_pause" || !strings.Contains(top.Recommendation, "per request") || !strings.Contains(top.Recommendation, "GOGC") {
+				t.Errorf("top finding %s, want gc_pause with bytes per request and GOGC:\n%s", top.Kind, describe(rep))
+			}
+		},
+	},
+	{
 		name: "n_plus_one", healthy: shop.Config{}, baseRate: 20, faultRate: 40,
 		fault:   func(k shop.Knobs) shop.Knobs { k.NPlusOne = true; return k },
 		iterate: listLongPages,
