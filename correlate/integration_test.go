@@ -135,10 +135,12 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		// Every request allocates 256 KiB of pointer-rich garbage: the GC,
-		// not the handlers, takes most of the CPU that rises, on one core.
+		// Every request allocates 1 MiB of pointer-rich garbage (16-byte
+		// nodes linked in a scattered list, the last 32 requests' kept
+		// reachable): marking them, the GC, not the handlers, takes most
+		// of the CPU that rises, on one core.
 		name: "alloc", healthy: shop.Config{}, baseRate: 20, faultRate: 40, procs: 1,
-		fault:   func(k shop.Knobs) shop.Knobs { k.Alloc = 256 << 10; return k },
+		fault:   func(k shop.Knobs) shop.Knobs { k.Alloc = 1 << 20; return k },
 		iterate: listProducts,
 		check: func(t *testing.T, rep correlate.Report) {
 			top := rep.Findings[0]

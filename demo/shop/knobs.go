@@ -23,8 +23,10 @@ type Knobs struct {
 	MissingIndex bool
 	// CPUBurn is the CPU time each /v1 request spends hashing in a busy loop.
 	CPUBurn time.Duration
-	// Alloc is the number of bytes each /v1 request allocates and keeps
-	// reachable for a while (the last few requests' worth), so the GC works.
+	// Alloc is the number of bytes each /v1 request allocates, as 16-byte
+	// objects linked into a list (pointer-rich, unlike a []byte the GC never
+	// scans), and keeps reachable for a while (the last 32 requests' worth),
+	// so the GC has to mark them: with enough of it, GC is the bottleneck.
 	Alloc int
 	// DownstreamLatency is how long checkout's payment provider call takes
 	// (a child span "payment" that waits that long).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	rtmetrics "runtime/metrics"
 	"strings"
 	"sync"
@@ -219,6 +220,49 @@ func TestKnobAllocAllocatesPerRequest(t *testing.T) {
 	if got := ts.gathered(t, "shop_alloc_bytes_total"); got != n*size {
 		t.Errorf("shop_alloc_bytes_total = %v, want %d", got, n*size)
 	}
+}
+
+// scannableHeap is the heap the GC had to scan for pointers in its last
+// cycle (each object up to its last pointer word), after a full collection
+// now.
+func scannableHeap() uint64 {
+	runtime.GC()
+	s := []rtmetrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+	rtmetrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// The alloc knob's garbage is pointer-rich and the last allocKeep requests'
+// worth stays reachable, so the GC has to scan it: every kept node adds its
+// pointer word to the scannable heap, where a pointer-free []byte would add
+// nothing.
+func TestAllocatorKeepsPointerRichGarbageReachable(t *testing.T) {
+	const size = 1 << 20
+	var a allocator
+	before := scannableHeap()
+	for range allocKeep + 8 {
+		a.alloc(size)
+	}
+	after := scannableHeap()
+	nodes := size / (nodeSize + 8) // per request
+	if want := uint64(allocKeep * nodes * 8 * 3 / 4); after < before+want {
+		t.Errorf("scannable heap %d B → %d B after %d allocations of %d B; want ≥ %d B more (a pointer of each node of the last %d kept)",
+			before, after, allocKeep+8, size, want, allocKeep)
+	}
+	// Every node of the newest request's list is reachable from its head,
+	// once each.
+	head := a.ring[(a.next+allocKeep-1)%allocKeep]
+	seen := map[*node]bool{}
+	for n := head; n != nil; n = n.next {
+		if seen[n] {
+			t.Fatal("the list has a cycle")
+		}
+		seen[n] = true
+	}
+	if len(seen) != nodes {
+		t.Errorf("list of %d nodes, want %d", len(seen), nodes)
+	}
+	runtime.KeepAlive(&a)
 }
 
 func TestKnobDownstreamLatencyDelaysPayment(t *testing.T) {
