@@ -256,7 +256,7 @@ func seriesOf(ws []generator.SecondRecord) (map[string]*series, error) {
 	var total float64
 	for i, w := range ws {
 		total += w.DurationS
-		if err := out["all"].add(w.DurationS, w.Requests, w.Errors, w.Latency, w.HDR); err != nil {
+		if err := out["all"].add(w.DurationS, w.Requests, w.Errors, w.Latency, w.HDR != "", w.Histogram); err != nil {
 			return nil, fmt.Errorf("window %d: %w", i, err)
 		}
 		for _, n := range w.ByName {
@@ -265,8 +265,9 @@ func seriesOf(ws []generator.SecondRecord) (map[string]*series, error) {
 				s = &series{merged: true, hist: generator.NewHistogram()}
 				out[n.Name] = s
 			}
-			if err := s.add(w.DurationS, n.Requests, n.Errors, n.Latency, n.HDR); err != nil {
-				return nil, fmt.Errorf("window %d, %s: %w", i, n.Name, err)
+			if err := s.add(w.DurationS, n.Requests, n.Errors, n.Latency, n.HDR != "", n.Histogram); err != nil {
+				return nil, fmt.Errorf("window %d, %w", i, err) // the error names the request
+
 			}
 		}
 	}
@@ -276,20 +277,22 @@ func seriesOf(ws []generator.SecondRecord) (map[string]*series, error) {
 	return out, nil
 }
 
-func (s *series) add(durationS float64, requests, errors int64, lat generator.Latency, hdr string) error {
+// add appends one second; decode is the record's own histogram decoder,
+// called only when the second has requests and a histogram.
+func (s *series) add(durationS float64, requests, errors int64, lat generator.Latency, hasHDR bool, decode func() (*hdrhistogram.Histogram, error)) error {
 	s.seconds = append(s.seconds, second{durationS, requests, errors, lat})
 	s.requests += requests
 	s.errors += errors
 	if requests == 0 {
 		return nil
 	}
-	if hdr == "" {
+	if !hasHDR {
 		s.merged = false
 		return nil
 	}
-	h, err := hdrhistogram.Decode([]byte(hdr))
+	h, err := decode()
 	if err != nil {
-		return fmt.Errorf("hdr: %w", err)
+		return err
 	}
 	s.hist.Merge(h)
 	return nil

@@ -156,9 +156,11 @@ func (l *loadCollector) add(job int64, w generator.SecondRecord) {
 		jl = &jobLoad{names: map[string]*nameLoad{}, classes: map[string]int64{}}
 		l.jobs[id] = jl
 	}
-	jl.name("all").add(w.Requests, w.Errors, w.HDR)
+	h, _ := w.Histogram() // a broken histogram leaves only the counts
+	jl.name("all").add(w.Requests, w.Errors, h)
 	for _, n := range w.ByName {
-		jl.name(n.Name).add(n.Requests, n.Errors, n.HDR)
+		h, _ := n.Histogram()
+		jl.name(n.Name).add(n.Requests, n.Errors, h)
 	}
 	for class, n := range w.Classes {
 		jl.classes[class] += n
@@ -181,13 +183,10 @@ func (jl *jobLoad) name(n string) *nameLoad {
 	return nl
 }
 
-func (nl *nameLoad) add(requests, errors int64, hdr string) {
+func (nl *nameLoad) add(requests, errors int64, h *hdrhistogram.Histogram) {
 	nl.requests += requests
 	nl.errors += errors
-	if hdr == "" {
-		return
-	}
-	if h, err := hdrhistogram.Decode([]byte(hdr)); err == nil {
+	if h != nil {
 		nl.hist.Merge(h)
 	}
 }
