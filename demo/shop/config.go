@@ -27,6 +27,7 @@ type Config struct {
 	Alloc             int
 	Capacity          int
 	CPULimit          float64
+	Leak              int
 
 	// cgroups is where the cpu_limit knob makes its cgroup (zero: the
 	// real host); tests point it at a fake tree.
@@ -99,6 +100,7 @@ func (c Config) knobs() Knobs {
 		DownstreamLatency: c.DownstreamLatency,
 		Capacity:          c.Capacity,
 		CPULimit:          c.CPULimit,
+		Leak:              c.Leak,
 	}
 }
 

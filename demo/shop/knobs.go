@@ -42,6 +42,9 @@ type Knobs struct {
 	// The kernel's throttling counters are exported on /metrics under
 	// cAdvisor's names. 0 means no limit.
 	CPULimit float64
+	// Leak is the number of bytes each /v1 request keeps for good, as a
+	// memory leak does (written, so resident; at most 2 GiB in all).
+	Leak int
 }
 
 // Bounds of the knobs: wide enough for any demo, narrow enough to keep a
@@ -66,6 +69,8 @@ func (k Knobs) validate() error {
 		return fmt.Errorf("shop: downstream_latency: %s is outside 0..%s", k.DownstreamLatency, maxLatency)
 	case k.Capacity < 0 || k.Capacity > maxCapacity:
 		return fmt.Errorf("shop: capacity: %d is outside 0..%d", k.Capacity, maxCapacity)
+	case k.Leak < 0 || k.Leak > maxLeak:
+		return fmt.Errorf("shop: leak: %d bytes is outside 0..%d", k.Leak, maxLeak)
 	case k.CPULimit != 0 && !(k.CPULimit >= cpuquota.MinLimit && k.CPULimit <= cpuquota.MaxLimit):
 		return fmt.Errorf("shop: cpu_limit: %g cores is outside %g..%g (0: no limit)", k.CPULimit, cpuquota.MinLimit, cpuquota.MaxLimit)
 	}
@@ -84,6 +89,7 @@ type knobsJSON struct {
 	DownstreamLatency *string  `json:"downstream_latency,omitempty"`
 	Capacity          *int     `json:"capacity,omitempty"`
 	CPULimit          *float64 `json:"cpu_limit,omitempty"`
+	Leak              *int     `json:"leak,omitempty"`
 }
 
 func (k Knobs) wire() knobsJSON {
@@ -91,7 +97,7 @@ func (k Knobs) wire() knobsJSON {
 	return knobsJSON{
 		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
 		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
-		CPULimit: &k.CPULimit,
+		CPULimit: &k.CPULimit, Leak: &k.Leak,
 	}
 }
 
@@ -111,6 +117,9 @@ func (w knobsJSON) patch(k Knobs) (Knobs, error) {
 	}
 	if w.Capacity != nil {
 		k.Capacity = *w.Capacity
+	}
+	if w.Leak != nil {
+		k.Leak = *w.Leak
 	}
 	if w.CPULimit != nil {
 		k.CPULimit = *w.CPULimit

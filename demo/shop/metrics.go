@@ -10,13 +10,14 @@ import (
 
 // metrics are the shop's Prometheus series, on a registry of its own.
 type metrics struct {
-	registry   *prometheus.Registry
-	duration   *prometheus.HistogramVec // http_request_duration_seconds{route,code}
-	inFlight   prometheus.Gauge         // http_requests_in_flight
-	queued     prometheus.Gauge         // shop_capacity_queue_length
-	knob       *prometheus.GaugeVec     // shop_knob{knob}
-	checkouts  *prometheus.CounterVec   // shop_checkouts_total{result}
-	allocBytes prometheus.Counter       // shop_alloc_bytes_total
+	registry    *prometheus.Registry
+	duration    *prometheus.HistogramVec // http_request_duration_seconds{route,code}
+	inFlight    prometheus.Gauge         // http_requests_in_flight
+	queued      prometheus.Gauge         // shop_capacity_queue_length
+	knob        *prometheus.GaugeVec     // shop_knob{knob}
+	checkouts   *prometheus.CounterVec   // shop_checkouts_total{result}
+	allocBytes  prometheus.Counter       // shop_alloc_bytes_total
+	leakedBytes prometheus.Counter       // shop_leaked_bytes_total
 }
 
 // latencyBuckets resolve the SLO range (tens to hundreds of ms) finely.
@@ -53,8 +54,12 @@ func newMetrics(db *sql.DB, cfs prometheus.Collector) *metrics {
 			Name: "shop_alloc_bytes_total",
 			Help: "Bytes allocated by the alloc knob.",
 		}),
+		leakedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shop_leaked_bytes_total",
+			Help: "Bytes kept for good by the leak knob.",
+		}),
 	}
-	reg.MustRegister(m.duration, m.inFlight, m.queued, m.knob, m.checkouts, m.allocBytes,
+	reg.MustRegister(m.duration, m.inFlight, m.queued, m.knob, m.checkouts, m.allocBytes, m.leakedBytes,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
 			collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler,
 			// go_cpu_classes_*: the share of CPU time the GC takes.
@@ -81,4 +86,5 @@ func (m *metrics) setKnobs(k Knobs) {
 	m.knob.WithLabelValues("downstream_latency").Set(k.DownstreamLatency.Seconds())
 	m.knob.WithLabelValues("capacity").Set(float64(k.Capacity))
 	m.knob.WithLabelValues("cpu_limit").Set(k.CPULimit)
+	m.knob.WithLabelValues("leak").Set(float64(k.Leak))
 }

@@ -30,6 +30,7 @@ type Server struct {
 	knobs   atomic.Pointer[Knobs]
 	limit   atomic.Pointer[limiter] // nil: no capacity limit
 	garbage allocator
+	leaked  leaker
 	cpu     *cpuLimit
 
 	// inHandler, when set (tests), runs inside the capacity limit before
