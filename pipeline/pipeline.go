@@ -6,6 +6,7 @@ import (
 	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/soak"
 )
 
 // Kind is the kind of a document or job: a run or a study.
@@ -104,6 +105,7 @@ type RunResult struct {
 	SLO         []SLOResult         `json:"slo"`
 	Findings    []correlate.Finding `json:"findings"`
 	Correlation *correlate.Report   `json:"correlation,omitempty"`
+	Soak        *soak.Result        `json:"soak,omitempty"` // the trends of a soak (a plan with soak:)
 }
 
 // StudyResult is study.json: a capacity study, every second it sent, and

@@ -7,6 +7,7 @@ import (
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
+	"github.com/headroom-sre/headroom/soak"
 )
 
 // Run runs the plan's load profile with the settings, checks its
@@ -23,8 +24,14 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	}
 	h = h.serialized()
 	h.phase(PhaseRun)
+	sk := startSoak(p)
+	var load *plan.Load
+	if sk != nil {
+		load = &sk.load
+	}
 	res, err := generator.Run(ctx, s.capped(p), generator.Options{
 		BaseURL: s.BaseURL,
+		Load:    load,
 		Warn:    h.warn,
 		OnSecond: func(sec generator.Second) {
 			if h.OnWindow != nil {
@@ -33,6 +40,9 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 		},
 	})
 	if err != nil {
+		if sk != nil {
+			sk.self.Stop()
+		}
 		return nil, err
 	}
 	r := &RunResult{Kind: KindRun, Plan: p.Name, Result: res, SLO: Evaluate(p.Objectives(), res), Findings: []correlate.Finding{}}
@@ -46,6 +56,13 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 		r.Outcome = Failed
 	default:
 		r.Outcome = Passed
+	}
+	if sk != nil {
+		h.phase(PhaseSoak)
+		r.Soak = sk.finish(ctx, p, res, s.NoCorrelate)
+		if r.Outcome == Passed && r.Soak.Verdict == soak.Leak {
+			r.Outcome = Failed
+		}
 	}
 	if h.OnMeasured != nil {
 		h.OnMeasured(r)

@@ -22,6 +22,8 @@ type Plan struct {
 	Observe    Observe
 	Capacity   Capacity
 	Business   Business
+	Soak       Soak  // soak: makes `headroom run` a soak; zero: none
+	Spike      Spike // spike: a sudden jump of load; zero: none
 
 	// File is the path the plan was read from ("" when parsed from bytes);
 	// relative data files are resolved against its directory.

@@ -23,6 +23,8 @@ func (d *decoder) plan(root *yaml.Node, p *Plan) error {
 		"observe":     func(n *yaml.Node, f string) error { return d.observe(n, f, &p.Observe) },
 		"capacity":    func(n *yaml.Node, f string) error { return d.capacity(n, f, &p.Capacity) },
 		"business":    func(n *yaml.Node, f string) error { return d.business(n, f, &p.Business) },
+		"soak":        func(n *yaml.Node, f string) error { return d.soak(n, f, &p.Soak) },
+		"spike":       func(n *yaml.Node, f string) error { return d.spike(n, f, &p.Spike) },
 	})
 }
 

@@ -90,6 +90,7 @@ func (d *decoder) validate(p *Plan) {
 	d.checkLoad(p)
 	d.checkJourneys(p)
 	d.checkURLs(p)
+	d.checkSoak(p)
 }
 
 func (d *decoder) checkVersion(p *Plan) {

@@ -28,6 +28,7 @@ type Config struct {
 	Capacity          int
 	CPULimit          float64
 	Leak              int
+	ServiceTime       time.Duration
 
 	// cgroups is where the cpu_limit knob makes its cgroup (zero: the
 	// real host); tests point it at a fake tree.
@@ -101,6 +102,7 @@ func (c Config) knobs() Knobs {
 		Capacity:          c.Capacity,
 		CPULimit:          c.CPULimit,
 		Leak:              c.Leak,
+		ServiceTime:       c.ServiceTime,
 	}
 }
 

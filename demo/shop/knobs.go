@@ -45,6 +45,11 @@ type Knobs struct {
 	// Leak is the number of bytes each /v1 request keeps for good, as a
 	// memory leak does (written, so resident; at most 2 GiB in all).
 	Leak int
+	// ServiceTime is how long each /v1 request holds its capacity slot
+	// doing nothing (waiting on something slow that uses no CPU): with
+	// Capacity it sets a throughput limit of Capacity ÷ ServiceTime that
+	// does not depend on the machine's cores.
+	ServiceTime time.Duration
 }
 
 // Bounds of the knobs: wide enough for any demo, narrow enough to keep a
@@ -69,6 +74,8 @@ func (k Knobs) validate() error {
 		return fmt.Errorf("shop: downstream_latency: %s is outside 0..%s", k.DownstreamLatency, maxLatency)
 	case k.Capacity < 0 || k.Capacity > maxCapacity:
 		return fmt.Errorf("shop: capacity: %d is outside 0..%d", k.Capacity, maxCapacity)
+	case k.ServiceTime < 0 || k.ServiceTime > maxLatency:
+		return fmt.Errorf("shop: service_time: %s is outside 0..%s", k.ServiceTime, maxLatency)
 	case k.Leak < 0 || k.Leak > maxLeak:
 		return fmt.Errorf("shop: leak: %d bytes is outside 0..%d", k.Leak, maxLeak)
 	case k.CPULimit != 0 && !(k.CPULimit >= cpuquota.MinLimit && k.CPULimit <= cpuquota.MaxLimit):
@@ -90,14 +97,15 @@ type knobsJSON struct {
 	Capacity          *int     `json:"capacity,omitempty"`
 	CPULimit          *float64 `json:"cpu_limit,omitempty"`
 	Leak              *int     `json:"leak,omitempty"`
+	ServiceTime       *string  `json:"service_time,omitempty"`
 }
 
 func (k Knobs) wire() knobsJSON {
-	burn, lat := k.CPUBurn.String(), k.DownstreamLatency.String()
+	burn, lat, st := k.CPUBurn.String(), k.DownstreamLatency.String(), k.ServiceTime.String()
 	return knobsJSON{
 		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
 		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
-		CPULimit: &k.CPULimit, Leak: &k.Leak,
+		CPULimit: &k.CPULimit, Leak: &k.Leak, ServiceTime: &st,
 	}
 }
 
@@ -128,6 +136,11 @@ func (w knobsJSON) patch(k Knobs) (Knobs, error) {
 	if w.CPUBurn != nil {
 		if k.CPUBurn, err = time.ParseDuration(*w.CPUBurn); err != nil {
 			return k, fmt.Errorf("cpu_burn: %q is not a duration (e.g. \"500us\")", *w.CPUBurn)
+		}
+	}
+	if w.ServiceTime != nil {
+		if k.ServiceTime, err = time.ParseDuration(*w.ServiceTime); err != nil {
+			return k, fmt.Errorf("service_time: %q is not a duration (e.g. \"50ms\")", *w.ServiceTime)
 		}
 	}
 	if w.DownstreamLatency != nil {

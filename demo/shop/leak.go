@@ -1,6 +1,12 @@
 package shop
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
 
 // maxLeaked bounds what the leak knob keeps in all: past it the shop stops
 // keeping more (and says so in shop_leaked_bytes levelling off), so a typo
@@ -43,4 +49,17 @@ func (l *leaker) kept() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.total
+}
+
+// serviceTime waits d (or until ctx ends) in a span "service time": work
+// that takes time but no CPU, such as a slow dependency.
+func serviceTime(ctx context.Context, tracer trace.Tracer, d time.Duration) {
+	_, span := tracer.Start(ctx, "service time")
+	defer span.End()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

@@ -3,6 +3,7 @@ package shop
 import (
 	"runtime"
 	"testing"
+	"time"
 )
 
 // liveHeap is the heap still reachable after a full collection.
@@ -49,5 +50,16 @@ func TestKnobLeakOutOfRangeIsRefused(t *testing.T) {
 		if err := (Knobs{Pool: 1, Leak: v}).validate(); err == nil {
 			t.Errorf("leak %d accepted", v)
 		}
+	}
+}
+
+// With capacity 2 and a 50 ms service time, 8 requests at once need four
+// rounds of two: never less than 200 ms, whatever the machine.
+func TestKnobServiceTimeHoldsTheSlot(t *testing.T) {
+	ts := newTestShop(t, Config{Capacity: 2, ServiceTime: 50 * time.Millisecond})
+	start := time.Now()
+	ts.load(t, 8, 8, "/v1/products/1")
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("8 requests through 2 slots of 50 ms took %s, want ≥ 200ms", took)
 	}
 }

@@ -87,4 +87,5 @@ func (m *metrics) setKnobs(k Knobs) {
 	m.knob.WithLabelValues("capacity").Set(float64(k.Capacity))
 	m.knob.WithLabelValues("cpu_limit").Set(k.CPULimit)
 	m.knob.WithLabelValues("leak").Set(float64(k.Leak))
+	m.knob.WithLabelValues("service_time").Set(k.ServiceTime.Seconds())
 }

@@ -92,6 +92,9 @@ func (s *Server) serveLimited(w http.ResponseWriter, r *http.Request, h http.Han
 		s.metrics.allocBytes.Add(float64(k.Alloc))
 		span.End()
 	}
+	if k.ServiceTime > 0 {
+		serviceTime(r.Context(), s.tracing.tracer, k.ServiceTime)
+	}
 	if k.Leak > 0 {
 		s.metrics.leakedBytes.Add(float64(s.leaked.keep(k.Leak)))
 	}
