@@ -105,7 +105,8 @@ type RunResult struct {
 	SLO         []SLOResult         `json:"slo"`
 	Findings    []correlate.Finding `json:"findings"`
 	Correlation *correlate.Report   `json:"correlation,omitempty"`
-	Soak        *soak.Result        `json:"soak,omitempty"` // the trends of a soak (a plan with soak:)
+	Soak        *soak.Result        `json:"soak,omitempty"`  // the trends of a soak (a plan with soak:)
+	Spike       *capacity.Spike     `json:"spike,omitempty"` // a spike's errors, p99 and recovery (a plan with spike:)
 }
 
 // StudyResult is study.json: a capacity study, every second it sent, and

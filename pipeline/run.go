@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
@@ -26,8 +27,14 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	h.phase(PhaseRun)
 	sk := startSoak(p)
 	var load *plan.Load
-	if sk != nil {
+	var spike *capacity.SpikeProfile
+	switch {
+	case sk != nil:
 		load = &sk.load
+	case p.Spike.Enabled():
+		sp := capacity.NewSpikeProfile(p)
+		l := sp.Load(p.Load.Model, p.Load.MaxVUs)
+		spike, load = &sp, &l
 	}
 	res, err := generator.Run(ctx, s.capped(p), generator.Options{
 		BaseURL: s.BaseURL,
@@ -61,6 +68,14 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 		h.phase(PhaseSoak)
 		r.Soak = sk.finish(ctx, p, res, s.NoCorrelate)
 		if r.Outcome == Passed && r.Soak.Verdict == soak.Leak {
+			r.Outcome = Failed
+		}
+	}
+	if spike != nil && !cancelled {
+		h.phase(PhaseSpike)
+		sr := capacity.JudgeSpike(ctx, p, *spike, res.Start, res.Seconds, replicasOf(p, s))
+		r.Spike = &sr
+		if r.Outcome == Passed && !sr.Recovered {
 			r.Outcome = Failed
 		}
 	}

@@ -12,6 +12,9 @@ import (
 // PhaseSoak is the phase in which a soak's trends are judged, after its load.
 const PhaseSoak = "soak"
 
+// PhaseSpike is the phase in which a spike's recovery is judged, after its load.
+const PhaseSpike = "spike"
+
 // soaking is a soak in progress: the load it holds and Headroom's own
 // memory sampled while it runs. nil when the plan has no soak: section.
 type soaking struct {
