@@ -115,9 +115,10 @@ type StudyResult struct {
 	Kind    Kind    `json:"kind"` // KindStudy
 	Outcome Outcome `json:"outcome"`
 	*capacity.Study
-	Windows     []Window            `json:"windows"` // every second of every step, in order
-	Findings    []correlate.Finding `json:"findings"`
-	Correlation *correlate.Report   `json:"correlation,omitempty"`
+	Windows     []Window             `json:"windows"` // every second of every step, in order
+	Findings    []correlate.Finding  `json:"findings"`
+	Correlation *correlate.Report    `json:"correlation,omitempty"`
+	Assess      *capacity.Assessment `json:"assess,omitempty"` // the recommendation checked against an autoscaled fleet (capacity.assess_url)
 }
 
 // Artifact is a decoded run.json or study.json: Run or Study is set, as

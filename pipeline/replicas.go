@@ -28,9 +28,9 @@ type promReplicas struct {
 
 var _ capacity.Replicas = promReplicas{}
 
-// replicasOf is the plan's autoscaler as a capacity.Replicas, or nil when
+// ReplicasOf is the plan's autoscaler as a capacity.Replicas, or nil when
 // the plan names no Prometheus (or the settings say to read nothing).
-func replicasOf(p *plan.Plan, s Settings) capacity.Replicas {
+func ReplicasOf(p *plan.Plan, s Settings) capacity.Replicas {
 	if p.Observe.Prometheus == "" || s.NoCorrelate {
 		return nil
 	}

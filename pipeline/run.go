@@ -73,7 +73,7 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	}
 	if spike != nil && !cancelled {
 		h.phase(PhaseSpike)
-		sr := capacity.JudgeSpike(ctx, p, *spike, res.Start, res.Seconds, replicasOf(p, s))
+		sr := capacity.JudgeSpike(ctx, p, *spike, res.Start, res.Seconds, ReplicasOf(p, s))
 		r.Spike = &sr
 		if r.Outcome == Passed && !sr.Recovered {
 			r.Outcome = Failed

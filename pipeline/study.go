@@ -67,6 +67,9 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	default:
 		r.Outcome = Passed
 	}
+	if err == nil {
+		assess(ctx, q, s, h, r)
+	}
 	if h.OnStudyMeasured != nil {
 		h.OnStudyMeasured(r)
 	}

@@ -167,6 +167,7 @@ type Capacity struct {
 	StressFactor float64 // default 1.5
 	AutoscaleAt  float64 // fraction; default 0.65
 	RequiredRPS  float64 // 0 = none
+	AssessURL    string  // capacity.assess_url: the autoscaled fleet Assess climbs against; "" skips Assess
 }
 
 // Business holds the Partner step's inputs.

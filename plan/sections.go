@@ -148,6 +148,7 @@ func (d *decoder) capacity(n *yaml.Node, field string, c *Capacity) error {
 		"stress_factor": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &c.StressFactor, atLeastOne) },
 		"autoscale_at":  func(n *yaml.Node, f string) error { return d.setFraction(n, f, &c.AutoscaleAt, positive) },
 		"required_rps":  func(n *yaml.Node, f string) error { return d.setRate(n, f, &c.RequiredRPS) },
+		"assess_url":    func(n *yaml.Node, f string) error { return d.setString(n, f, &c.AssessURL) },
 	})
 }
 

@@ -174,6 +174,7 @@ func (d *decoder) checkURLs(p *Plan) {
 	urls := []urlField{
 		{"target.base_url", p.Target.BaseURL, true},
 		{"capacity.verify_url", p.Capacity.VerifyURL, true},
+		{"capacity.assess_url", p.Capacity.AssessURL, true},
 		{"observe.prometheus", p.Observe.Prometheus, false},
 		{"observe.tempo", p.Observe.Tempo, false},
 		{"observe.jaeger", p.Observe.Jaeger, false},
