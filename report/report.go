@@ -153,6 +153,7 @@ func fromArtifact(a pipeline.Artifact, p *plan.Plan) (*source, error) {
 			s.windows = append(s.windows, window{SecondRecord: rec})
 		}
 		s.findings, s.corr = r.Findings, r.Correlation
+		s.loop = loop{soak: r.Soak, spike: r.Spike}
 	case a.Kind == pipeline.KindStudy && a.Study != nil && a.Study.Study != nil:
 		st := a.Study
 		s.kind, s.outcome, s.planRef, s.study = kindStudy, string(st.Outcome), st.Plan, st.Study
@@ -160,6 +161,7 @@ func fromArtifact(a pipeline.Artifact, p *plan.Plan) (*source, error) {
 			s.windows = append(s.windows, window{Phase: w.Phase, Step: w.Step, SecondRecord: w.SecondRecord})
 		}
 		s.findings, s.corr = st.Findings, st.Correlation
+		s.loop = loop{assess: st.Assess}
 	default:
 		return nil, ErrNoDocument
 	}

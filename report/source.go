@@ -21,6 +21,7 @@ type source struct {
 	windows  []window
 	findings []correlate.Finding
 	corr     *correlate.Report
+	loop     loop // soak, spike, assess (loop.go)
 }
 
 // window is one second of a run or of a study's step.

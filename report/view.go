@@ -156,6 +156,7 @@ func build(s *source, reg *regressionView) *view {
 		v.Arithmetic = runArithmetic(s)
 		v.Charts = timeCharts(s, slo)
 	}
+	v.addLoop(s.loop)
 	v.Requests, v.RequestsAt = requestRows(s)
 	if reg != nil {
 		v.GateChecks = regressionChecks(reg)
