@@ -35,23 +35,30 @@ type def struct {
 	limits            []string // queries for the limit it would reach, the first with data wins
 	floor             float64  // growth over the soak below this is never material (in unit)
 	relative          float64  // nor below this share of the signal's median level
+	// changes keeps only the samples where the value changed: a value
+	// that is only updated now and then (the live heap, at each GC) is
+	// fitted at the times it was measured, not as a lagging staircase.
+	changes bool
+	// resource: a leak of it is a leak of the service (the soak's verdict);
+	// latency, errors and Headroom's own memory are reported beside it.
+	resource bool
 }
 
 // catalog is the default signals read from Prometheus.
 func catalog() []def {
 	return []def{
-		{name: Memory, title: "resident memory", unit: "bytes", floor: 1 << 20, relative: 0.05,
+		{name: Memory, title: "resident memory", unit: "bytes", floor: 1 << 20, relative: 0.05, resource: true,
 			queries: []string{`sum(process_resident_memory_bytes)`, `sum(container_memory_working_set_bytes{container!=""})`},
 			limits:  []string{`sum(container_spec_memory_limit_bytes{container!=""}) > 0`, `min(go_gc_gomemlimit_bytes) < 9e18`}},
-		{name: Heap, title: "live heap", unit: "bytes", floor: 1 << 20, relative: 0.05,
+		{name: Heap, title: "live heap", unit: "bytes", floor: 1 << 20, relative: 0.05, resource: true, changes: true,
 			queries: []string{`sum(go_gc_heap_live_bytes)`, `sum(go_memstats_heap_inuse_bytes)`, `sum(jvm_memory_used_bytes{area="heap"})`},
 			limits:  []string{`min(go_gc_gomemlimit_bytes) < 9e18`, `sum(jvm_memory_max_bytes{area="heap"}) > 0`}},
-		{name: Goroutines, title: "goroutines or threads", unit: "count", floor: 5, relative: 0.05,
+		{name: Goroutines, title: "goroutines or threads", unit: "count", floor: 5, relative: 0.05, resource: true,
 			queries: []string{`sum(go_goroutines)`, `sum(jvm_threads_live_threads)`}},
-		{name: OpenFiles, title: "open file descriptors", unit: "count", floor: 3, relative: 0.05,
+		{name: OpenFiles, title: "open file descriptors", unit: "count", floor: 3, relative: 0.05, resource: true,
 			queries: []string{`sum(process_open_fds)`},
 			limits:  []string{`min(process_max_fds)`}},
-		{name: PoolInUse, title: "pooled connections in use", unit: "count", floor: 1, relative: 0.1,
+		{name: PoolInUse, title: "pooled connections in use", unit: "count", floor: 1, relative: 0.1, resource: true,
 			queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`, `sum(pgbouncer_pools_server_active_connections)`},
 			limits:  []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
 	}

@@ -35,6 +35,8 @@ type Signal struct {
 	Points       int     `json:"points"`                   // samples fitted
 	Query        string  `json:"query,omitempty"`          // the PromQL that answered
 	Note         string  `json:"note,omitempty"`           // why not available, or what else to know
+	Resource     bool    `json:"resource"`                 // a leak of it is the service's (it decides the soak's verdict)
+	LastHalf     float64 `json:"last_half_slope_per_hour"` // the slope over the last half alone: a leak keeps growing there
 	Samples      []Point `json:"samples,omitempty"`        // at most chartPoints, for charts
 }
 
@@ -70,6 +72,9 @@ type Input struct {
 // minPoints is the fewest samples a verdict rests on.
 const minPoints = 10
 
+// minChanges is the fewest changes of a value updated now and then.
+const minChanges = 5
+
 // chartPoints bounds the samples kept per signal for charts.
 const chartPoints = 300
 
@@ -87,6 +92,9 @@ func Analyze(ctx context.Context, in Input) Result {
 	res.Verdict = Flat
 	available := false
 	for _, s := range res.Signals {
+		if !s.Resource {
+			continue
+		}
 		if s.Verdict == Leak {
 			res.Verdict = Leak
 		}
@@ -186,16 +194,24 @@ func firstWithData(ctx context.Context, m correlate.Metrics, queries []string, m
 
 // judge fits pts (hours since the first point) and gives the verdict.
 func judge(d def, pts []Point, limit float64, why string) Signal {
-	s := Signal{Name: d.name, Title: d.title, Unit: d.unit, Verdict: NotAvailable, Limit: limit, Points: len(pts)}
-	if len(pts) < minPoints {
+	s := Signal{Name: d.name, Title: d.title, Unit: d.unit, Verdict: NotAvailable, Limit: limit, Resource: d.resource}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].T.Before(pts[j].T) })
+	need := minPoints
+	if ch := changesOf(pts); d.changes && len(ch) >= minChanges {
+		// Each point is a measurement of its own (a GC's): a leak makes
+		// GCs rarer, so fewer of them must do. A value that hardly ever
+		// changes is fitted from all its samples.
+		pts, need = ch, minChanges
+	}
+	s.Points = len(pts)
+	if len(pts) < need {
 		s.Note = why
 		if s.Note == "" {
-			s.Note = fmt.Sprintf("%d samples, fewer than the %d a trend needs", len(pts), minPoints)
+			s.Note = fmt.Sprintf("%d samples, fewer than the %d a trend needs", len(pts), need)
 		}
 		s.Limit = 0
 		return s
 	}
-	sort.Slice(pts, func(i, j int) bool { return pts[i].T.Before(pts[j].T) })
 	t0 := pts[0].T
 	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
 	for i, p := range pts {
@@ -215,8 +231,17 @@ func judge(d def, pts []Point, limit float64, why string) Signal {
 	s.Growth = tr.Slope * span
 	s.Threshold = max(d.floor, d.relative*math.Abs(s.Level))
 	s.Verdict = Flat
-	if tr.Low > 0 && s.Growth >= s.Threshold {
+	half := len(xs) / 2
+	late, lateErr := TheilSen(xs[half:], ys[half:])
+	if lateErr == nil {
+		s.LastHalf = late.Slope
+	}
+	// A leak grows, materially, and is still growing in the last half
+	// (at least half as fast): growth that levels off is warm-up.
+	if tr.Low > 0 && s.Growth >= s.Threshold && lateErr == nil && late.Slope >= tr.Slope/2 {
 		s.Verdict = Leak
+	} else if tr.Low > 0 && s.Growth >= s.Threshold {
+		s.Note = joinNote(s.Note, fmt.Sprintf("it grew but levels off: %s/h over the last half", FormatValue(late.Slope, d.unit)))
 	}
 	if s.Verdict == Leak && limit > 0 {
 		end := tr.At(span)
@@ -235,12 +260,30 @@ func judgeSelf(d def, pts []Point, kept float64) Signal {
 	}
 	span := s.Growth / nonZero(s.SlopePerHour)
 	own := s.SlopePerHour - kept
-	s.Note = fmt.Sprintf("the per-second windows kept for the result grow about %s/h; without them %s/h",
-		FormatValue(kept, d.unit), FormatValue(own, d.unit))
+	s.Note = joinNote(s.Note, fmt.Sprintf("the per-second windows kept for the result grow about %s/h; without them %s/h",
+		FormatValue(kept, d.unit), FormatValue(own, d.unit)))
 	if s.Verdict == Leak && (s.CILow-kept <= 0 || own*span < s.Threshold) {
 		s.Verdict = Flat
 	}
 	return s
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// changesOf keeps the first sample of each run of equal values.
+func changesOf(pts []Point) []Point {
+	out := make([]Point, 0, len(pts))
+	for i, p := range pts {
+		if i == 0 || p.V != pts[i-1].V {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func nonZero(v float64) float64 {

@@ -20,6 +20,9 @@ func (s Signal) Sentence() string {
 		if s.Limit > 0 {
 			out += fmt.Sprintf("; reaches the %s limit in about %s h", FormatValue(s.Limit, s.Unit), strconv.FormatFloat(s.HoursToLimit, 'f', 1, 64))
 		}
+		if s.Note != "" {
+			out += " (" + s.Note + ")"
+		}
 		return out
 	}
 	out := fmt.Sprintf("%s flat at %s: slope %s/h (95%% CI %s to %s/h), %s over the soak, under the %s that counts",
