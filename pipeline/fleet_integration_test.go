@@ -2,6 +2,9 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"fmt"
 	"net"
 	"sync"
@@ -143,6 +146,7 @@ func TestAssessAndSpikeAgainstRealFleet(t *testing.T) {
 		}
 		_ = i
 	}
+	writeArtifacts(t, map[string]any{"assess-roomy.json": assessments[0], "assess-late.json": assessments[1]})
 	ok := assessments[0]
 	if !ok.Held || ok.Verdict != "passed" || ok.MostServing < 3 || ok.MaxLagS < 10 || ok.Corrected != nil {
 		t.Errorf("threshold 16: %s; want passed, replicas risen to ≥ 3, a lag ≥ the 10 s startup, no correction", ok.Statement)
@@ -187,6 +191,7 @@ func TestAssessAndSpikeAgainstRealFleet(t *testing.T) {
 		}
 		t.Logf("spike against %s: %s", []string{"the fleet", "a single instance"}[i], r.Spike.Statement)
 	}
+	writeArtifacts(t, map[string]any{"spike-fleet.run.json": spikes[0], "spike-single.run.json": spikes[1]})
 	fs, ss := spikes[0].Spike, spikes[1].Spike
 	if !fs.Recovered || fs.Scaling == nil || fs.Scaling.DecidedS == nil || fs.Scaling.Most <= fs.Scaling.Before {
 		t.Errorf("fleet spike: %s; want recovered with the autoscaler adding instances", fs.Statement)
@@ -196,5 +201,24 @@ func TestAssessAndSpikeAgainstRealFleet(t *testing.T) {
 	}
 	if ss.WorstP99 <= fs.WorstP99 {
 		t.Errorf("single instance's worst p99 %.0fms is not above the fleet's %.0fms", ss.WorstP99, fs.WorstP99)
+	}
+}
+
+// writeArtifacts keeps the documents in $HEADROOM_LOOP_OUT when it is set
+// (the dashboard's and the report's examples are made from them).
+func writeArtifacts(t *testing.T, docs map[string]any) {
+	t.Helper()
+	dir := os.Getenv("HEADROOM_LOOP_OUT")
+	if dir == "" {
+		return
+	}
+	for name, d := range docs {
+		b, err := json.Marshal(d)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		}
+		if err != nil {
+			t.Errorf("writing %s: %v", name, err)
+		}
 	}
 }

@@ -2,6 +2,9 @@ package soak_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"fmt"
 	"math"
 	"sync"
@@ -126,6 +129,7 @@ func TestSoakAgainstRealShop(t *testing.T) {
 		}
 	}
 
+	writeArtifacts(t, map[string]any{"soak-leak.run.json": results[0], "soak-steady.run.json": results[1]})
 	lr := results[0]
 	var reqs int64
 	for _, s := range lr.Seconds {
@@ -157,5 +161,24 @@ func TestSoakAgainstRealShop(t *testing.T) {
 	}
 	if sr.Soak.Verdict != soak.Flat {
 		t.Errorf("steady soak verdict %q, want flat", sr.Soak.Verdict)
+	}
+}
+
+// writeArtifacts keeps the documents in $HEADROOM_LOOP_OUT when it is set
+// (the dashboard's and the report's examples are made from them).
+func writeArtifacts(t *testing.T, docs map[string]any) {
+	t.Helper()
+	dir := os.Getenv("HEADROOM_LOOP_OUT")
+	if dir == "" {
+		return
+	}
+	for name, d := range docs {
+		b, err := json.Marshal(d)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		}
+		if err != nil {
+			t.Errorf("writing %s: %v", name, err)
+		}
 	}
 }

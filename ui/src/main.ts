@@ -10,6 +10,7 @@ import { findingsPage } from "./pages/findings";
 import { comparePage } from "./pages/compare";
 import { plansPage, planPage } from "./pages/plans";
 import { schedulesPage } from "./pages/schedules";
+import { loopPage } from "./pages/loop";
 
 route("/signin", "Sign in", signIn);
 route("/", "Jobs", jobsPage);
@@ -17,6 +18,7 @@ route("/jobs", "Jobs", jobsPage);
 route("/jobs/:id", "Job", jobPage);
 route("/jobs/:id/study", "Study", studyPage);
 route("/jobs/:id/findings", "Findings", findingsPage);
+route("/jobs/:id/loop", "Soak, spike, assess", loopPage);
 route("/compare", "Compare", comparePage);
 route("/plans", "Plans", plansPage);
 route("/plans/new", "New plan", planPage);

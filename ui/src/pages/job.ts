@@ -196,6 +196,7 @@ export const jobPage: Page = async (root, { id }) => {
     }
     if (job.kind === "study") actions.append(h("a.button", { href: `/jobs/${id}/study` }, "Study"));
     actions.append(h("a.button", { href: `/jobs/${id}/findings` }, "Findings"));
+    actions.append(h("a.button", { href: `/jobs/${id}/loop` }, "Soak · spike · assess"));
     if (finished) {
       actions.append(h("a.button", { href: `/compare?b=${id}` }, "Compare…"));
       for (const f of ["html", "pdf", "md", "junit"])
