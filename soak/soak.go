@@ -112,7 +112,7 @@ func fromPrometheus(ctx context.Context, in Input, res *Result) []Signal {
 	out := make([]Signal, 0, len(defs))
 	na := func(why string) []Signal {
 		for _, d := range defs {
-			out = append(out, Signal{Name: d.name, Title: d.title, Unit: d.unit, Verdict: NotAvailable, Note: why})
+			out = append(out, Signal{Name: d.name, Title: d.title, Unit: d.unit, Verdict: NotAvailable, Note: why, Resource: d.resource})
 		}
 		return out
 	}

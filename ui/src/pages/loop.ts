@@ -16,8 +16,8 @@ export function value(v: unknown, unit: string): string {
     return fmt(v, 0) + " B";
   }
   if (unit === "ratio") return pct(v);
-  if (unit === "ms") return ms(v);
-  return fmt(v, 1);
+  if (unit === "ms") return (v < 0 ? "−" : "") + ms(Math.abs(v));
+  return (v < 0 ? "−" : "") + fmt(Math.abs(v), 1);
 }
 
 const badge = (verdict: string, good: boolean) =>
