@@ -3,10 +3,10 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"

@@ -19,7 +19,7 @@ journeys:
 `
 
 func TestSoakHoldsTheLastNonZeroTarget(t *testing.T) {
-	p, err := Parse("soak.yaml", []byte(soakBase + "soak: { duration: 2h, memory_limit: 512MiB }\n"))
+	p, err := Parse("soak.yaml", []byte(soakBase+"soak: { duration: 2h, memory_limit: 512MiB }\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,20 +53,20 @@ func TestSoakAndSpikeErrorsNameTheField(t *testing.T) {
 		{"spike: { factor: 1 }\n", "spike.factor"},
 		{"spike: { hold: -1s }\n", "spike.hold"},
 	} {
-		_, err := Parse("soak.yaml", []byte(soakBase + tc.yaml))
+		_, err := Parse("soak.yaml", []byte(soakBase+tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%q: error %v, want one naming %s", tc.yaml, err, tc.field)
 		}
 	}
 	zero := strings.Replace(soakBase, "target: 20", "target: 0", 1)
 	zero = strings.Replace(zero, "target: 50", "target: 0", 1)
-	if _, err := Parse("soak.yaml", []byte(zero + "soak: { duration: 1h }\n")); err == nil || !strings.Contains(err.Error(), "nothing") && !strings.Contains(err.Error(), "above zero") {
+	if _, err := Parse("soak.yaml", []byte(zero+"soak: { duration: 1h }\n")); err == nil || !strings.Contains(err.Error(), "nothing") && !strings.Contains(err.Error(), "above zero") {
 		t.Errorf("soak of a zero load: %v", err)
 	}
 }
 
 func TestSpikeDefaults(t *testing.T) {
-	p, err := Parse("soak.yaml", []byte(soakBase + "spike: { factor: 5 }\n"))
+	p, err := Parse("soak.yaml", []byte(soakBase+"spike: { factor: 5 }\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,10 @@ package soak_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"

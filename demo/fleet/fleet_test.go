@@ -24,7 +24,6 @@ func (f fakeInstance) Stop(context.Context) error {
 type launcher struct {
 	mu       sync.Mutex
 	launched int
-	stopped  int
 }
 
 func (l *launcher) launch(context.Context, int) (Instance, error) {
@@ -137,8 +136,11 @@ func TestFleetScalesLikeTheHPA(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if l.launched != 4 {
-		t.Errorf("launched %d instances, want 4", l.launched)
+	l.mu.Lock()
+	launched := l.launched
+	l.mu.Unlock()
+	if launched != 4 {
+		t.Errorf("launched %d instances, want 4", launched)
 	}
 }
 
