@@ -119,6 +119,9 @@ func (p *Plan) SoakLoad() (l Load, from, to time.Duration, target float64) {
 
 // checkSoak: a soak needs a target above zero to hold.
 func (d *decoder) checkSoak(p *Plan) {
+	if p.Soak.Duration > 0 && p.Spike.Enabled() && d.settled("spike") {
+		d.errorAt(d.lineOf("spike"), "spike", "a plan with soak: is a soak; run the spike from a plan of its own")
+	}
 	if p.Soak.Duration <= 0 || p.Load.peak() > 0 || !d.settled("soak.duration") {
 		return
 	}

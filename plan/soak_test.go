@@ -52,6 +52,7 @@ func TestSoakAndSpikeErrorsNameTheField(t *testing.T) {
 		{"soak: { duration: 1h, hold: 1h }\n", "soak.hold"},
 		{"spike: { factor: 1 }\n", "spike.factor"},
 		{"spike: { hold: -1s }\n", "spike.hold"},
+		{"soak: { duration: 1h }\nspike: { factor: 3 }\n", "spike"},
 	} {
 		_, err := Parse("soak.yaml", []byte(soakBase+tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.field) {

@@ -67,7 +67,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	prog := newProgress(stderr, *quiet, p.Load, totalDuration(p.Load))
+	load := runLoad(p)
+	prog := newProgress(stderr, *quiet, load, totalDuration(load))
 	// The summary is printed as soon as the load has ended and the SLOs
 	// are checked (OnMeasured), before the findings are read.
 	summarized := false
@@ -88,6 +89,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if !summarized {
 		summarize(res)
 	}
+	printLoop(stdout, res)
 	if res.Correlation != nil {
 		printFindings(stdout, *res.Correlation)
 	}
