@@ -47,7 +47,7 @@ func runDemoFleet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "headroom demo fleet: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "fleet listening on http://%s: %d–%d instances at %g req/s each, %s startup; replicas on /metrics\n",
+	fmt.Fprintf(stdout, "fleet listening on http://%s (%d–%d instances at %g req/s each, %s startup; replicas on /metrics)\n",
 		ln.Addr(), cfg.Min, cfg.Max, cfg.TargetRPS, cfg.Startup)
 	return serveUntilDone(ctx, "headroom demo fleet", f.Serve, f.Shutdown, ln, stderr)
 }
