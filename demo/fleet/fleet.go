@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*Fleet, error) {
 			_ = f.Shutdown(ctx)
 			return nil, err
 		}
-		f.markReady(p)
+		_ = f.markReady(p)
 	}
 	f.wg.Add(1)
 	go f.loop()
@@ -265,16 +265,37 @@ func (f *Fleet) launch(ctx context.Context, p *pod) error {
 	return nil
 }
 
-// markReady puts p into rotation (if it is still wanted).
-func (f *Fleet) markReady(p *pod) {
+// markReady puts p into rotation if it is still wanted, and says whether it was.
+func (f *Fleet) markReady(p *pod) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	wanted := false
+	for _, q := range f.pods {
+		if q == p {
+			p.ready, wanted = true, true
+		}
+	}
+	f.publish()
+	return wanted
+}
+
+// wanted says whether p is still one of the desired replicas.
+func (f *Fleet) wanted(p *pod) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, q := range f.pods {
 		if q == p {
-			p.ready = true
+			return true
 		}
 	}
-	f.publish()
+	return false
+}
+
+// discard stops the instance of a pod scaled away while it was starting.
+func (f *Fleet) discard(p *pod) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), 15*time.Second)
+	defer cancel()
+	_ = p.inst.Stop(ctx)
 }
 
 // publish rebuilds the serving list; f.mu held.
@@ -302,12 +323,21 @@ func (f *Fleet) start() {
 			f.mu.Unlock()
 			return
 		}
+		if !f.wanted(p) {
+			f.discard(p)
+			return
+		}
 		t := time.NewTimer(time.Until(p.created.Add(f.cfg.Startup)))
 		defer t.Stop()
 		select {
 		case <-t.C:
-			f.markReady(p)
+			if !f.markReady(p) {
+				f.discard(p)
+			}
 		case <-f.ctx.Done():
+			if !f.wanted(p) {
+				f.discard(p)
+			}
 		}
 	}()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 
 	"github.com/headroom-sre/headroom/demo/shop"
 )
@@ -15,16 +16,21 @@ type shopInstance struct {
 	url  string
 	srv  *shop.Server
 	done chan error
+	once sync.Once
+	err  error
 }
 
 func (s *shopInstance) URL() string { return s.url }
 
+// Stop shuts the shop down; later calls return the first one's error.
 func (s *shopInstance) Stop(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
+	s.once.Do(func() {
+		s.err = s.srv.Shutdown(ctx)
+		if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			s.err = errors.Join(s.err, serr)
+		}
+	})
+	return s.err
 }
 
 // launchShop starts an in-process shop with the fleet's shop config.
