@@ -20,7 +20,7 @@ type loop struct {
 // its arithmetic in a section of its own.
 func (v *view) addLoop(l loop) {
 	if r := l.soak; r != nil {
-		c := check{Group: "soak", Name: "soak: no resource grows without levelling off", Threshold: "no leak (95% interval of the slope above zero, material, still growing in the last half)",
+		c := check{Group: "soak", Name: "soak", Threshold: "no resource grows without levelling off",
 			Measured: string(r.Verdict), Status: statusPass}
 		sec := section{Title: fmt.Sprintf("Soak: trends over %s at %s", r.To.Sub(r.From).Round(1e9), fmtFloat(r.Target))}
 		var leaks []string
@@ -32,7 +32,8 @@ func (v *view) addLoop(l loop) {
 		}
 		switch r.Verdict {
 		case soak.Leak:
-			c.Status, c.Measured = statusFail, "leak: "+strings.Join(leaks, ", ")
+			c.Status, c.Measured = statusFail, "a leak: "+strings.Join(leaks, ", ")+" grow"
+			c.Note = "a leak: the 95% interval of the slope above zero, the growth material, still growing in the last half"
 		case soak.NotAvailable:
 			c.Status, c.Note = statusWarn, r.Note
 		}

@@ -33,7 +33,7 @@ func TestReportShowsSoakAndSpikeVerdicts(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{
-		"| soak: no resource grows without levelling off |", "leak: memory | FAIL",
+		"| soak | no resource grows without levelling off | a leak: memory grow | FAIL",
 		"spike ×10: every SLO back within 1m0s", "recovered 3s after the drop",
 		"### Soak: trends over 1h0m0s at 40", "memory grows 38.0 MiB/h (95% CI 35.0 MiB–41.0 MiB/h)", "reaches the 512 MiB limit in about 7.5 h",
 		"### Spike", "12 errors of 1000 requests",
