@@ -51,12 +51,18 @@ function soakSection(s: J): HTMLElement {
   const charts = h("div.grid2");
   for (const g of s.signals ?? []) {
     if (!g.samples?.length || !["memory", "heap", "goroutines", "open_files"].includes(g.name)) continue;
-    const c = chart({ title: `${g.name} (${g.unit}) and its trend`, y: g.unit, series: [{ label: g.name, width: 2 }, { label: "Theil–Sen", dash: [5, 4], color: "--fg-muted" }] });
+    // Bytes are drawn in MiB, so the axis reads.
+    const scale = g.unit === "bytes" ? 2 ** 20 : 1;
+    const unit = g.unit === "bytes" ? "MiB" : g.unit;
+    const c = chart({ title: `${g.name} (${unit}) and its Theil–Sen trend`, y: unit, series: [{ label: g.name, width: 2 }, { label: "Theil–Sen", dash: [5, 4], color: "--fg-muted" }] });
     const t0 = Date.parse(g.samples[0].t) / 1000;
-    const xs = g.samples.map((p: J) => Date.parse(p.t) / 1000);
-    const level0 = g.samples[0].v;
-    const fit = xs.map((x: number) => level0 + (g.slope_per_hour * (x - t0)) / 3600);
-    c.setData([xs, g.samples.map((p: J) => p.v), fit]);
+    const xs: number[] = g.samples.map((p: J) => Date.parse(p.t) / 1000);
+    const ys: number[] = g.samples.map((p: J) => p.v / scale);
+    const slope = g.slope_per_hour / scale / 3600;
+    // The line's intercept as Theil–Sen's: the median of y − slope·x.
+    const rest = xs.map((x, i) => ys[i] - slope * (x - t0)).sort((a, b) => a - b);
+    const b = rest.length % 2 ? rest[(rest.length - 1) / 2] : (rest[rest.length / 2 - 1] + rest[rest.length / 2]) / 2;
+    c.setData([xs, ys, xs.map((x) => b + slope * (x - t0))]);
     charts.append(c.el);
   }
   sec.append(charts);
