@@ -160,7 +160,7 @@ func spikeStatement(s Spike) string {
 		sp.Baseline, sp.Peak, sp.Ramp, sp.Hold, s.WorstP99, s.BaselineP99, s.Errors, s.Requests, s.ErrorRate*100)
 	var tail string
 	if s.Recovered {
-		tail = fmt.Sprintf("; back (%s) %ds after the drop, held %d seconds", s.Criterion, *s.RecoveryS, RecoverySeconds)
+		tail = fmt.Sprintf("; %s %ds after the drop, held %d seconds", s.Criterion, *s.RecoveryS, RecoverySeconds)
 	} else {
 		tail = fmt.Sprintf("; did not recover within %s after the drop (%s for %d seconds)", sp.After, s.Criterion, RecoverySeconds)
 		if s.LastMiss != "" {
