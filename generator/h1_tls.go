@@ -103,11 +103,10 @@ func (e *engine) setupTLS(ctx context.Context) {
 		return
 	}
 	proto := tc.ConnectionState().NegotiatedProtocol
+	tc.Close() // its session stays in the cache for the users' connections
 	if proto == alpnH2 {
-		e.h2 = newH2Pool(e, probe, tc)
-		return
+		e.h2 = newH2Pool(e, newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.tlsSessions))
 	}
-	tc.Close()
 }
 
 // ownTarget returns the scheme and host the users open their own

@@ -117,8 +117,8 @@ func TestHTTP2MultiplexesWithinMaxConns(t *testing.T) {
 	if h2.Load() != res.Summary.Requests || other.Load() != 0 {
 		t.Errorf("server saw %d HTTP/2 and %d other requests of %d", h2.Load(), other.Load(), res.Summary.Requests)
 	}
-	if n := conns.Load(); n != 3 || len(seen) != 3 {
-		t.Errorf("%d connections, %d carrying requests; want 12 users on 3 (max_conns, the probe's among them)", n, len(seen))
+	if n := conns.Load(); n != 4 || len(seen) != 3 {
+		t.Errorf("%d connections, %d carrying requests; want the ALPN probe and 12 users on 3 (max_conns)", n, len(seen))
 	}
 }
 
