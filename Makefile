@@ -32,17 +32,21 @@ lint: $(TOOLS)/staticcheck
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## bench: headroom beside vegeta and wrk at maximum rate on a loopback target
-## (one table), then the Go benchmarks; installs wrk/vegeta itself.
+## bench: headroom beside wrk, fortio, h2load and vegeta at maximum rate on a
+## loopback target (HTTP, HTTPS and HTTP/2 tables), then the Go benchmarks;
+## installs wrk, h2load, fortio and vegeta itself.
 ## Override: make bench BENCH_SECONDS=10 BENCH_CONNS=64 BENCH_REPEAT=2
 BENCH_SECONDS ?= 30
 BENCH_CONNS   ?= 64
 BENCH_REPEAT  ?= 1
-BENCH_TOOLS   ?= wrk,vegeta,headroom
+BENCH_TOOLS   ?= wrk,fortio,h2load,vegeta,headroom
+BENCH_PROTOS  ?= http,https,h2
+BENCH_H2_CONNS ?= 4
 
 bench:
 	GO="$(GO)" BENCH_SECONDS=$(BENCH_SECONDS) BENCH_CONNS=$(BENCH_CONNS) \
-	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) bash scripts/bench.sh
+	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) BENCH_PROTOS=$(BENCH_PROTOS) \
+	  BENCH_H2_CONNS=$(BENCH_H2_CONNS) bash scripts/bench.sh
 
 ## demo: a capacity study of the demo shop with Prometheus and traces (KEEP=1 leaves it running)
 demo: build obs-deps report-deps

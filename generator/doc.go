@@ -46,13 +46,16 @@
 //	}
 //	fmt.Println(res.Summary.ThroughputRPS, res.Summary.Latency.P99, res.Aborted)
 //
-// Connections: against a plain-http target each virtual user holds its own
-// kept-alive HTTP/1.1 connection, and writes the request and reads the
-// response on its own goroutine (h1.go), which costs about half the CPU per
-// request of net/http's transport with its reader and writer goroutines per
-// connection. An https target (HTTP/2 when offered), target.max_conns below
-// the number of users, a redirect to another host, and the environment
-// variable HEADROOM_HTTP_CLIENT=net/http use net/http's transport instead.
+// Connections: against an http or https target each virtual user holds its
+// own kept-alive HTTP/1.1 connection (over crypto/tls for https, sessions
+// resumed from a run-wide cache), and writes the request and reads the
+// response on its own goroutine (h1.go, h1_tls.go), which costs about half
+// the CPU per request of net/http's transport with its reader and writer
+// goroutines per connection. An https target whose server picks h2 by ALPN
+// gets HTTP/2 streams multiplexed over target.max_conns connections (or one
+// per 100 users; h2.go). target.max_conns below the number of users on
+// HTTP/1.1, a redirect to another host, and the environment variable
+// HEADROOM_HTTP_CLIENT=net/http use net/http's transport instead.
 //
 // Maximum rate: the leanest way to find the most a target takes is the
 // closed model with N users from the start and no think time, for example

@@ -4,16 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,24 +19,28 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// h1Client is one virtual user's own HTTP/1.1 connection to a plain-http
-// target. The user writes the request and reads the response on its own
+// h1Client is one virtual user's own HTTP/1.1 connection to an http or
+// https target (TLS: h1_tls.go). The user writes the request and reads the response on its own
 // goroutine, so a request costs one write and one read on the socket and no
 // hand-over between goroutines (net/http's transport runs a reader and a
-// writer goroutine per connection). It is used only for plain http without
-// target.max_conns; https (HTTP/2) and redirects to other hosts go through
-// the run's net/http transport.
+// writer goroutine per connection). It is used when target.max_conns is unset
+// or not below the users and the target does not speak HTTP/2; bounded
+// HTTP/1.1 connections and redirects to other hosts go through the run's
+// net/http transport.
 //
 // Cancelling a request's context interrupts its socket I/O (the connection
 // is then closed); the end of the run closes the connection.
 type h1Client struct {
 	e      *engine
+	scheme string // http or https
 	host   string // the URL host it serves: requests for any other go to e.transport
 	addr   string // host:port to dial
 	dialer *net.Dialer
+	tls    *tls.Config // https: the run's, shared (its session cache above all)
 
-	mu      sync.Mutex // guards conn and watched against interrupt and closeAtEnd; only the user writes them
-	conn    net.Conn
+	mu      sync.Mutex      // guards conn and watched against interrupt and closeAtEnd; only the user writes them
+	conn    net.Conn        // the TLS connection over raw for https, else raw
+	raw     net.Conn        // the TCP connection, peeked while idle
 	watched context.Context // the context whose cancellation interrupts conn
 	br      *bufio.Reader
 	bw      *bufio.Writer
@@ -51,38 +53,18 @@ type h1Client struct {
 	line []byte // a header line longer than br's buffer
 }
 
-// h1Host returns the host users open their own connections to: the base
-// URL's, when it is plain http and target.max_conns is unset or not below
-// the number of users (each user holds at most one connection). HEADROOM_HTTP_CLIENT=net/http
-// sends everything through net/http's transport instead.
-func (e *engine) h1Host() (string, bool) {
-	if mc := e.plan.Target.MaxConns; (mc > 0 && mc < e.maxUsers()) || os.Getenv("HEADROOM_HTTP_CLIENT") == "net/http" {
-		return "", false
-	}
-	u, err := url.Parse(e.base)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return "", false
-	}
-	return u.Host, true
-}
-
 // h1BufSize is the size of the connection's read and write buffers.
 const h1BufSize = 8 << 10
 
 // userAgent is sent unless the plan sets a User-Agent header.
 const userAgent = "headroom"
 
-func newH1Client(e *engine, host string) *h1Client {
-	addr := host
-	if _, _, err := net.SplitHostPort(host); err != nil {
-		addr = net.JoinHostPort(strings.Trim(host, "[]"), "80")
+func newH1Client(e *engine, scheme, host string) *h1Client {
+	c := &h1Client{e: e, scheme: scheme, host: host, addr: dialAddr(host, scheme),
+		dialer: &net.Dialer{Timeout: e.dialTimeout(), KeepAlive: 30 * time.Second}}
+	if scheme == "https" {
+		c.tls = e.tlsH1
 	}
-	timeout := e.plan.Target.Timeout
-	if timeout <= 0 || timeout > 30*time.Second {
-		timeout = 30 * time.Second
-	}
-	c := &h1Client{e: e, host: host, addr: addr,
-		dialer: &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}}
 	c.body.c = c
 	c.resp.Body = &c.body
 	context.AfterFunc(e.reqCtx, c.closeAtEnd)
@@ -95,7 +77,7 @@ func newH1Client(e *engine, host string) *h1Client {
 // a reused connection that got no byte of answer (the server had closed it)
 // is sent once more on a fresh connection (h1_idle.go).
 func (c *h1Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "http" || req.URL.Host != c.host {
+	if req.URL.Scheme != c.scheme || req.URL.Host != c.host {
 		return c.e.transport.RoundTrip(req)
 	}
 	ctx := req.Context()
@@ -164,12 +146,21 @@ func (c *h1Client) interrupt(ctx context.Context) {
 }
 
 func (c *h1Client) dial(ctx context.Context) error {
-	conn, err := c.dialer.DialContext(ctx, "tcp", c.addr)
+	var conn, raw net.Conn
+	var err error
+	if c.tls != nil {
+		var tc *tls.Conn
+		tc, raw, err = dialTLS(ctx, c.dialer, c.addr, c.tls)
+		conn = tc
+	} else {
+		raw, err = c.dialer.DialContext(ctx, "tcp", c.addr)
+		conn = raw
+	}
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.conn = conn
+	c.conn, c.raw = conn, raw
 	c.mu.Unlock()
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(conn, h1BufSize)
@@ -202,7 +193,7 @@ func (c *h1Client) close() {
 	c.mu.Lock()
 	if c.conn != nil {
 		c.conn.Close()
-		c.conn = nil
+		c.conn, c.raw = nil, nil
 	}
 	c.mu.Unlock()
 }

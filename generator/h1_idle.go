@@ -23,7 +23,7 @@ const staleAfter = 500 * time.Millisecond
 // nobody asked for. (Bytes already buffered never get this far: a body's
 // Close drops a connection holding any.)
 func (c *h1Client) closedWhileIdle() bool {
-	return time.Since(c.idleSince) >= staleAfter && peekClosed(c.conn)
+	return time.Since(c.idleSince) >= staleAfter && peekClosed(c.raw)
 }
 
 // replayable reports whether req may be sent again after its connection

@@ -83,11 +83,11 @@ func (s *scripted) url() string { return "http://" + s.ln.Addr().String() }
 func newTestH1(t *testing.T, ctx context.Context, base string) *h1Client {
 	t.Helper()
 	e := &engine{plan: &plan.Plan{}, base: base, transport: &http.Transport{}, reqCtx: ctx}
-	host, ok := e.h1Host()
+	scheme, host, ok := e.ownTarget()
 	if !ok {
-		t.Fatalf("h1Host(%s): not served by own connections", base)
+		t.Fatalf("ownTarget(%s): not served by own connections", base)
 	}
-	return newH1Client(e, host)
+	return newH1Client(e, scheme, host)
 }
 
 // fetch sends a request through c and returns the status and body.
@@ -284,18 +284,22 @@ func TestOwnConnectionCancelInterruptsAWait(t *testing.T) {
 	}
 }
 
-func TestOwnConnectionsDoNotServeBoundedOrTLSTargets(t *testing.T) {
+func TestOwnConnectionsDoNotServeBoundedTargets(t *testing.T) {
 	e := &engine{plan: &plan.Plan{}, base: "https://127.0.0.1:8443", load: plan.Load{Model: "open", MaxVUs: 10}}
-	if _, ok := e.h1Host(); ok {
-		t.Error("https target served by own connections")
+	if scheme, host, ok := e.ownTarget(); !ok || scheme != "https" || host != "127.0.0.1:8443" {
+		t.Errorf("https target: %q %q %v, want own TLS connections", scheme, host, ok)
 	}
 	e.base = "http://127.0.0.1:8080"
 	e.plan.Target.MaxConns = 5
-	if _, ok := e.h1Host(); ok {
+	if _, _, ok := e.ownTarget(); ok {
 		t.Error("max_conns 5 with 10 users served by own connections")
 	}
 	e.plan.Target.MaxConns = 10
-	if host, ok := e.h1Host(); !ok || host != "127.0.0.1:8080" {
-		t.Errorf("max_conns 10 with 10 users: %q %v", host, ok)
+	if scheme, host, ok := e.ownTarget(); !ok || scheme != "http" || host != "127.0.0.1:8080" {
+		t.Errorf("max_conns 10 with 10 users: %q %q %v", scheme, host, ok)
+	}
+	t.Setenv("HEADROOM_HTTP_CLIENT", "net/http")
+	if _, _, ok := e.ownTarget(); ok {
+		t.Error("HEADROOM_HTTP_CLIENT=net/http: served by own connections")
 	}
 }

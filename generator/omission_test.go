@@ -13,8 +13,14 @@ import (
 // five: then every request waits until the stall is over.
 func stallingServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(stallingHandler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func stallingHandler() http.Handler {
 	start := time.Now()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		phase := time.Since(start) % (5 * time.Second)
 		if phase < time.Second {
 			select {
@@ -22,9 +28,7 @@ func stallingServer(t *testing.T) *httptest.Server {
 			case <-r.Context().Done():
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 // TestCoordinatedOmissionIsNotHidden drives a service that stalls for 1 s
@@ -45,6 +49,28 @@ func TestCoordinatedOmissionIsNotHidden(t *testing.T) {
 	t.Logf("p99: headroom %.1f ms, naive closed loop %.1f ms over %d requests", p99, naive.p99, naive.n)
 	if naive.p99 > p99/5 {
 		t.Errorf("naive p99 = %.1f ms, want far below headroom's %.1f ms", naive.p99, p99)
+	}
+}
+
+// TestCoordinatedOmissionIsNotHiddenOverTLS runs the stalling target over
+// HTTPS, on the own TLS connections (HTTP/1.1) and on HTTP/2 streams: the
+// stall must show in p99 on both.
+func TestCoordinatedOmissionIsNotHiddenOverTLS(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		srv, _ := tlsServer(t, h2, stallingHandler())
+		p := newPlan(srv.URL, constant(200, 7*time.Second, 2000))
+		p.Target.Insecure = true
+		p.Target.MaxConns = 4 // HTTP/2: the users share 4 connections; HTTP/1.1: net/http, bounded
+		if !h2 {
+			p.Target.MaxConns = 0
+		}
+		res := mustRun(t, p, Options{})
+		if p99 := res.Summary.Latency.P99; p99 < 300 {
+			t.Errorf("h2 %v: p99 = %.1f ms over two 1 s stalls, want ≥ 300 ms", h2, p99)
+		}
+		if res.Summary.Requests < 1000 {
+			t.Errorf("h2 %v: %d requests, want the ~1400 due", h2, res.Summary.Requests)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -73,8 +74,17 @@ type engine struct {
 	env      map[string]string
 
 	transport *http.Transport
-	shards    []*shard
-	grace     time.Duration // longest request timeout
+	// The users' own connections (h1.go, h1_tls.go, h2.go): the base URL's
+	// scheme and host ("" when net/http serves everything), whether each
+	// user may hold its own HTTP/1.1 connection, the TLS settings they
+	// share, and the HTTP/2 pool when the target speaks h2.
+	ownScheme, ownHost string
+	ownH1              bool
+	tlsSessions        tls.ClientSessionCache
+	tlsH1              *tls.Config
+	h2                 *h2Pool
+	shards             []*shard
+	grace              time.Duration // longest request timeout
 
 	start    time.Time
 	loadCtx  context.Context // ends with the profile, an abort or the caller
@@ -144,6 +154,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 	}
 	users := e.maxUsers()
 	e.transport = newTransport(p, users, strings.HasPrefix(e.base, "https:"))
+	e.ownScheme, e.ownHost, e.ownH1 = e.ownTarget()
 	n := min(max(users, 1), 4*runtime.GOMAXPROCS(0), 16)
 	for range n {
 		e.shards = append(e.shards, newShard(len(e.names)))
@@ -217,6 +228,10 @@ func (e *engine) pick(r *rng) *journey {
 func (e *engine) run(ctx context.Context) *Result {
 	e.reqCtx, e.stopReqs = context.WithCancel(ctx)
 	defer e.stopReqs()
+	e.setupTLS(e.reqCtx)
+	if e.h2 != nil {
+		e.h2.start(e.reqCtx)
+	}
 	e.start = time.Now()
 	end := e.start.Add(time.Duration(e.prof.total * float64(time.Second)))
 	e.loadCtx, e.stopLoad = context.WithDeadline(e.reqCtx, end)

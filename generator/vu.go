@@ -77,9 +77,13 @@ func (e *engine) newVU(id int) (v *vu, ok bool) {
 	v.ctl = newReqCtl(e.reqCtx)
 	v.think = time.NewTimer(time.Hour)
 	v.think.Stop()
-	v.rt = e.transport
-	if host, ok := e.h1Host(); ok {
-		v.rt = newH1Client(e, host)
+	switch {
+	case e.h2 != nil:
+		v.rt = e.h2.user(id)
+	case e.ownH1:
+		v.rt = newH1Client(e, e.ownScheme, e.ownHost)
+	default:
+		v.rt = e.transport
 	}
 	return v, true
 }

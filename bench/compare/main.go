@@ -1,5 +1,6 @@
-// Command compare drives bench/target at maximum rate with wrk, vegeta and
-// headroom in turn, for the same duration over the same number of
+// Command compare drives bench/target at maximum rate with wrk, fortio,
+// h2load, vegeta and headroom in turn, over plain HTTP/1.1, HTTPS and
+// HTTP/2 (one table each; a tool appears where it speaks the protocol), for the same duration over the same number of
 // connections, the generator pinned to one CPU and the target to another,
 // and prints one table: each tool's requests/s from its own report, the
 // target's own count beside it, CPU-seconds per 100k requests and peak RSS
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -28,11 +30,15 @@ type config struct {
 	Port       int    // the target's loopback port
 	GenCPUs    string // taskset CPU list for the tools; "" = not pinned
 	TargetCPUs string // taskset CPU list for the target; "" = not pinned
-	TargetMode string // bench/target -mode
+	TargetMode string // bench/target -mode for plain HTTP
 	Tools      []string
+	Protos     []string // http, https, h2: one table each
+	H2Conns    int      // HTTP/2 connections (h2load -c, headroom's max_conns); the streams share them
 	Repeat     int
 
-	Wrk, Vegeta, Headroom, Target string // executables
+	Proto string // the protocol being measured (set per table)
+
+	Wrk, Fortio, H2load, Vegeta, Headroom, Target string // executables
 }
 
 func main() {
@@ -57,34 +63,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(work)
 
-	var tools []tool
-	for _, name := range cfg.Tools {
-		t, err := buildTool(name, cfg, work)
-		if err != nil {
-			fmt.Fprintf(stderr, "compare: %v\n", err)
-			return 2
-		}
-		tools = append(tools, t)
-	}
+	how := map[string][]tool{} // per protocol, for the footnote
 	for round := 1; round <= cfg.Repeat; round++ {
-		fmt.Fprintf(stdout, "\n== round %d of %d (load average before: %s)\n", round, cfg.Repeat, loadAverage())
-		var ms []measurement
-		for _, t := range tools {
-			fmt.Fprintf(stderr, "compare: %s, %d s ...\n", t.Name, cfg.Seconds)
-			m, err := measure(ctx, cfg, t, work)
-			if err != nil {
+		for _, proto := range cfg.Protos {
+			pcfg := cfg
+			pcfg.Proto = proto
+			names := toolsFor(cfg, proto)
+			if len(names) == 0 {
+				continue
+			}
+			fmt.Fprintf(stdout, "\n== round %d of %d, %s (load average before: %s)\n", round, cfg.Repeat, protoTitle[proto], loadAverage())
+			var ms []measurement
+			var tools []tool
+			for _, name := range names {
+				t, err := buildTool(name, pcfg, work)
+				if err != nil {
+					fmt.Fprintf(stderr, "compare: %v\n", err)
+					return 2
+				}
+				tools = append(tools, t)
+				fmt.Fprintf(stderr, "compare: %s %s, %d s ...\n", proto, t.Name, cfg.Seconds)
+				m, err := measure(ctx, pcfg, t, work)
+				if err != nil {
+					fmt.Fprintf(stderr, "compare: %v\n", err)
+					return 1
+				}
+				ms = append(ms, m)
+			}
+			how[proto] = tools
+			if err := printTable(stdout, pcfg, ms); err != nil {
 				fmt.Fprintf(stderr, "compare: %v\n", err)
 				return 1
 			}
-			ms = append(ms, m)
-		}
-		if err := printTable(stdout, cfg, ms); err != nil {
-			fmt.Fprintf(stderr, "compare: %v\n", err)
-			return 1
 		}
 	}
-	fmt.Fprintln(stdout, "commands:")
-	printHow(stdout, tools)
+	fmt.Fprintln(stdout, "\ncommands:")
+	for _, proto := range cfg.Protos {
+		if len(how[proto]) > 0 {
+			fmt.Fprintf(stdout, " %s\n", protoTitle[proto])
+			printHow(stdout, how[proto])
+		}
+	}
 	return 0
 }
 
@@ -99,9 +118,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.GenCPUs, "gen-cpus", "0", "taskset CPU list for the load tools (\"\" = no pinning)")
 	fs.StringVar(&cfg.TargetCPUs, "target-cpus", "1", "taskset CPU list for the target (\"\" = no pinning)")
 	fs.StringVar(&cfg.TargetMode, "target-mode", "epoll", "bench/target -mode: epoll, raw or nethttp")
+	var protos string
 	fs.StringVar(&tools, "tools", strings.Join(knownTools, ","), "comma-separated tools to compare, in order")
+	fs.StringVar(&protos, "protos", strings.Join(knownProtos, ","), "comma-separated protocols, one table each: http, https, h2")
+	fs.IntVar(&cfg.H2Conns, "h2-conns", 4, "HTTP/2 connections the -conns streams share (h2load -c, headroom's target.max_conns)")
 	fs.IntVar(&cfg.Repeat, "repeat", 1, "how many times to run the whole comparison")
 	fs.StringVar(&cfg.Wrk, "wrk", "wrk", "wrk executable")
+	fs.StringVar(&cfg.Fortio, "fortio", ".cache/tools/fortio", "fortio executable")
+	fs.StringVar(&cfg.H2load, "h2load", "h2load", "h2load executable (Debian nghttp2-client)")
 	fs.StringVar(&cfg.Vegeta, "vegeta", ".cache/tools/vegeta", "vegeta executable")
 	fs.StringVar(&cfg.Headroom, "headroom", "bin/headroom", "headroom executable")
 	fs.StringVar(&cfg.Target, "target", "bin/bench-target", "bench/target executable")
@@ -112,6 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg.Tools = splitList(tools)
+	cfg.Protos = splitList(protos)
 	return cfg, cfg.check()
 }
 
@@ -130,6 +155,15 @@ func (c *config) check() error {
 		return fmt.Errorf("-target-mode: %q is not epoll, raw or nethttp", c.TargetMode)
 	case len(c.Tools) == 0:
 		return errors.New("-tools: no tool named")
+	case len(c.Protos) == 0:
+		return errors.New("-protos: no protocol named")
+	case c.H2Conns < 1 || c.H2Conns > 1000:
+		return fmt.Errorf("-h2-conns: %d is outside 1..1000", c.H2Conns)
+	}
+	for _, p := range c.Protos {
+		if !slices.Contains(knownProtos, p) {
+			return fmt.Errorf("-protos: unknown protocol %q (known: %s)", p, strings.Join(knownProtos, ", "))
+		}
 	}
 	for flagName, cpus := range map[string]string{"gen-cpus": c.GenCPUs, "target-cpus": c.TargetCPUs} {
 		if _, err := sampleCPUs(cpus); err != nil {
@@ -142,7 +176,21 @@ func (c *config) check() error {
 	}
 	var need []executable
 	for _, name := range c.Tools {
+		used := false
+		for _, p := range c.Protos {
+			used = used || slices.Contains(speaks[name], p)
+		}
+		switch {
+		case speaks[name] == nil:
+			return fmt.Errorf("-tools: unknown tool %q (known: %s)", name, strings.Join(knownTools, ", "))
+		case !used:
+			continue
+		}
 		switch name {
+		case "fortio":
+			need = append(need, executable{"fortio", &c.Fortio})
+		case "h2load":
+			need = append(need, executable{"h2load", &c.H2load})
 		case "wrk":
 			need = append(need, executable{"wrk", &c.Wrk})
 		case "vegeta":

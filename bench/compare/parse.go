@@ -174,3 +174,55 @@ func parseTargetCounts(out []byte) (targetCounts, error) {
 	}
 	return c, nil
 }
+
+// parseFortio reads fortio's -json report: ActualQPS, the duration
+// histogram's count, and the return codes (2xx and 3xx succeed; fortio
+// records a socket error as code -1).
+func parseFortio(out []byte) (report, error) {
+	var m struct {
+		ActualQPS         *float64 `json:"ActualQPS"`
+		DurationHistogram *struct {
+			Count int64 `json:"Count"`
+		} `json:"DurationHistogram"`
+		RetCodes map[string]int64 `json:"RetCodes"`
+	}
+	if err := json.Unmarshal(out, &m); err != nil {
+		return report{}, fmt.Errorf("fortio -json: %w", err)
+	}
+	if m.ActualQPS == nil || m.DurationHistogram == nil {
+		return report{}, fmt.Errorf("fortio -json: no \"ActualQPS\" or \"DurationHistogram\"")
+	}
+	var ok int64
+	for code, n := range m.RetCodes {
+		if c, err := strconv.Atoi(code); err == nil && c >= 200 && c < 400 {
+			ok += n
+		}
+	}
+	r := report{Requests: m.DurationHistogram.Count, Throughput: *m.ActualQPS}
+	r.Errors = max(r.Requests-ok, 0)
+	return r, nil
+}
+
+var (
+	h2loadRateLine     = regexp.MustCompile(`(?m)^finished in [0-9.]+\w+, ([0-9.]+) req/s,`)
+	h2loadRequestsLine = regexp.MustCompile(`(?m)^requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded,`)
+)
+
+// parseH2load reads h2load's text report: the rate of its "finished in"
+// line, and the requests done and succeeded.
+func parseH2load(out []byte) (report, error) {
+	var r report
+	m := h2loadRateLine.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("h2load: no \"finished in ..., N req/s\" line in its output")
+	}
+	r.Throughput, _ = strconv.ParseFloat(string(m[1]), 64)
+	m = h2loadRequestsLine.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("h2load: no \"requests:\" line in its output")
+	}
+	r.Requests, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	ok, _ := strconv.ParseInt(string(m[2]), 10, 64)
+	r.Errors = max(r.Requests-ok, 0)
+	return r, nil
+}

@@ -27,6 +27,8 @@ func TestParseToolReports(t *testing.T) {
 		{"wrk-errors.txt", parseWrk, report{Requests: 416240, Throughput: 41622.95, Errors: 3 + 2 + 17}},
 		{"vegeta.json", parseVegeta, report{Requests: 11264, Throughput: 5644.626719517089}},
 		{"headroom.json", parseHeadroom, report{Requests: 900000, Throughput: 30000.5, Errors: 12}},
+		{"fortio.json", parseFortio, report{Requests: 11593, Throughput: 11592.00286750534, Errors: 3}},
+		{"h2load.txt", parseH2load, report{Requests: 24672, Throughput: 24672, Errors: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -63,6 +65,10 @@ func TestParseToolReportsRejectOtherOutput(t *testing.T) {
 		{"vegeta without requests", parseVegeta, `{"throughput":1}`},
 		{"headroom without summary", parseHeadroom, `{"windows":[]}`},
 		{"headroom not JSON", parseHeadroom, `summary: 1`},
+		{"fortio without histogram", parseFortio, `{"ActualQPS":1}`},
+		{"fortio text", parseFortio, `Aborting because of error -1`},
+		{"h2load without requests", parseH2load, "finished in 1.00s, 10.00 req/s, 1KB/s\n"},
+		{"h2load failed to connect", parseH2load, "starting benchmark...\nclient could not connect to host\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,9 +14,12 @@ var planTemplate string
 
 // planParams are the figures of a run that headroom's plan must carry.
 type planParams struct {
-	Port    int
-	Conns   int
-	Seconds int
+	Scheme   string // http or https
+	Port     int
+	Conns    int // virtual users
+	MaxConns int // target.max_conns: the users for HTTP/1.1, fewer for HTTP/2
+	Seconds  int
+	Insecure bool // target.insecure_tls
 }
 
 // renderPlan is headroom's plan for one run.

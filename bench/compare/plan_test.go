@@ -8,7 +8,7 @@ import (
 	"github.com/headroom-sre/headroom/plan"
 )
 
-var defaultParams = planParams{Port: 18999, Conns: 64, Seconds: 30}
+var defaultParams = planParams{Scheme: "http", Port: 18999, Conns: 64, MaxConns: 64, Seconds: 30}
 
 func TestBenchPlanIsTheTemplateWithDefaults(t *testing.T) {
 	want, err := os.ReadFile("../plan.yaml")
@@ -25,7 +25,7 @@ func TestBenchPlanIsTheTemplateWithDefaults(t *testing.T) {
 }
 
 func TestRenderedPlanDrivesClosedMaxRate(t *testing.T) {
-	params := planParams{Port: 20001, Conns: 8, Seconds: 5}
+	params := planParams{Scheme: "http", Port: 20001, Conns: 8, MaxConns: 8, Seconds: 5}
 	text, err := renderPlan(params)
 	if err != nil {
 		t.Fatal(err)
@@ -61,5 +61,19 @@ func TestWritePlan(t *testing.T) {
 	}
 	if _, err := plan.LoadFile(path); err != nil {
 		t.Errorf("plan.LoadFile(%s): %v", path, err)
+	}
+}
+
+func TestRenderedPlanOverTLSSkipsVerificationAndBoundsConnections(t *testing.T) {
+	text, err := renderPlan(planParams{Scheme: "https", Port: 20002, Conns: 64, MaxConns: 4, Seconds: 5, Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Parse("bench.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("plan.Parse: %v\n%s", err, text)
+	}
+	if p.Target.BaseURL != "https://127.0.0.1:20002" || !p.Target.Insecure || p.Target.MaxConns != 4 {
+		t.Errorf("target = %+v, want https, insecure_tls, max_conns 4", p.Target)
 	}
 }

@@ -123,7 +123,10 @@ func startTarget(ctx context.Context, cfg config) (*targetProcess, error) {
 		c.Close()
 		return nil, fmt.Errorf("-port %d: something already listens on %s; pick a free port", cfg.Port, addr)
 	}
-	argv := []string{cfg.Target, "-addr", addr, "-mode", cfg.TargetMode}
+	argv := []string{cfg.Target, "-addr", addr, "-mode", targetMode(cfg)}
+	if cfg.Proto == protoHTTPS || cfg.Proto == protoH2 {
+		argv = append(argv, "-tls")
+	}
 	if cfg.TargetCPUs != "" {
 		argv = append([]string{"taskset", "-c", cfg.TargetCPUs}, argv...)
 	}

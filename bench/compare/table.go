@@ -8,29 +8,58 @@ import (
 	"time"
 )
 
+// references are the tools whose rows the others are compared with, in
+// column order, when they took part.
+var references = []string{"wrk", "fortio", "h2load", "vegeta"}
+
 // printTable writes the comparison: one row per tool, then footnotes.
+// Each "vs X" column holds the row's requests/s over X's and its CPU per
+// request over X's: above 1.00x is faster, and costlier, than X.
 func printTable(w io.Writer, cfg config, ms []measurement) error {
-	rate := map[string]float64{}
+	byTool := map[string]measurement{}
 	for _, m := range ms {
-		rate[m.Tool] = m.Report.Throughput
+		byTool[m.Tool] = m
+	}
+	var refs []string
+	for _, r := range references {
+		if _, ok := byTool[r]; ok {
+			refs = append(refs, r)
+		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\tvs vegeta\tvs wrk\ttool busy\ttarget busy\tothers gen/target\t")
+	fmt.Fprint(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\t")
+	for _, r := range refs {
+		fmt.Fprintf(tw, "vs %s rate/CPU\t", r)
+	}
+	fmt.Fprintln(tw, "tool busy\ttarget busy\tothers gen/target\t")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t%s\t%s\t%.0f%%\t%.0f%%\t%.0f%%/%.0f%%\t\n",
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t",
 			m.Tool, m.Report.Throughput, m.Report.Requests, m.Target.Requests, m.Report.Errors,
-			cpuPer100k(m), float64(m.Usage.MaxRSSKB)/1024,
-			ratio(m.Report.Throughput, rate["vegeta"]), ratio(m.Report.Throughput, rate["wrk"]),
+			cpuPer100k(m), float64(m.Usage.MaxRSSKB)/1024)
+		for _, r := range refs {
+			ref := byTool[r]
+			fmt.Fprintf(tw, "%s/%s\t", ratio(m.Report.Throughput, ref.Report.Throughput), ratio(cpuPer100k(m), cpuPer100k(ref)))
+		}
+		fmt.Fprintf(tw, "%.0f%%\t%.0f%%\t%.0f%%/%.0f%%\t\n",
 			100*busy(m.Usage.CPU, m.Usage.Wall), 100*busy(m.TargetCPU, m.Usage.Wall),
 			100*m.OthersGen, 100*m.OthersTarget)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d s per tool, %d connections, load generator on CPU %s, target (bench/target -mode %s) on CPU %s, a fresh target per tool.\n",
-		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), cfg.TargetMode, orAll(cfg.TargetCPUs))
+	target := fmt.Sprintf("bench/target -mode %s", targetMode(cfg))
+	if cfg.Proto == protoHTTPS || cfg.Proto == protoH2 {
+		target += " -tls"
+	}
+	fmt.Fprintf(w, "\n%d s per tool, %d connections, load generator on CPU %s, target (%s) on CPU %s, a fresh target per tool.\n",
+		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), target, orAll(cfg.TargetCPUs))
+	if cfg.Proto == protoH2 {
+		fmt.Fprintf(w, "HTTP/2: h2load and headroom multiplex the %d streams over %d connections; fortio -h2 opens one connection per worker.\n",
+			cfg.Conns, min(cfg.H2Conns, cfg.Conns))
+	}
 	fmt.Fprintln(w, "requests/s and requests: the tool's own report; target count: responses the target wrote;")
 	fmt.Fprintln(w, "CPU, peak RSS and tool busy (CPU over wall time): /usr/bin/time -v of the tool;")
+	fmt.Fprintln(w, "vs X rate/CPU: the row's requests/s over X's, and its CPU per request over X's;")
 	fmt.Fprintln(w, "target busy: the target's CPU time over the tool's wall time (near 100%: the target, not the tool, set the pace);")
 	fmt.Fprintln(w, "others gen/target: the share of the generator's and the target's CPUs other processes took meanwhile (/proc/stat, softirq left out).")
 	for _, m := range ms {

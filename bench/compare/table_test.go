@@ -30,10 +30,10 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		// tool rps requests target errors cpu/100k rss vs-vegeta vs-wrk tool-busy target-busy others
-		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 2.00x 1.00x 80% 90% 1%/0%",
-		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 1.00x 0.50x 100% 50% 0%/0%",
-		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 0.50x 0.25x 100% 20% 0%/0%",
+		// tool rps requests target errors cpu/100k rss vs-wrk vs-vegeta tool-busy target-busy others
+		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 1.00x/1.00x 2.00x/0.40x 80% 90% 1%/0%",
+		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 0.50x/2.50x 1.00x/1.00x 100% 50% 0%/0%",
+		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 0.25x/5.00x 0.50x/2.00x 100% 20% 0%/0%",
 	}
 	for tool, row := range want {
 		if rows[tool] != row {
@@ -48,14 +48,37 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 	}
 }
 
-func TestPrintTableWithoutVegetaShowsNoRatio(t *testing.T) {
+func TestPrintTableWithoutReferencesShowsNoRatio(t *testing.T) {
 	ms := []measurement{{Tool: "headroom", Report: report{Requests: 10, Throughput: 1}, Target: targetCounts{10, 1}}}
 	var b bytes.Buffer
 	if err := printTable(&b, config{}, ms); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), " -  ") || !strings.Contains(b.String(), "not pinned") {
-		t.Errorf("want '-' ratios and an unpinned footnote:\n%s", b.String())
+	if strings.Contains(b.String(), "rate/CPU  ") || !strings.Contains(b.String(), "not pinned") {
+		t.Errorf("want no ratio column and an unpinned footnote:\n%s", b.String())
+	}
+}
+
+func TestPrintTableOfHTTP2ComparesWithH2loadAndFortio(t *testing.T) {
+	cfg := config{Seconds: 10, Conns: 64, H2Conns: 4, Proto: protoH2}
+	ms := []measurement{
+		{Tool: "fortio", Report: report{Requests: 200000, Throughput: 20000}, Usage: usage{CPU: 8 * time.Second}, Target: targetCounts{200000, 64}},
+		{Tool: "h2load", Report: report{Requests: 400000, Throughput: 40000}, Usage: usage{CPU: 4 * time.Second}, Target: targetCounts{400000, 4}},
+		{Tool: "headroom", Report: report{Requests: 300000, Throughput: 30000}, Usage: usage{CPU: 6 * time.Second}, Target: targetCounts{300000, 4}},
+	}
+	var b bytes.Buffer
+	if err := printTable(&b, cfg, ms); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"vs fortio rate/CPU", "vs h2load rate/CPU", "1.50x/0.50x         0.75x/2.00x",
+		"bench/target -mode nethttp -tls", "64 streams over 4 connections"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "vs wrk rate") {
+		t.Errorf("a wrk column without a wrk row:\n%s", out)
 	}
 }
 

@@ -6,6 +6,10 @@
 //	{"requests":1234567,"connections":64}
 //
 // The count lets the bench cross-check what each tool says it sent.
+//
+// -tls serves HTTPS with a self-signed certificate made at start: -mode raw
+// speaks HTTP/1.1 only (ALPN "http/1.1"), -mode nethttp offers HTTP/2 and
+// HTTP/1.1 ("h2" first), so HTTP/2 clients get HTTP/2.
 package main
 
 import (
@@ -35,6 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:18999", "loopback `host:port` to listen on")
 	mode := fs.String("mode", "epoll", "server: epoll (one event loop), raw (goroutine per connection) or nethttp (net/http)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate (-mode raw: HTTP/1.1; nethttp: HTTP/2 and HTTP/1.1)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,12 +52,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "target: -mode: %q is not epoll, raw or nethttp\n", *mode)
 		return 2
 	}
-	ln, err := net.Listen("tcp", *addr)
+	if *useTLS && *mode == "epoll" {
+		fmt.Fprintln(stderr, "target: -tls: needs -mode raw or nethttp")
+		return 2
+	}
+	ln, scheme, err := listen(*addr, *mode, *useTLS)
 	if err != nil {
 		fmt.Fprintf(stderr, "target: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "target: %s server listening on %s\n", *mode, ln.Addr())
+	fmt.Fprintf(stderr, "target: %s %s server listening on %s\n", *mode, scheme, ln.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -66,6 +75,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// listen listens on addr, through TLS when useTLS: raw offers HTTP/1.1
+// only, nethttp HTTP/2 first. It returns the URL scheme served.
+func listen(addr, mode string, useTLS bool) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil || !useTLS {
+		return ln, "http", err
+	}
+	protos := []string{"http/1.1"}
+	if mode == "nethttp" {
+		protos = []string{"h2", "http/1.1"}
+	}
+	tln, err := tlsListener(ln, protos...)
+	if err != nil {
+		ln.Close()
+		return nil, "", err
+	}
+	return tln, "https", nil
 }
 
 // serverFor is the server a -mode names, or nil. Each serves ln until ctx
