@@ -51,6 +51,11 @@ type Bounds struct {
 	// measured no throughput (stopped within its warm-up).
 	SingleInstanceSource Source `json:"single_instance_source,omitempty"`
 	UnacceptableSource   Source `json:"unacceptable_source,omitempty"`
+	// CappedAtUnacceptable says the unacceptable step completed fewer
+	// requests/s than the capacity step (throughput fell under overload),
+	// so SingleInstanceRPS is the unacceptable point's: a capacity is never
+	// above the unacceptable point.
+	CappedAtUnacceptable bool `json:"capped_at_unacceptable,omitempty"`
 }
 
 // Source says where a figure in requests/s comes from.
@@ -156,8 +161,9 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 		st, _ := ex.At(ex.Unacceptable)
 		s.Capacity.UnacceptableRPS, s.Capacity.UnacceptableSource = rpsOf(st, rpi)
 		if s.Capacity.UnacceptableRPS < s.Capacity.SingleInstanceRPS {
-			s.Notes = append(s.Notes, fmt.Sprintf("the unacceptable step completed fewer requests/s (%s) than the capacity step (%s): throughput fell under overload",
-				num(s.Capacity.UnacceptableRPS), num(s.Capacity.SingleInstanceRPS)))
+			s.Notes = append(s.Notes, fmt.Sprintf("the unacceptable step completed fewer requests/s (%s) than the capacity step (%s): throughput fell under overload; the capacity is stated as %s req/s, never above the unacceptable point",
+				num(s.Capacity.UnacceptableRPS), num(s.Capacity.SingleInstanceRPS), num(s.Capacity.UnacceptableRPS)))
+			s.Capacity.SingleInstanceRPS, s.Capacity.CappedAtUnacceptable = s.Capacity.UnacceptableRPS, true
 		}
 	}
 	s.checkRequired(p, o)

@@ -16,6 +16,10 @@ func (s *Study) WriteText(w io.Writer) error {
 	capStep, _ := stepAt(s.Steps, c.SingleInstanceRate)
 	badStep, _ := stepAt(s.Steps, c.UnacceptableRate)
 	capFig := figure(c.SingleInstanceRPS, capStep, c.SingleInstanceSource, c.RequestsPerIteration)
+	if c.CappedAtUnacceptable {
+		capFig = fmt.Sprintf("%s req/s (step %d at %s it/s measured %s req/s; capped at the unacceptable point, where throughput fell)",
+			num(c.SingleInstanceRPS), capStep.Index, num(capStep.Rate), num(capStep.Throughput))
+	}
 	badFig := figure(c.UnacceptableRPS, badStep, c.UnacceptableSource, c.RequestsPerIteration)
 	switch {
 	case c.SingleInstanceRPS == 0 && c.UnacceptableRPS == 0:
@@ -149,6 +153,9 @@ func figure(rps float64, st Step, src Source, rpi float64) string {
 func provenance(st Step, src Source, rpi float64) string {
 	if src == Converted {
 		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; the step measured nothing", st.Index, num(st.Rate), num(rpi))
+	}
+	if st.WarmupOnly {
+		return fmt.Sprintf("step %d at %s it/s, measured over its warm-up: stopped early", st.Index, num(st.Rate))
 	}
 	return fmt.Sprintf("step %d at %s it/s, measured", st.Index, num(st.Rate))
 }
