@@ -2,8 +2,8 @@ package capacity
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
