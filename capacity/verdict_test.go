@@ -135,3 +135,21 @@ func TestClearlyBadNeedsAWideMargin(t *testing.T) {
 		}
 	}
 }
+
+// A step stopped by seconds clearly past its SLOs, with the generator
+// behind in them, is the generator's only at or below the last acceptable
+// step's throughput (rule 1 on an early stop).
+func TestStoppedBehindIsUnacceptableAboveTheLowEnd(t *testing.T) {
+	j := newJudge(objectivesOf(sloPlan(100*time.Millisecond)), 1000)
+	j.low = 300
+	measured := Summary{Seconds: 3, Elapsed: 5 * time.Second, Throughput: 500, Requests: 1500, Latency: Latency{P99: 90}}
+	si := stopInfo{why: "p99 < 100ms: 450.0ms in one second", generatorBehind: true, behindWhy: "achieved 250.0/s of 600.0/s offered"}
+	v, reasons := j.stopped(measured, Acceptable, nil, si)
+	if all := strings.Join(reasons, "; "); v != Unacceptable || !strings.Contains(all, "above the last acceptable step's 300.0 req/s") || !strings.Contains(all, "achieved 250.0/s") {
+		t.Errorf("above the low end: %s %q, want unacceptable saying both", v, reasons)
+	}
+	measured.Throughput = 280
+	if v, reasons := j.stopped(measured, Acceptable, nil, si); v != GeneratorLimited {
+		t.Errorf("at or below the low end: %s %q, want generator-limited", v, reasons)
+	}
+}
