@@ -121,19 +121,21 @@ func (s *Study) WriteText(w io.Writer) error {
 // writeSteps writes a table of steps.
 func writeSteps(w io.Writer, steps []Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tin-flight\tL=X·W\t  verdict")
+	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tdropped\tbusy VUs\tin-flight\tL=X·W\t  verdict")
 	for _, st := range steps {
 		verdict := string(st.Verdict)
 		switch {
+		case st.Stopped && st.WarmupOnly:
+			verdict += " (stopped early, within its warm-up)"
 		case st.Stopped:
 			verdict += " (stopped early)"
 		case st.Verdict != GeneratorLimited && st.Steadiness != nil && !st.Steadiness.Steady:
 			verdict += " (not steady)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f\t%.1f\t  %s\n",
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f%%\t%.0f\t%.1f\t%.1f\t  %s\n",
 			st.Index, st.Phase, num(st.Rate), st.Offered, st.Achieved, st.Throughput,
 			st.Latency.P50, st.Latency.P95, st.Latency.P99, st.Latency.Max, st.ErrorRate*100,
-			st.InFlight, st.LittlesL, verdict)
+			st.Dropped*100, st.Busy, st.InFlight, st.LittlesL, verdict)
 	}
 	_ = tw.Flush()
 }
