@@ -190,9 +190,9 @@ func (s *searcher) step(ctx context.Context, phase Phase, rate float64) (Step, e
 		phase = s.o.Phase
 	}
 	idx := len(s.ex.Steps) + 1
-	s.judge.low = 0
+	s.judge.low, s.judge.lowAchieved = 0, 0
 	if st, ok := s.ex.At(s.lo); ok && s.lo > 0 && st.Verdict == Acceptable {
-		s.judge.low = st.Throughput
+		s.judge.low, s.judge.lowAchieved = st.Throughput, st.Achieved
 	}
 	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: s.lo, High: s.hi})
 	bad, why := 0, ""

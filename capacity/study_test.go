@@ -258,10 +258,13 @@ func TestRunReportsMeasuredThroughputNotIterationsTimesRequests(t *testing.T) {
 
 // Rule 10: a capacity is never above the unacceptable point. Past
 // 200 it/s the service collapses: every step stops within its warm-up at
-// 1 s and completes fewer requests than the 200 it/s step did.
+// 1 s and completes fewer requests (190/s) than the 200 it/s step did.
+// The unacceptable point is then the load offered (210 it/s × 1), not
+// the 190 req/s it got through, and the capacity stays the 200 measured.
 func TestRunNeverStatesACapacityAboveTheUnacceptablePoint(t *testing.T) {
 	p := studyPlan()
 	p.Capacity.VerifyURL = ""
+	p.Journeys = []plan.Journey{{Name: "one", Steps: []plan.Step{{Method: "GET", Path: "/a"}}}}
 	prober := &script{tick: func(sec int, rate float64) Tick {
 		if rate > 200 {
 			return second(rate, rate, 190, 0, 1000)
@@ -273,8 +276,8 @@ func TestRunNeverStatesACapacityAboveTheUnacceptablePoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.Capacity
-	if c.UnacceptableRPS == 0 || c.SingleInstanceRPS > c.UnacceptableRPS || !c.CappedAtUnacceptable {
-		t.Fatalf("capacity %.1f req/s, unacceptable %.1f req/s, capped %v: want the capacity capped at the unacceptable point", c.SingleInstanceRPS, c.UnacceptableRPS, c.CappedAtUnacceptable)
+	if c.SingleInstanceRPS != 200 || c.UnacceptableRPS != c.UnacceptableRate || c.UnacceptableRate <= 200 || c.UnacceptableSource != Converted || c.CappedAtUnacceptable {
+		t.Fatalf("capacity %.1f req/s, unacceptable %.1f req/s (%s) at %.1f it/s: want 200 measured, and the unacceptable point the load offered", c.SingleInstanceRPS, c.UnacceptableRPS, c.UnacceptableSource, c.UnacceptableRate)
 	}
 	for _, st := range s.Steps {
 		if st.Verdict == Unacceptable && st.Seconds == 0 {
@@ -285,7 +288,7 @@ func TestRunNeverStatesACapacityAboveTheUnacceptablePoint(t *testing.T) {
 	if err := s.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "capped at the unacceptable point") {
-		t.Errorf("text does not say the capacity was capped:\n%s", text.String())
+	if !strings.Contains(text.String(), "the load offered: the step completed only 190 req/s") {
+		t.Errorf("text does not say the unacceptable point is the load offered:\n%s", text.String())
 	}
 }

@@ -154,7 +154,11 @@ func figure(rps float64, st Step, src Source, rpi float64) string {
 // provenance says which step a figure comes from and how it was found.
 func provenance(st Step, src Source, rpi float64) string {
 	if src == Converted {
-		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; the step measured nothing", st.Index, num(st.Rate), num(rpi))
+		why := "the step measured nothing"
+		if st.Seconds >= 1 && st.Throughput > 0 {
+			why = fmt.Sprintf("the load offered: the step completed only %s req/s", num(st.Throughput))
+		}
+		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; %s", st.Index, num(st.Rate), num(rpi), why)
 	}
 	if st.WarmupOnly {
 		return fmt.Sprintf("step %d at %s it/s, measured over its warm-up: stopped early", st.Index, num(st.Rate))

@@ -48,6 +48,18 @@ type judge struct {
 	// last acceptable step; 0 before any. A step that broke its SLOs
 	// above it is unacceptable whatever the generator dropped.
 	low float64
+	// lowAchieved is the iterations/s the last acceptable step started.
+	// A step's first seconds complete fewer requests than its steady
+	// state (journeys with think time have not reached their later
+	// requests), so a step stopped early is above the low end when either
+	// its requests/s or its iterations/s are.
+	lowAchieved float64
+}
+
+// aboveLowEnd reports whether a step got more through than the last
+// acceptable step: more requests/s, or more iterations/s started.
+func (j judge) aboveLowEnd(s Summary) bool {
+	return s.Throughput > j.low || s.Achieved > j.lowAchieved
 }
 
 // newJudge keeps the objectives a step can be judged by (perStep).
@@ -85,10 +97,10 @@ func (j judge) verdict(s Summary) (Verdict, []string) {
 		return Unacceptable, reasons
 	case !sutOK && j.vusHeld(s):
 		return Unacceptable, append(reasons, fmt.Sprintf("the SUT held the generator's virtual users (%.0f of max_vus %d busy): %s", s.Busy, j.maxVUs, why))
-	case !sutOK && s.Throughput > j.low:
-		return Unacceptable, append(reasons, j.aboveLow(s.Throughput, why))
+	case !sutOK && j.aboveLowEnd(s):
+		return Unacceptable, append(reasons, j.aboveLow(s, why))
 	case !sutOK:
-		return GeneratorLimited, append([]string{fmt.Sprintf("generator could not keep up: %s; the SLOs broke at %.1f req/s, no more than the last acceptable step's %.1f req/s", why, s.Throughput, j.low)}, reasons...)
+		return GeneratorLimited, append([]string{fmt.Sprintf("generator could not keep up: %s; the SLOs broke at %.1f req/s and %.1f it/s, no more than the last acceptable step's %.1f req/s and %.1f it/s", why, s.Throughput, s.Achieved, j.low, j.lowAchieved)}, reasons...)
 	case j.vusHeld(s):
 		return GeneratorLimited, []string{fmt.Sprintf("load.max_vus %d reached while the SLOs held (%.0f busy; %s): raise load.max_vus", j.maxVUs, s.Busy, why)}
 	default:
@@ -98,11 +110,12 @@ func (j judge) verdict(s Summary) (Verdict, []string) {
 
 // aboveLow says why a step the generator fell behind on still counts
 // against the SUT.
-func (j judge) aboveLow(x float64, why string) string {
-	if j.low <= 0 {
-		return fmt.Sprintf("the SLOs broke at %.1f req/s with no acceptable step below; the generator fell behind too (%s)", x, why)
+func (j judge) aboveLow(s Summary, why string) string {
+	if j.low <= 0 && j.lowAchieved <= 0 {
+		return fmt.Sprintf("the SLOs broke at %.1f req/s with no acceptable step below; the generator fell behind too (%s)", s.Throughput, why)
 	}
-	return fmt.Sprintf("the SLOs broke at %.1f req/s, above the last acceptable step's %.1f req/s; the generator fell behind too (%s)", x, j.low, why)
+	return fmt.Sprintf("the SLOs broke at %.1f req/s and %.1f it/s, above the last acceptable step's %.1f req/s and %.1f it/s; the generator fell behind too (%s)",
+		s.Throughput, s.Achieved, j.low, j.lowAchieved, why)
 }
 
 // sut applies the objectives, or the relative rule, to a step.
@@ -264,10 +277,10 @@ func (j judge) stopped(s Summary, v Verdict, reasons []string, si stopInfo) (Ver
 		return v, append(reasons, stop)
 	case v == Unacceptable && measured:
 		return v, append([]string{stop}, reasons...)
-	case si.generatorBehind && (!measured || s.Throughput <= j.low):
+	case si.generatorBehind && (!measured || !j.aboveLowEnd(s)):
 		return GeneratorLimited, []string{"generator could not keep up in the seconds that stopped the step: " + si.behindWhy, stop}
 	case si.generatorBehind:
-		return Unacceptable, []string{stop, j.aboveLow(s.Throughput, si.behindWhy)}
+		return Unacceptable, []string{stop, j.aboveLow(s, si.behindWhy)}
 	case !measured:
 		return Unacceptable, []string{stop, "no second measured"}
 	default:

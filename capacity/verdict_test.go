@@ -76,11 +76,11 @@ func TestVerdictDemoStep6IsUnacceptable(t *testing.T) {
 	}{
 		{"VUs at the cap", 990, "held the generator's virtual users"},
 		// Even with VUs to spare, the SLOs broke above 376 req/s.
-		{"VUs to spare", 500, "above the last acceptable step's 376.0 req/s"},
+		{"VUs to spare", 500, "above the last acceptable step's 376.0 req/s and 160.0 it/s"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j := newJudge(objectivesOf(p), 1000)
-			j.low = 376
+			j.low, j.lowAchieved = 376, 160
 			s := step6
 			s.Busy = c.busy
 			v, reasons := j.verdict(s)
@@ -104,10 +104,13 @@ func TestVerdictGeneratorLimitedOnlyAtOrBelowTheLowEnd(t *testing.T) {
 	behind := Summary{Seconds: 8, Offered: 600, Achieved: 290, Iterations: 2320, Dropped: 2480, Requests: 2320, Throughput: 290, Busy: 50,
 		Latency: Latency{P50: 900, P90: 900, P95: 900, P99: 900, Max: 900, Mean: 900}}
 	for _, c := range []struct {
-		low  float64
-		want Verdict
-	}{{0, Unacceptable}, {280, Unacceptable}, {290, GeneratorLimited}, {300, GeneratorLimited}} {
-		j.low = c.low
+		low, lowAchieved float64
+		want             Verdict
+	}{{0, 0, Unacceptable}, {280, 280, Unacceptable}, {290, 290, GeneratorLimited}, {300, 300, GeneratorLimited},
+		// More iterations started than at the low end, fewer requests
+		// completed (a ramp's first seconds): above the low end.
+		{300, 250, Unacceptable}} {
+		j.low, j.lowAchieved = c.low, c.lowAchieved
 		if v, reasons := j.verdict(behind); v != c.want {
 			t.Errorf("low end %.0f req/s, step at 290 req/s: %s (%q), want %s", c.low, v, reasons, c.want)
 		}
@@ -141,11 +144,11 @@ func TestClearlyBadNeedsAWideMargin(t *testing.T) {
 // step's throughput (rule 1 on an early stop).
 func TestStoppedBehindIsUnacceptableAboveTheLowEnd(t *testing.T) {
 	j := newJudge(objectivesOf(sloPlan(100*time.Millisecond)), 1000)
-	j.low = 300
-	measured := Summary{Seconds: 3, Elapsed: 5 * time.Second, Throughput: 500, Requests: 1500, Latency: Latency{P99: 90}}
+	j.low, j.lowAchieved = 300, 300
+	measured := Summary{Seconds: 3, Elapsed: 5 * time.Second, Throughput: 500, Achieved: 250, Requests: 1500, Latency: Latency{P99: 90}}
 	si := stopInfo{why: "p99 < 100ms: 450.0ms in one second", generatorBehind: true, behindWhy: "achieved 250.0/s of 600.0/s offered"}
 	v, reasons := j.stopped(measured, Acceptable, nil, si)
-	if all := strings.Join(reasons, "; "); v != Unacceptable || !strings.Contains(all, "above the last acceptable step's 300.0 req/s") || !strings.Contains(all, "achieved 250.0/s") {
+	if all := strings.Join(reasons, "; "); v != Unacceptable || !strings.Contains(all, "above the last acceptable step's 300.0 req/s") || !strings.Contains(all, "achieved 250.0/s of 600.0/s") {
 		t.Errorf("above the low end: %s %q, want unacceptable saying both", v, reasons)
 	}
 	measured.Throughput = 280
