@@ -97,19 +97,28 @@ func (g generatorProber) Probe(ctx context.Context, p Probe) (Summary, error) {
 	return sum, nil
 }
 
-// accumulator folds generator seconds into a Summary.
+// accumulator folds generator seconds into a Summary: those after the
+// warm-up, and apart those of the warm-up, which stand in for the measured
+// part when the step was stopped before its warm-up ended.
 type accumulator struct {
 	warmup, profile time.Duration
 	start           time.Time
-	hist            *hdrhistogram.Histogram
-	sum             Summary
-	inFlight        float64
-	loadSecs        float64 // measured seconds inside the load profile
+	warm, meas      part
 	stopped         bool
 }
 
+// part is the totals of a run of windows.
+type part struct {
+	hist     *hdrhistogram.Histogram
+	sum      Summary
+	inFlight float64
+	busy     float64
+	loadSecs float64 // seconds inside the load profile
+}
+
 func newAccumulator(warmup, profile time.Duration) *accumulator {
-	return &accumulator{warmup: warmup, profile: profile, hist: generator.NewHistogram()}
+	return &accumulator{warmup: warmup, profile: profile,
+		warm: part{hist: generator.NewHistogram()}, meas: part{hist: generator.NewHistogram()}}
 }
 
 // add takes one window (a second; the last one 0.25–1.25 s) and returns it
@@ -125,45 +134,65 @@ func (a *accumulator) add(s generator.Second) Tick {
 	if length <= 0 { // a Second made by hand: one second long
 		length = time.Second
 	}
-	secs := length.Seconds()
 	t := Tick{
 		Elapsed:  offset + length,
 		Offered:  s.Offered,
-		Achieved: float64(s.Iterations) / secs,
+		Achieved: float64(s.Iterations) / length.Seconds(),
 		Requests: s.Total.Requests,
 		Errors:   s.Total.Errors,
 		Dropped:  s.Dropped,
 		InFlight: s.InFlight,
+		Busy:     s.Busy,
 		Latency:  Latency(s.Total.Latency),
 	}
 	if offset < a.warmup {
-		return t
-	}
-	if a.sum.Start.IsZero() {
-		a.sum.Start = s.Start
-	}
-	a.sum.End = s.Start.Add(length)
-	a.sum.Exemplars = slowest(a.sum.Exemplars, s.Total.Exemplars, maxExemplars)
-	a.sum.Requests += s.Total.Requests
-	a.sum.Errors += s.Total.Errors
-	if s.Total.Hist != nil {
-		a.hist.Merge(s.Total.Hist)
-	}
-	if offset < a.profile {
-		a.loadSecs += secs
-		a.sum.Offered += s.Offered * secs
-		a.sum.Iterations += s.Iterations
-		a.sum.Dropped += s.Dropped
-		a.inFlight += s.InFlight * secs
+		a.warm.add(s, length, true)
+	} else {
+		a.meas.add(s, length, offset < a.profile)
 	}
 	return t
 }
 
-// summary divides the totals by the measured seconds.
+func (p *part) add(s generator.Second, length time.Duration, inProfile bool) {
+	secs := length.Seconds()
+	if p.sum.Start.IsZero() {
+		p.sum.Start = s.Start
+	}
+	p.sum.End = s.Start.Add(length)
+	p.sum.Exemplars = slowest(p.sum.Exemplars, s.Total.Exemplars, maxExemplars)
+	p.sum.Requests += s.Total.Requests
+	p.sum.Errors += s.Total.Errors
+	if s.Total.Hist != nil {
+		p.hist.Merge(s.Total.Hist)
+	}
+	if inProfile {
+		p.loadSecs += secs
+		p.sum.Offered += s.Offered * secs
+		p.sum.Iterations += s.Iterations
+		p.sum.Dropped += s.Dropped
+		p.inFlight += s.InFlight * secs
+		p.busy += s.Busy * secs
+	}
+}
+
+// summary divides the totals of the measured part by its seconds. A step
+// stopped before its warm-up ended is summarised over its warm-up
+// instead (WarmupOnly), so that what stopped it is still evidence.
 func (a *accumulator) summary() Summary {
-	s := a.sum
+	p := a.meas
+	warmOnly := a.stopped && p.loadSecs == 0 && a.warm.loadSecs > 0
+	if warmOnly {
+		p = a.warm
+	}
+	s := p.summary()
 	s.Stopped = a.stopped
-	n := a.loadSecs
+	s.WarmupOnly = warmOnly
+	return s
+}
+
+func (p part) summary() Summary {
+	s := p.sum
+	n := p.loadSecs
 	if n == 0 {
 		return s
 	}
@@ -172,9 +201,10 @@ func (a *accumulator) summary() Summary {
 	s.Achieved = float64(s.Iterations) / n
 	s.Throughput = float64(s.Requests) / n
 	s.Goodput = float64(s.Requests-s.Errors) / n
-	s.InFlight = a.inFlight / n
-	s.Hist = a.hist
-	s.Latency = Latency(generator.LatencyOf(a.hist))
+	s.InFlight = p.inFlight / n
+	s.Busy = p.busy / n
+	s.Hist = p.hist
+	s.Latency = Latency(generator.LatencyOf(p.hist))
 	return s
 }
 

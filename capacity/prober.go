@@ -57,6 +57,7 @@ type Tick struct {
 	Errors   int64
 	Dropped  int64 // iterations that could not start
 	InFlight float64
+	Busy     float64 // virtual users inside an iteration, think time included
 	Latency  Latency // ms, over this second's requests
 }
 
@@ -87,6 +88,7 @@ type Summary struct {
 	Iterations int64 // started
 	Dropped    int64 // could not start (no free virtual user, or late)
 	InFlight   float64
+	Busy       float64 // mean virtual users inside an iteration, think time included
 	Latency    Latency
 	// Hist, when set, is the merged latency histogram (µs) of the measured
 	// part; it answers quantiles the Latency fields do not hold.
@@ -102,7 +104,10 @@ type Summary struct {
 	Elapsed time.Duration // whole run, warm-up included
 	Sent    int64         // requests completed over the whole run
 	Stopped bool          // ended early by Watch
-	Aborted string        // why the load engine's abort rules stopped the run; "" if they did not
+	// WarmupOnly says the run was stopped before its warm-up ended, and
+	// the measured part is the warm-up: what stopped it is evidence too.
+	WarmupOnly bool
+	Aborted    string // why the load engine's abort rules stopped the run; "" if they did not
 }
 
 // ErrorRate is Errors/Requests, 0 without requests.

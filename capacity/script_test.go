@@ -15,11 +15,13 @@ type script struct {
 }
 
 // Probe plays the script through p's holds, a second at a time, and
-// summarises the seconds after the warm-up (latencies: the worst second's).
+// summarises the seconds after the warm-up (latencies: the worst second's);
+// a run stopped within its warm-up is summarised over the warm-up, as the
+// generator's prober does.
 func (s *script) Probe(ctx context.Context, p Probe) (Summary, error) {
 	s.probes = append(s.probes, p)
+	var warm, meas []Tick
 	var sum Summary
-	var inFlight float64
 	sec := 0
 run:
 	for _, h := range p.Holds {
@@ -32,16 +34,9 @@ run:
 			t.Elapsed = time.Duration(sec) * time.Second
 			sum.Elapsed, sum.Sent = t.Elapsed, sum.Sent+t.Requests
 			if t.Elapsed-time.Second >= p.Warmup {
-				sum.Seconds++
-				sum.Offered += t.Offered
-				sum.Iterations += int64(t.Achieved)
-				sum.Requests += t.Requests
-				sum.Errors += t.Errors
-				sum.Dropped += t.Dropped
-				inFlight += t.InFlight
-				l := &sum.Latency
-				l.P50, l.P90, l.P95 = math.Max(l.P50, t.Latency.P50), math.Max(l.P90, t.Latency.P90), math.Max(l.P95, t.Latency.P95)
-				l.P99, l.Max, l.Mean = math.Max(l.P99, t.Latency.P99), math.Max(l.Max, t.Latency.Max), math.Max(l.Mean, t.Latency.Mean)
+				meas = append(meas, t)
+			} else {
+				warm = append(warm, t)
 			}
 			if p.Watch != nil && !p.Watch(t) {
 				sum.Stopped = true
@@ -49,12 +44,29 @@ run:
 			}
 		}
 	}
+	if sum.Stopped && len(meas) == 0 && len(warm) > 0 {
+		meas, sum.WarmupOnly = warm, true
+	}
+	for _, t := range meas {
+		sum.Seconds++
+		sum.Offered += t.Offered
+		sum.Iterations += int64(t.Achieved)
+		sum.Requests += t.Requests
+		sum.Errors += t.Errors
+		sum.Dropped += t.Dropped
+		sum.InFlight += t.InFlight
+		sum.Busy += t.Busy
+		l := &sum.Latency
+		l.P50, l.P90, l.P95 = math.Max(l.P50, t.Latency.P50), math.Max(l.P90, t.Latency.P90), math.Max(l.P95, t.Latency.P95)
+		l.P99, l.Max, l.Mean = math.Max(l.P99, t.Latency.P99), math.Max(l.Max, t.Latency.Max), math.Max(l.Mean, t.Latency.Mean)
+	}
 	if n := sum.Seconds; n > 0 {
 		sum.Offered /= n
 		sum.Achieved = float64(sum.Iterations) / n
 		sum.Throughput = float64(sum.Requests) / n
 		sum.Goodput = float64(sum.Requests-sum.Errors) / n
-		sum.InFlight = inFlight / n
+		sum.InFlight /= n
+		sum.Busy /= n
 	}
 	return sum, nil
 }
@@ -65,6 +77,7 @@ func second(offered, achieved float64, requests, errors int64, p99 float64) Tick
 	return Tick{
 		Offered: offered, Achieved: achieved, Requests: requests, Errors: errors,
 		InFlight: float64(requests) * p99 / 1000,
+		Busy:     float64(requests) * p99 / 1000, // no think time
 		Latency:  Latency{P50: p99, P90: p99, P95: p99, P99: p99, Max: p99, Mean: p99},
 	}
 }

@@ -131,8 +131,14 @@ func (s *searcher) find(ctx context.Context) error {
 			if err := s.cooldown(ctx); err != nil {
 				return err
 			}
-		default:
-			s.limit("generator", fmt.Sprintf("step at %.4g/s was generator-limited (%s); capacity ≥ %.4g/s", rate, first(st.Reasons), s.lo))
+		case GeneratorLimited:
+			if s.hi > 0 {
+				// The bracket holds an unacceptable point: it stands, only
+				// not narrowed to the precision.
+				s.ex.Notes = append(s.ex.Notes, fmt.Sprintf("step at %.4g/s was generator-limited (%s); the bracket [%.4g, %.4g] was not narrowed further", rate, first(st.Reasons), s.lo, s.hi))
+				return nil
+			}
+			s.limit(LimitedByGenerator, fmt.Sprintf("step at %.4g/s was generator-limited (%s); capacity ≥ %.4g/s", rate, first(st.Reasons), s.lo))
 		}
 		if s.ex.LimitedBy != "" {
 			break
@@ -184,6 +190,10 @@ func (s *searcher) step(ctx context.Context, phase Phase, rate float64) (Step, e
 		phase = s.o.Phase
 	}
 	idx := len(s.ex.Steps) + 1
+	s.judge.low, s.judge.lowAchieved = 0, 0
+	if st, ok := s.ex.At(s.lo); ok && s.lo > 0 && st.Verdict == Acceptable {
+		s.judge.low, s.judge.lowAchieved = st.Throughput, st.Achieved
+	}
 	s.emit(Event{Phase: phase, Step: idx, Rate: rate, Low: s.lo, High: s.hi})
 	bad, why := 0, ""
 	behind, behindWhy := 0, "" // of the bad seconds in a row, those the generator was behind in

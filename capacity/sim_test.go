@@ -61,6 +61,7 @@ func (s *simTarget) Probe(ctx context.Context, p Probe) (Summary, error) {
 				sum.Iterations += int64(tick.Achieved)
 				sum.Dropped += tick.Dropped
 				inFlight += tick.InFlight
+				sum.Busy += tick.Busy
 				latSum += lat
 				merged.Merge(hist)
 			}
@@ -77,6 +78,7 @@ func (s *simTarget) Probe(ctx context.Context, p Probe) (Summary, error) {
 		sum.Throughput = float64(sum.Requests) / n
 		sum.Goodput = float64(sum.Requests-sum.Errors) / n
 		sum.InFlight = inFlight / n
+		sum.Busy /= n
 		sum.Hist = merged
 		sum.Latency = latencyOf(merged)
 		if sum.Requests > 0 {
@@ -123,6 +125,7 @@ func (s *simTarget) second(rate float64) (Tick, *hdrhistogram.Histogram, float64
 		t.Latency.Mean = latSum / float64(n)
 	}
 	t.InFlight = float64(n) * t.Latency.Mean / 1000
+	t.Busy = t.InFlight // no think time
 	return t, h, latSum
 }
 

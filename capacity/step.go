@@ -44,16 +44,20 @@ type Step struct {
 	Latency    Latency              `json:"latency_ms"`
 	ErrorRate  float64              `json:"error_rate"`
 	Dropped    float64              `json:"dropped_rate"`
-	InFlight   float64              `json:"in_flight"`  // mean concurrency the generator saw
-	LittlesL   float64              `json:"littles_l"`  // X × W: the concurrency Little's Law expects
-	Seconds    float64              `json:"measured_s"` // length of the measured part
-	Elapsed    float64              `json:"elapsed_s"`  // whole step, warm-up included
-	Start      time.Time            `json:"start"`      // wall-clock span of the measured part
+	InFlight   float64              `json:"in_flight"`          // mean concurrency the generator saw
+	Busy       float64              `json:"busy_vus,omitempty"` // mean virtual users inside an iteration, think time included
+	LittlesL   float64              `json:"littles_l"`          // X × W: the concurrency Little's Law expects
+	Seconds    float64              `json:"measured_s"`         // length of the measured part
+	Elapsed    float64              `json:"elapsed_s"`          // whole step, warm-up included
+	Start      time.Time            `json:"start"`              // wall-clock span of the measured part
 	End        time.Time            `json:"end"`
 	Exemplars  []generator.Exemplar `json:"exemplars,omitempty"` // the slowest requests, with their trace IDs
 	Stopped    bool                 `json:"stopped_early,omitempty"`
-	Verdict    Verdict              `json:"verdict"`
-	Reasons    []string             `json:"reasons,omitempty"`
+	// WarmupOnly: the step was stopped within its warm-up, and its figures
+	// are the warm-up's (the seconds that stopped it included).
+	WarmupOnly bool     `json:"warmup_only,omitempty"`
+	Verdict    Verdict  `json:"verdict"`
+	Reasons    []string `json:"reasons,omitempty"`
 
 	// Steadiness says whether the step held one level of concurrency, as a
 	// USL point must; nil in documents written before it was recorded.
@@ -74,6 +78,7 @@ func newStep(phase Phase, url string, rate float64, s Summary, v Verdict, reason
 		ErrorRate:  s.ErrorRate(),
 		Dropped:    s.DroppedRate(),
 		InFlight:   s.InFlight,
+		Busy:       s.Busy,
 		LittlesL:   s.Throughput * s.Latency.Mean / 1000,
 		Seconds:    s.Seconds,
 		Elapsed:    s.Elapsed.Seconds(),
@@ -81,6 +86,7 @@ func newStep(phase Phase, url string, rate float64, s Summary, v Verdict, reason
 		End:        s.End,
 		Exemplars:  s.Exemplars,
 		Stopped:    s.Stopped,
+		WarmupOnly: s.WarmupOnly,
 		Verdict:    v,
 		Reasons:    reasons,
 	}

@@ -51,6 +51,11 @@ type Bounds struct {
 	// measured no throughput (stopped within its warm-up).
 	SingleInstanceSource Source `json:"single_instance_source,omitempty"`
 	UnacceptableSource   Source `json:"unacceptable_source,omitempty"`
+	// CappedAtUnacceptable says the unacceptable step completed fewer
+	// requests/s than the capacity step (throughput fell under overload),
+	// so SingleInstanceRPS is the unacceptable point's: a capacity is never
+	// above the unacceptable point.
+	CappedAtUnacceptable bool `json:"capped_at_unacceptable,omitempty"`
 }
 
 // Source says where a figure in requests/s comes from.
@@ -62,7 +67,8 @@ const (
 	// measured second).
 	Measured Source = "measured"
 	// Converted: a step's offered iterations/s × the plan's requests per
-	// iteration, used only when the step measured nothing.
+	// iteration, used when the step measured nothing, or (the unacceptable
+	// point) when it completed no more requests/s than the capacity step.
 	Converted Source = "converted"
 )
 
@@ -155,9 +161,19 @@ func Run(ctx context.Context, p *plan.Plan, prober Prober, opts Options) (*Study
 	if ex.Unacceptable > 0 {
 		st, _ := ex.At(ex.Unacceptable)
 		s.Capacity.UnacceptableRPS, s.Capacity.UnacceptableSource = rpsOf(st, rpi)
+		if measured := s.Capacity.UnacceptableRPS; s.Capacity.UnacceptableSource == Measured && measured <= s.Capacity.SingleInstanceRPS && ex.Unacceptable > ex.Capacity {
+			// The step broke at a higher offered load but completed fewer
+			// requests: throughput fell under overload, or it stopped
+			// before its journeys reached their steady rate. Its point is
+			// the load it was offered, not the requests it got through.
+			s.Capacity.UnacceptableRPS, s.Capacity.UnacceptableSource = st.Rate*rpi, Converted
+			s.Notes = append(s.Notes, fmt.Sprintf("the unacceptable step completed %s req/s, no more than the capacity step's %s (throughput fell under overload, or the step stopped before its journeys reached their steady rate): the unacceptable point is the load it was offered, %s it/s × %s requests per iteration = %s req/s",
+				num(measured), num(s.Capacity.SingleInstanceRPS), num(st.Rate), num(rpi), num(s.Capacity.UnacceptableRPS)))
+		}
 		if s.Capacity.UnacceptableRPS < s.Capacity.SingleInstanceRPS {
-			s.Notes = append(s.Notes, fmt.Sprintf("the unacceptable step completed fewer requests/s (%s) than the capacity step (%s): throughput fell under overload",
-				num(s.Capacity.UnacceptableRPS), num(s.Capacity.SingleInstanceRPS)))
+			s.Notes = append(s.Notes, fmt.Sprintf("the unacceptable step completed fewer requests/s (%s) than the capacity step (%s): throughput fell under overload; the capacity is stated as %s req/s, never above the unacceptable point",
+				num(s.Capacity.UnacceptableRPS), num(s.Capacity.SingleInstanceRPS), num(s.Capacity.UnacceptableRPS)))
+			s.Capacity.SingleInstanceRPS, s.Capacity.CappedAtUnacceptable = s.Capacity.UnacceptableRPS, true
 		}
 	}
 	s.checkRequired(p, o)

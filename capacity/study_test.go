@@ -237,19 +237,58 @@ func TestRunReportsMeasuredThroughputNotIterationsTimesRequests(t *testing.T) {
 	if c.SingleInstanceRate != 200 || c.SingleInstanceRPS != capStep.Throughput || c.SingleInstanceRPS != 320 || c.SingleInstanceSource != Measured {
 		t.Errorf("capacity %.2f req/s (%s) at %.2f it/s; want the step's measured 320 req/s, not 200 × 2 = 400", c.SingleInstanceRPS, c.SingleInstanceSource, c.SingleInstanceRate)
 	}
-	if c.UnacceptableRate != 210 || c.UnacceptableRPS != 420 || c.UnacceptableSource != Converted {
-		t.Errorf("unacceptable %.2f req/s (%s) at %.2f it/s; want 210 × 2 = 420, labelled converted (its step measured nothing)", c.UnacceptableRPS, c.UnacceptableSource, c.UnacceptableRate)
+	// The unacceptable step stopped within its warm-up: its warm-up's
+	// seconds are its evidence (1.6 × 210 = 336 req/s), not 210 × 2.
+	if c.UnacceptableRate != 210 || c.UnacceptableRPS != 336 || c.UnacceptableSource != Measured {
+		t.Errorf("unacceptable %.2f req/s (%s) at %.2f it/s; want 336 measured over the warm-up", c.UnacceptableRPS, c.UnacceptableSource, c.UnacceptableRate)
 	}
-	if r := s.Recommendation; r.BasisRPS != 420 {
-		t.Errorf("recommendation basis %.2f, want the unacceptable point 420", r.BasisRPS)
+	if r := s.Recommendation; r.BasisRPS != 336 {
+		t.Errorf("recommendation basis %.2f, want the unacceptable point 336", r.BasisRPS)
 	}
 	var text strings.Builder
 	if err := s.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"capacity 320 req/s (step", "at 200 it/s, measured)", "420 req/s (step", "converted, 210 it/s × 2 requests per iteration"} {
+	for _, want := range []string{"capacity 320 req/s (step", "at 200 it/s, measured)", "336 req/s (step", "at 210 it/s, measured over its warm-up: stopped early"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}
+	}
+}
+
+// Rule 10: a capacity is never above the unacceptable point. Past
+// 200 it/s the service collapses: every step stops within its warm-up at
+// 1 s and completes fewer requests (190/s) than the 200 it/s step did.
+// The unacceptable point is then the load offered (210 it/s × 1), not
+// the 190 req/s it got through, and the capacity stays the 200 measured.
+func TestRunNeverStatesACapacityAboveTheUnacceptablePoint(t *testing.T) {
+	p := studyPlan()
+	p.Capacity.VerifyURL = ""
+	p.Journeys = []plan.Journey{{Name: "one", Steps: []plan.Step{{Method: "GET", Path: "/a"}}}}
+	prober := &script{tick: func(sec int, rate float64) Tick {
+		if rate > 200 {
+			return second(rate, rate, 190, 0, 1000)
+		}
+		return second(rate, rate, int64(rate), 0, 20)
+	}}
+	s, err := Run(context.Background(), p, prober, Options{SkipStress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Capacity
+	if c.SingleInstanceRPS != 200 || c.UnacceptableRPS != c.UnacceptableRate || c.UnacceptableRate <= 200 || c.UnacceptableSource != Converted || c.CappedAtUnacceptable {
+		t.Fatalf("capacity %.1f req/s, unacceptable %.1f req/s (%s) at %.1f it/s: want 200 measured, and the unacceptable point the load offered", c.SingleInstanceRPS, c.UnacceptableRPS, c.UnacceptableSource, c.UnacceptableRate)
+	}
+	for _, st := range s.Steps {
+		if st.Verdict == Unacceptable && st.Seconds == 0 {
+			t.Errorf("step %d at %.0f/s is unacceptable on nothing measured: %q", st.Index, st.Rate, st.Reasons)
+		}
+	}
+	var text strings.Builder
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "the load offered: the step completed only 190 req/s") {
+		t.Errorf("text does not say the unacceptable point is the load offered:\n%s", text.String())
 	}
 }

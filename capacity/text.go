@@ -16,6 +16,10 @@ func (s *Study) WriteText(w io.Writer) error {
 	capStep, _ := stepAt(s.Steps, c.SingleInstanceRate)
 	badStep, _ := stepAt(s.Steps, c.UnacceptableRate)
 	capFig := figure(c.SingleInstanceRPS, capStep, c.SingleInstanceSource, c.RequestsPerIteration)
+	if c.CappedAtUnacceptable {
+		capFig = fmt.Sprintf("%s req/s (step %d at %s it/s measured %s req/s; capped at the unacceptable point, where throughput fell)",
+			num(c.SingleInstanceRPS), capStep.Index, num(capStep.Rate), num(capStep.Throughput))
+	}
 	badFig := figure(c.UnacceptableRPS, badStep, c.UnacceptableSource, c.RequestsPerIteration)
 	switch {
 	case c.SingleInstanceRPS == 0 && c.UnacceptableRPS == 0:
@@ -117,19 +121,21 @@ func (s *Study) WriteText(w io.Writer) error {
 // writeSteps writes a table of steps.
 func writeSteps(w io.Writer, steps []Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tin-flight\tL=X·W\t  verdict")
+	fmt.Fprintln(tw, "#\tphase\trate/s\toffered\tachieved\tX req/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tdropped\tbusy VUs\tin-flight\tL=X·W\t  verdict")
 	for _, st := range steps {
 		verdict := string(st.Verdict)
 		switch {
+		case st.Stopped && st.WarmupOnly:
+			verdict += " (stopped early, within its warm-up)"
 		case st.Stopped:
 			verdict += " (stopped early)"
 		case st.Verdict != GeneratorLimited && st.Steadiness != nil && !st.Steadiness.Steady:
 			verdict += " (not steady)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f\t%.1f\t  %s\n",
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f%%\t%.1f%%\t%.0f\t%.1f\t%.1f\t  %s\n",
 			st.Index, st.Phase, num(st.Rate), st.Offered, st.Achieved, st.Throughput,
 			st.Latency.P50, st.Latency.P95, st.Latency.P99, st.Latency.Max, st.ErrorRate*100,
-			st.InFlight, st.LittlesL, verdict)
+			st.Dropped*100, st.Busy, st.InFlight, st.LittlesL, verdict)
 	}
 	_ = tw.Flush()
 }
@@ -148,7 +154,14 @@ func figure(rps float64, st Step, src Source, rpi float64) string {
 // provenance says which step a figure comes from and how it was found.
 func provenance(st Step, src Source, rpi float64) string {
 	if src == Converted {
-		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; the step measured nothing", st.Index, num(st.Rate), num(rpi))
+		why := "the step measured nothing"
+		if st.Seconds >= 1 && st.Throughput > 0 {
+			why = fmt.Sprintf("the load offered: the step completed only %s req/s", num(st.Throughput))
+		}
+		return fmt.Sprintf("step %d: converted, %s it/s × %s requests per iteration; %s", st.Index, num(st.Rate), num(rpi), why)
+	}
+	if st.WarmupOnly {
+		return fmt.Sprintf("step %d at %s it/s, measured over its warm-up: stopped early", st.Index, num(st.Rate))
 	}
 	return fmt.Sprintf("step %d at %s it/s, measured", st.Index, num(st.Rate))
 }

@@ -18,8 +18,10 @@ const (
 	// Unacceptable: the system under test broke an objective (or, without
 	// objectives, its p99 or error rate doubled against the baseline).
 	Unacceptable Verdict = "unacceptable"
-	// GeneratorLimited: the generator could not offer the rate, so the step
-	// says nothing about the system under test.
+	// GeneratorLimited: the generator could not offer the rate while the
+	// SLOs held (or while the step completed no more requests/s than the
+	// last acceptable step), so the step says nothing about the system
+	// under test.
 	GeneratorLimited Verdict = "generator-limited"
 )
 
@@ -27,7 +29,7 @@ const (
 const (
 	minAchieved      = 0.95  // achieved/offered iterations below this: generator behind
 	maxDropped       = 0.01  // dropped iterations above this: generator behind
-	vusFullAt        = 0.9   // mean in-flight ≥ this × max_vus: the SUT holds the VUs
+	vusFullAt        = 0.9   // mean busy virtual users ≥ this × max_vus: the SUT holds the VUs
 	relativeFactor   = 2.0   // without SLOs: p99 or error rate doubles
 	relativeP99Floor = 2.0   // ms the p99 must also rise by, so jitter is not "doubling"
 	relativeErrFloor = 0.001 // error-rate rise that counts, so one error is not "doubling"
@@ -42,6 +44,22 @@ type judge struct {
 	objectives []plan.Objective // those judged per step: perStep (no throughput)
 	baseline   *reference       // relative rule reference; nil until measured
 	maxVUs     int              // load.max_vus; 0 when unknown
+	// low is the throughput (requests/s) of the bracket's low end, the
+	// last acceptable step; 0 before any. A step that broke its SLOs
+	// above it is unacceptable whatever the generator dropped.
+	low float64
+	// lowAchieved is the iterations/s the last acceptable step started.
+	// A step's first seconds complete fewer requests than its steady
+	// state (journeys with think time have not reached their later
+	// requests), so a step stopped early is above the low end when either
+	// its requests/s or its iterations/s are.
+	lowAchieved float64
+}
+
+// aboveLowEnd reports whether a step got more through than the last
+// acceptable step: more requests/s, or more iterations/s started.
+func (j judge) aboveLowEnd(s Summary) bool {
+	return s.Throughput > j.low || s.Achieved > j.lowAchieved
 }
 
 // newJudge keeps the objectives a step can be judged by (perStep).
@@ -61,7 +79,13 @@ func referenceOf(st Step) *reference { return &reference{P99: st.Latency.P99, Er
 // relative reports whether the judge falls back to the baseline rule.
 func (j judge) relative() bool { return len(j.objectives) == 0 }
 
-// verdict judges the measured part of one step.
+// verdict judges the measured part of one step. A step that broke its
+// SLOs is unacceptable when the generator kept up, when the SUT held the
+// generator's virtual users, or when it completed more requests/s than
+// the last acceptable step (the SLOs broke at a throughput never
+// acceptable: whatever the generator dropped, the SUT did not hold this
+// load). Only a step whose SLOs held, or that completed no more than the
+// last acceptable step, is blamed on the generator.
 func (j judge) verdict(s Summary) (Verdict, []string) {
 	sutOK, reasons := j.sut(s)
 	behind, why := j.generatorBehind(s)
@@ -71,13 +95,27 @@ func (j judge) verdict(s Summary) (Verdict, []string) {
 			return Acceptable, nil
 		}
 		return Unacceptable, reasons
-	case j.vusHeld(s) && !sutOK:
-		return Unacceptable, append(reasons, fmt.Sprintf("the SUT held the generator's virtual users (%.0f of max_vus %d in flight): %s", s.InFlight, j.maxVUs, why))
+	case !sutOK && j.vusHeld(s):
+		return Unacceptable, append(reasons, fmt.Sprintf("the SUT held the generator's virtual users (%.0f of max_vus %d busy): %s", s.Busy, j.maxVUs, why))
+	case !sutOK && j.aboveLowEnd(s):
+		return Unacceptable, append(reasons, j.aboveLow(s, why))
+	case !sutOK:
+		return GeneratorLimited, append([]string{fmt.Sprintf("generator could not keep up: %s; the SLOs broke at %.1f req/s and %.1f it/s, no more than the last acceptable step's %.1f req/s and %.1f it/s", why, s.Throughput, s.Achieved, j.low, j.lowAchieved)}, reasons...)
 	case j.vusHeld(s):
-		return GeneratorLimited, []string{fmt.Sprintf("load.max_vus %d reached while the SLOs held (%s): raise load.max_vus", j.maxVUs, why)}
+		return GeneratorLimited, []string{fmt.Sprintf("load.max_vus %d reached while the SLOs held (%.0f busy; %s): raise load.max_vus", j.maxVUs, s.Busy, why)}
 	default:
 		return GeneratorLimited, []string{"generator could not keep up: " + why}
 	}
+}
+
+// aboveLow says why a step the generator fell behind on still counts
+// against the SUT.
+func (j judge) aboveLow(s Summary, why string) string {
+	if j.low <= 0 && j.lowAchieved <= 0 {
+		return fmt.Sprintf("the SLOs broke at %.1f req/s with no acceptable step below; the generator fell behind too (%s)", s.Throughput, why)
+	}
+	return fmt.Sprintf("the SLOs broke at %.1f req/s and %.1f it/s, above the last acceptable step's %.1f req/s and %.1f it/s; the generator fell behind too (%s)",
+		s.Throughput, s.Achieved, j.low, j.lowAchieved, why)
 }
 
 // sut applies the objectives, or the relative rule, to a step.
@@ -121,10 +159,11 @@ func (j judge) generatorBehind(s Summary) (bool, string) {
 	return true, fmt.Sprintf("achieved %.1f/s of %.1f/s offered, %.1f%% of iterations dropped", s.Achieved, s.Offered, dropped*100)
 }
 
-// vusHeld reports whether the SUT was holding (nearly) all virtual users,
-// which makes a generator shortfall the SUT's doing (Little's Law).
+// vusHeld reports whether (nearly) all virtual users were busy, each
+// inside an iteration (its requests and its think time): a shortfall is
+// then the SUT's doing, its slow answers keeping the users (Little's Law).
 func (j judge) vusHeld(s Summary) bool {
-	return j.maxVUs > 0 && s.InFlight >= vusFullAt*float64(j.maxVUs)
+	return j.maxVUs > 0 && s.Busy >= vusFullAt*float64(j.maxVUs)
 }
 
 // clearlyBad reports whether one second is so far past the limits that
@@ -220,23 +259,30 @@ type stopInfo struct {
 }
 
 // stopped decides the verdict of a step its Watch ended early, given the
-// verdict v of its measured part. The seconds that stopped it were clearly
-// unacceptable, and what was measured before may be too short to show
-// it; but when the generator was behind in those seconds, and the
-// measured part does not show the SUT failing on its own, the step is
-// generator-limited: it says nothing about the SUT.
+// verdict v of its measured part (the warm-up's, when it stopped within
+// the warm-up: the seconds that stopped it are evidence, never "nothing
+// measured"). The seconds that stopped it were clearly unacceptable. The
+// step is generator-limited only when the generator was behind in those
+// seconds and the step completed no more requests/s than the last
+// acceptable step (or measured nothing to compare), or when its measured
+// part already says so.
 func (j judge) stopped(s Summary, v Verdict, reasons []string, si stopInfo) (Verdict, []string) {
 	stop := fmt.Sprintf("stopped early after %.0fs: %s", s.Elapsed.Seconds(), si.why)
+	if s.WarmupOnly {
+		stop += fmt.Sprintf(" (within the warm-up: judged on its %.0f s)", s.Seconds)
+	}
 	measured := s.Seconds > 0
 	switch {
-	case si.generatorBehind && v == GeneratorLimited:
+	case v == GeneratorLimited:
 		return v, append(reasons, stop)
-	case si.generatorBehind && (v != Unacceptable || !measured):
-		return GeneratorLimited, []string{"generator could not keep up in the seconds that stopped the step: " + si.behindWhy, stop}
 	case v == Unacceptable && measured:
 		return v, append([]string{stop}, reasons...)
+	case si.generatorBehind && (!measured || !j.aboveLowEnd(s)):
+		return GeneratorLimited, []string{"generator could not keep up in the seconds that stopped the step: " + si.behindWhy, stop}
+	case si.generatorBehind:
+		return Unacceptable, []string{stop, j.aboveLow(s, si.behindWhy)}
 	case !measured:
-		return Unacceptable, []string{stop, "stopped within the warm-up: nothing measured"}
+		return Unacceptable, []string{stop, "no second measured"}
 	default:
 		return Unacceptable, []string{stop}
 	}
@@ -245,7 +291,7 @@ func (j judge) stopped(s Summary, v Verdict, reasons []string, si stopInfo) (Ver
 // tickBehind reports whether the generator failed to offer one second's
 // rate when the SUT was not holding its virtual users, and how far.
 func (j judge) tickBehind(t Tick) (bool, string) {
-	if j.maxVUs > 0 && t.InFlight >= vusFullAt*float64(j.maxVUs) {
+	if j.maxVUs > 0 && t.Busy >= vusFullAt*float64(j.maxVUs) {
 		return false, ""
 	}
 	due := t.Achieved + float64(t.Dropped)

@@ -56,7 +56,7 @@ func studies(b, c *pipeline.StudyResult, o Options) (Result, error) {
 		res = r
 		note = fmt.Sprintf("request names compared over the baseline steps at %g it/s", bRate)
 	}
-	res.MaxRegression, res.Alpha = o.MaxRegression, o.Alpha
+	res.MaxRegression, res.Alpha, res.Rule = o.MaxRegression, o.Alpha, Rule
 	res.Capacity = &capDelta
 	res.Notes = append(res.Notes, note)
 	res.decide()
@@ -67,8 +67,8 @@ func studies(b, c *pipeline.StudyResult, o Options) (Result, error) {
 // the truth lies between the highest acceptable and the lowest
 // unacceptable rate a search measured.
 func capacityDelta(b, c capacity.Bounds, o Options) Delta {
-	d := Delta{Metric: "capacity_rps", Base: b.SingleInstanceRPS, Current: c.SingleInstanceRPS, PValue: 1,
-		Note: "judged by the search brackets (highest acceptable, lowest unacceptable), not a rank test"}
+	d := Delta{Metric: "capacity_rps", Base: b.SingleInstanceRPS, Current: c.SingleInstanceRPS, Test: TestBracket,
+		Note: "a bracket comparison of the searches (highest acceptable, lowest unacceptable rate), not a statistical test: no p-value"}
 	d.Change = d.Current - d.Base
 	if d.Base != 0 {
 		d.ChangePct = d.Change / d.Base * 100
@@ -79,10 +79,10 @@ func capacityDelta(b, c capacity.Bounds, o Options) Delta {
 	large := math.Abs(d.Change) >= o.MaxRegression*math.Abs(d.Base)
 	switch {
 	case apart(c, b): // current broke where the baseline still held
-		d.Significant, d.PValue = true, 0
+		d.Significant = true
 		d.Regressed = large
 	case apart(b, c):
-		d.Significant, d.PValue = true, 0
+		d.Significant = true
 		d.Improved = large
 	}
 	return d

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,34 @@ func TestStudiesAtDifferentBaselineRatesCompareCapacityOnly(t *testing.T) {
 	}
 	if len(res.Names) != 0 || res.Capacity == nil || !strings.Contains(strings.Join(res.Notes, " "), "different rates") {
 		t.Errorf("names %v capacity %v notes %v", res.Names, res.Capacity, res.Notes)
+	}
+}
+
+// Rule 6: the capacity comparison is a bracket comparison; it claims no
+// p-value, in the Delta, in its JSON or in its reason.
+func TestCapacityComparisonClaimsNoPValue(t *testing.T) {
+	ws := load{seconds: 15, rps: 40, medianMs: 20}.windows(1)
+	same := load{seconds: 15, rps: 40, medianMs: 20}.windows(2)
+	res, err := Artifacts(studyArtifact(ws, 400, 440), studyArtifact(same, 260, 280), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Capacity
+	if d == nil || !d.Regressed || d.Test != TestBracket || d.PValue != nil || d.PAdjusted != nil {
+		t.Fatalf("capacity delta %+v: want a regressed bracket comparison with no p-value", d)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "p_value") || !strings.Contains(string(b), `"test":"bracket"`) {
+		t.Errorf("capacity JSON %s: want test bracket and no p_value", b)
+	}
+	reasons := strings.Join(res.Reasons, "\n")
+	if strings.Contains(reasons, "p=") || !strings.Contains(reasons, "bracket comparison, no test") {
+		t.Errorf("reasons %q: the capacity's must say bracket comparison and give no p", reasons)
+	}
+	if !strings.Contains(res.Rule, "Holm–Bonferroni") || !strings.Contains(res.Rule, "bracket comparison") {
+		t.Errorf("rule %q does not state the correction and the bracket comparison", res.Rule)
 	}
 }

@@ -45,7 +45,11 @@ type Options struct {
 	// at the default), since a baseline without errors has no relative
 	// change.
 	MaxRegression float64
-	// Alpha is the rank test's significance level; default 0.01.
+	// Alpha is the family-wise significance level of the rank tests;
+	// default 0.01. Many request names make many tests: a delta is
+	// significant when its Holm–Bonferroni adjusted p-value, over every
+	// rank test of the comparison (each metric of each request name,
+	// "all" included), is below Alpha (see Rule).
 	Alpha float64
 }
 
@@ -59,18 +63,41 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// The tests a Delta can come from.
+const (
+	// TestRank: a two-sided Mann–Whitney U test over per-second values.
+	TestRank = "mann-whitney-u"
+	// TestBracket: the single-instance capacities compared by their search
+	// brackets; no statistical test runs and there is no p-value.
+	TestBracket = "bracket"
+)
+
+// Rule states how a comparison decides significance, as reports and
+// --help print it.
+const Rule = "a change counts when it is at least the minimum effect (--max-regression) and significant: " +
+	"each metric of each request name (\"all\" included) is a two-sided Mann–Whitney U test over per-second values, " +
+	"and the p-values of all of them are adjusted together by Holm–Bonferroni, so the family-wise error rate stays at α " +
+	"however many request names there are; a study's capacity is a bracket comparison (no test, no p-value): " +
+	"it regressed when the current lowest unacceptable rate is at or below the baseline's capacity"
+
 // Delta is one metric of one request name, baseline against current.
 type Delta struct {
-	Metric      Metric  `json:"metric"`
-	Base        float64 `json:"base"`
-	Current     float64 `json:"current"`
-	Change      float64 `json:"change"`     // current − base
-	ChangePct   float64 `json:"change_pct"` // change / base × 100; 0 when base is 0
-	PValue      float64 `json:"p_value"`    // Mann–Whitney U over per-second values, two-sided
-	Significant bool    `json:"significant"`
-	Regressed   bool    `json:"regressed"` // significant, large enough and the wrong way
-	Improved    bool    `json:"improved"`  // significant, large enough and the right way
-	Note        string  `json:"note,omitempty"`
+	Metric    Metric  `json:"metric"`
+	Base      float64 `json:"base"`
+	Current   float64 `json:"current"`
+	Change    float64 `json:"change"`     // current − base
+	ChangePct float64 `json:"change_pct"` // change / base × 100; 0 when base is 0
+	Test      string  `json:"test"`       // TestRank or TestBracket
+	// PValue is the rank test's two-sided p-value; nil when no test ran
+	// (the capacity's bracket comparison).
+	PValue *float64 `json:"p_value,omitempty"`
+	// PAdjusted is PValue adjusted by Holm–Bonferroni over every rank test
+	// of the comparison; Significant is PAdjusted < Alpha.
+	PAdjusted   *float64 `json:"p_adjusted,omitempty"`
+	Significant bool     `json:"significant"`
+	Regressed   bool     `json:"regressed"` // significant, large enough and the wrong way
+	Improved    bool     `json:"improved"`  // significant, large enough and the right way
+	Note        string   `json:"note,omitempty"`
 }
 
 // Name is one request name's deltas ("all" for every request).
@@ -88,6 +115,8 @@ type Result struct {
 	Capacity      *Delta   `json:"capacity,omitempty"` // studies: single-instance capacity in req/s
 	MaxRegression float64  `json:"max_regression"`
 	Alpha         float64  `json:"alpha"`
+	Tests         int      `json:"tests"` // rank tests in the Holm–Bonferroni family
+	Rule          string   `json:"rule"`  // how significance was decided (Rule)
 	Notes         []string `json:"notes,omitempty"`
 }
 
@@ -127,7 +156,7 @@ func Windows(base, current []generator.SecondRecord, o Options) (Result, error) 
 	if c["all"].requests == 0 {
 		return Result{}, fmt.Errorf("current: %w", ErrNoData)
 	}
-	res := Result{MaxRegression: o.MaxRegression, Alpha: o.Alpha, Reasons: []string{}}
+	res := Result{MaxRegression: o.MaxRegression, Alpha: o.Alpha, Reasons: []string{}, Rule: Rule}
 	for _, name := range names(b, c) {
 		bs, cs := b[name], c[name]
 		switch {
@@ -147,8 +176,38 @@ func Windows(base, current []generator.SecondRecord, o Options) (Result, error) 
 		}
 		res.Names = append(res.Names, n)
 	}
+	res.Tests = holm(res.Names)
+	for i := range res.Names {
+		for j := range res.Names[i].Deltas {
+			judge(&res.Names[i].Deltas[j], o)
+		}
+	}
 	res.decide()
 	return res, nil
+}
+
+// holm sets PAdjusted of every rank-tested delta to its Holm–Bonferroni
+// adjusted p-value over all of them, and returns how many there are: the
+// i-th smallest of m p-values becomes max over j ≤ i of (m−j+1)·p(j),
+// at most 1.
+func holm(names []Name) int {
+	var ds []*Delta
+	for i := range names {
+		for j := range names[i].Deltas {
+			if d := &names[i].Deltas[j]; d.PValue != nil {
+				ds = append(ds, d)
+			}
+		}
+	}
+	sort.SliceStable(ds, func(a, b int) bool { return *ds[a].PValue < *ds[b].PValue })
+	m, run := len(ds), 0.0
+	for i, d := range ds {
+		adj := math.Min(1, float64(m-i)**d.PValue)
+		run = math.Max(run, adj)
+		v := run
+		d.PAdjusted = &v
+	}
+	return m
 }
 
 // decide sets the verdict and the reasons from the deltas.
@@ -182,21 +241,28 @@ func compareMetric(m Metric, b, c *series, o Options) Delta {
 	if d.Base != 0 {
 		d.ChangePct = d.Change / d.Base * 100
 	}
-	_, d.PValue = MannWhitney(b.perSecond(m), c.perSecond(m))
-	d.Significant = d.PValue < o.Alpha
+	_, p := MannWhitney(b.perSecond(m), c.perSecond(m))
+	d.Test, d.PValue = TestRank, &p
+	return d
+}
+
+// judge decides whether a rank-tested delta is significant (by its
+// adjusted p-value), large enough, and which way it moved.
+func judge(d *Delta, o Options) {
+	m := d.Metric
+	d.Significant = d.PAdjusted != nil && *d.PAdjusted < o.Alpha
 	large := math.Abs(d.Change) >= o.MaxRegression*math.Abs(d.Base)
 	if m == ErrorRate {
 		large = math.Abs(d.Change) >= o.MaxRegression/10
 	}
 	if !d.Significant || !large || d.Change == 0 {
-		return d
+		return
 	}
 	worse := d.Change > 0 // latency and errors: up is worse
 	if m == Throughput {
 		worse = d.Change < 0
 	}
 	d.Regressed, d.Improved = worse, !worse
-	return d
 }
 
 // describe words one delta for a reason line.
@@ -205,7 +271,14 @@ func describe(name string, d Delta) string {
 	if name != "" {
 		what = name + " " + what
 	}
-	return fmt.Sprintf("%s %s → %s (%+.1f%%, p=%.2g)", what, format(d.Metric, d.Base), format(d.Metric, d.Current), d.ChangePct, d.PValue)
+	if d.PValue == nil {
+		return fmt.Sprintf("%s %s → %s (%+.1f%%, %s comparison, no test)", what, format(d.Metric, d.Base), format(d.Metric, d.Current), d.ChangePct, d.Test)
+	}
+	adj := *d.PValue
+	if d.PAdjusted != nil {
+		adj = *d.PAdjusted
+	}
+	return fmt.Sprintf("%s %s → %s (%+.1f%%, p=%.2g, Holm-adjusted %.2g)", what, format(d.Metric, d.Base), format(d.Metric, d.Current), d.ChangePct, *d.PValue, adj)
 }
 
 func format(m Metric, v float64) string {

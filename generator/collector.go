@@ -116,11 +116,13 @@ func (c *collector) end(end time.Time) *Result {
 }
 
 func (c *collector) sample() {
-	var n int64
+	var n, busy int64
 	for _, s := range c.e.shards {
 		n += s.inFlight.Load()
+		busy += s.busy.Load()
 	}
 	c.open.inFlight += float64(n)
+	c.open.busy += float64(busy)
 	c.open.samples++
 	c.users = int(c.e.users.Load())
 }
@@ -190,6 +192,7 @@ func (c *collector) deliver(sp *span) {
 	}
 	if sp.samples > 0 {
 		sec.InFlight = sp.inFlight / float64(sp.samples)
+		sec.Busy = sp.busy / float64(sp.samples)
 	}
 	for i := range sp.names {
 		if recorded(&sp.names[i]) {

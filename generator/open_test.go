@@ -112,3 +112,25 @@ func TestCancelReturnsWhatItHas(t *testing.T) {
 		t.Errorf("cancelled run lasted %v with %d requests; want it to stop soon with what it had", d, res.Summary.Requests)
 	}
 }
+
+// A virtual user is busy for its whole iteration, think time included:
+// one user that sends a fast request and then thinks 400 ms is busy
+// nearly all the time while almost never having a request in flight.
+func TestOpenBusyUsersCountThinkTime(t *testing.T) {
+	srv := okServer(t)
+	j := plan.Journey{Name: "j", Weight: 1, Steps: []plan.Step{{
+		Name: "get", Method: "GET", Path: "/",
+		Think: plan.Range{Min: 400 * time.Millisecond, Max: 400 * time.Millisecond},
+	}}}
+	res := mustRun(t, newPlan(srv.URL, constant(10, 3*time.Second, 1), j), Options{})
+	w := res.Seconds[1] // a whole second with the one user long started
+	if w.Busy < 0.8 || w.Busy > 1 {
+		t.Errorf("busy users %.2f in the second second, want about 1 (the one user, thinking)", w.Busy)
+	}
+	if w.InFlight >= w.Busy/2 {
+		t.Errorf("in flight %.2f against busy %.2f: the think time should leave requests in flight far fewer than busy users", w.InFlight, w.Busy)
+	}
+	if res.Summary.DroppedIterations == 0 {
+		t.Errorf("no iteration dropped: one user at ≥ 400 ms an iteration cannot serve 10/s")
+	}
+}

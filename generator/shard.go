@@ -155,6 +155,7 @@ type shard struct {
 	spare []tally // per request name, being harvested by the collector
 
 	inFlight   atomic.Int64
+	busy       atomic.Int64 // virtual users inside an iteration, think time included
 	iterations atomic.Int64
 	_          [64]byte // keep shards on separate cache lines
 }

@@ -10,6 +10,7 @@ type span struct {
 	iterations int64
 	dropped    int64
 	inFlight   float64 // sum of the in-flight samples
+	busy       float64 // sum of the busy-user samples
 	samples    int
 	users      int // virtual users at the last sample
 }
@@ -30,6 +31,7 @@ func (s *span) absorb(next *span) {
 	s.iterations += next.iterations
 	s.dropped += next.dropped
 	s.inFlight += next.inFlight
+	s.busy += next.busy
 	s.samples += next.samples
 	s.users = next.users
 }

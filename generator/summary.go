@@ -37,6 +37,7 @@ type SecondRecord struct {
 	Dropped    int64            `json:"dropped"`
 	InFlight   float64          `json:"in_flight"`
 	VUs        int              `json:"vus"`
+	Busy       float64          `json:"busy_vus,omitempty"` // mean virtual users inside an iteration
 	Latency    Latency          `json:"latency_ms"`
 	Classes    map[string]int64 `json:"classes,omitempty"`
 	ByName     []NameRecord     `json:"by_name,omitempty"`
@@ -116,6 +117,7 @@ func record(s Second) SecondRecord {
 		Dropped:    s.Dropped,
 		InFlight:   s.InFlight,
 		VUs:        s.VUs,
+		Busy:       s.Busy,
 		Latency:    s.Total.Latency,
 		Classes:    s.Total.Classes,
 		Exemplars:  s.Total.Exemplars,

@@ -100,6 +100,8 @@ func (v *vu) release() {
 // then. A zero due measures every request from when it is sent.
 func (v *vu) iterate(due time.Time) {
 	v.sh.iterations.Add(1)
+	v.sh.busy.Add(1)
+	defer v.sh.busy.Add(-1)
 	j := v.e.pick(&v.r)
 	clear(v.vars)
 	from := due

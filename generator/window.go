@@ -20,6 +20,7 @@ type Second struct {
 	Iterations int64         // iterations started
 	Dropped    int64         // iterations dropped (open model: no free VU)
 	InFlight   float64       // mean in-flight requests (sampled ~every 10 ms)
+	Busy       float64       // mean virtual users inside an iteration, think time included (sampled with InFlight)
 	VUs        int           // active virtual users at the end of the second
 }
 

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"math"
+
+	"github.com/headroom-sre/headroom/capacity"
 )
 
 // studyArithmetic shows every figure of a study with its formula and the
@@ -18,10 +20,13 @@ func studyArithmetic(s *source) []section {
 	}
 	capSec.Lines = append(capSec.Lines,
 		fmt.Sprintf("requests per iteration = %s (the journeys' requests, weighted by journey weight and step chance)", fmtFloat(c.RequestsPerIteration)),
-		fmt.Sprintf("capacity = %s iterations/s × %s = %s", fmtFloat(c.SingleInstanceRate), fmtFloat(c.RequestsPerIteration), fmtRPS(c.SingleInstanceRPS)))
+		figureLine("capacity", c.SingleInstanceRPS, c.SingleInstanceSource, c.SingleInstanceRate, c.RequestsPerIteration, capacityStep(st)))
+	if c.CappedAtUnacceptable {
+		capSec.Lines = append(capSec.Lines, "capacity capped at the unacceptable point: a capacity is never above it")
+	}
 	if c.UnacceptableRate > 0 {
-		capSec.Lines = append(capSec.Lines, fmt.Sprintf("unacceptable point = %s iterations/s × %s = %s",
-			fmtFloat(c.UnacceptableRate), fmtFloat(c.RequestsPerIteration), fmtRPS(c.UnacceptableRPS)))
+		capSec.Lines = append(capSec.Lines,
+			figureLine("unacceptable point", c.UnacceptableRPS, c.UnacceptableSource, c.UnacceptableRate, c.RequestsPerIteration, unacceptableStep(st)))
 	}
 	if c.RequiredMet != nil {
 		verdict := "met"
@@ -141,4 +146,13 @@ func runArithmetic(s *source) []section {
 		errs.Lines = append(errs.Lines, fmt.Sprintf("%d iterations could not start on time (dropped) out of %d", sum.DroppedIterations, sum.Iterations+sum.DroppedIterations))
 	}
 	return []section{sec, errs}
+}
+
+// figureLine re-derives a capacity figure as it was found: the throughput
+// its step measured, or its offered iterations/s × requests per iteration.
+func figureLine(what string, rps float64, src capacity.Source, rate, rpi float64, st *capacity.Step) string {
+	if src == capacity.Converted || st == nil {
+		return fmt.Sprintf("%s = %s iterations/s offered × %s = %s", what, fmtFloat(rate), fmtFloat(rpi), fmtRPS(rps))
+	}
+	return fmt.Sprintf("%s = the throughput step %d measured = %s (requests completed ÷ %s s measured)", what, st.Index, fmtRPS(rps), fmtFloat(st.Seconds))
 }

@@ -292,8 +292,8 @@ func mdRegression(b *strings.Builder, r *regressionView) {
 		b.WriteString("No baseline was given (`--baseline OLD.json` compares with one).\n\n")
 		return
 	}
-	fmt.Fprintf(b, "Compared with %s; a change counts when it is larger than %s and significant (Mann–Whitney U over per-second values, α = %s).\n\n",
-		r.Baseline, fmtPct(r.MaxRegression), fmtFloat(r.Alpha))
+	fmt.Fprintf(b, "Compared with %s; a change counts when it is larger than %s and significant (Mann–Whitney U over per-second values, α = %s, Holm–Bonferroni over the %d tests of every request name and metric; the capacity is a bracket comparison, no test).\n\n",
+		r.Baseline, fmtPct(r.MaxRegression), fmtFloat(r.Alpha), r.Tests)
 	fmt.Fprintf(b, "**Gate: %s.** Verdict: %s.\n\n", gateWord(r), strings.ReplaceAll(r.Verdict, "_", " "))
 	for _, s := range r.Reasons {
 		fmt.Fprintf(b, "- %s\n", s)
@@ -301,7 +301,7 @@ func mdRegression(b *strings.Builder, r *regressionView) {
 	if len(r.Reasons) > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString("| Request | Metric | Baseline | Current | Change | p-value | Call |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Request | Metric | Baseline | Current | Change | p (Holm-adjusted) | Call |\n|---|---|---|---|---|---|---|\n")
 	rows := r.Rows
 	if r.Capacity != nil {
 		rows = append(append([]deltaRow(nil), rows...), *r.Capacity)

@@ -21,7 +21,8 @@ func regression(base, cur pipeline.Artifact, o Options) (*regressionView, error)
 // newRegression is the regression section of a comparison's result.
 func newRegression(res compare.Result, base pipeline.Artifact) *regressionView {
 	r := &regressionView{Verdict: string(res.Verdict), Failed: res.Verdict == compare.Regression,
-		MaxRegression: res.MaxRegression, Alpha: res.Alpha, Reasons: res.Reasons, Baseline: describeBaseline(base)}
+		MaxRegression: res.MaxRegression, Alpha: res.Alpha, Reasons: res.Reasons, Baseline: describeBaseline(base),
+		Rule: res.Rule, Tests: res.Tests}
 	for _, n := range res.Names {
 		retest := false
 		for _, d := range n.Deltas {
@@ -49,7 +50,8 @@ func newRegression(res compare.Result, base pipeline.Artifact) *regressionView {
 
 func newDeltaRow(name string, d compare.Delta) deltaRow {
 	return deltaRow{Name: name, Metric: string(d.Metric), Base: metricValue(d.Metric, d.Base), Current: metricValue(d.Metric, d.Current),
-		Change: signedPct(d.ChangePct, d.Base), PValue: pValue(d.PValue), Significant: d.Significant, Regressed: d.Regressed, Improve: d.Improved}
+		Change: signedPct(d.ChangePct, d.Base), PValue: pCell(d), Tested: d.PValue != nil,
+		Significant: d.Significant, Regressed: d.Regressed, Improve: d.Improved}
 }
 
 // metricValue writes a compared figure in its unit.
@@ -70,6 +72,19 @@ func signedPct(pct, base float64) string {
 	s := strconv.FormatFloat(math.Round(pct*10)/10, 'f', -1, 64) + "%"
 	if pct > 0 {
 		s = "+" + s
+	}
+	return s
+}
+
+// pCell is what a report shows for a delta's test: the rank test's p and
+// its Holm–Bonferroni adjusted p, or that no test ran.
+func pCell(d compare.Delta) string {
+	if d.PValue == nil {
+		return "— (bracket comparison, no test)"
+	}
+	s := pValue(*d.PValue)
+	if d.PAdjusted != nil {
+		s += " (Holm " + pValue(*d.PAdjusted) + ")"
 	}
 	return s
 }

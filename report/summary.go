@@ -146,7 +146,9 @@ func studyChecks(s *source) []check {
 		if r.Recovered && r.RecoveryS != nil {
 			c.Measured = fmt.Sprintf("%d s after the surge at %s it/s", *r.RecoveryS, fmtFloat(r.Rate))
 		} else {
-			c.Measured, c.Status = fmt.Sprintf("not recovered within %s s", fmtFloat(r.WindowS)), statusWarn
+			// A system that does not come back after a surge is not ready.
+			c.Measured, c.Status = fmt.Sprintf("not recovered within %s s", fmtFloat(r.WindowS)), statusFail
+			c.Note = "the SUT did not recover from the stress surge: not ready"
 		}
 		out = append(out, c)
 	}
@@ -256,6 +258,9 @@ func regressionChecks(r *regressionView) []check {
 			Threshold: fmt.Sprintf("no significant regression over %s", fmtPct(r.MaxRegression)),
 			Measured:  d.Base + " → " + d.Current, Change: d.Change,
 			Status: statusPass, Note: fmt.Sprintf("%s, p %s: %s", d.Change, pText(d.PValue), d.Call())}
+		if !d.Tested {
+			c.Note = fmt.Sprintf("%s, bracket comparison (no statistical test): %s", d.Change, d.Call())
+		}
 		if d.Regressed {
 			c.Status = statusFail
 		}

@@ -80,6 +80,8 @@ type regressionView struct {
 	Failed        bool   // the gate fails
 	MaxRegression float64
 	Alpha         float64
+	Rule          string // how significance was decided (compare.Rule)
+	Tests         int    // rank tests in the Holm–Bonferroni family
 	Reasons       []string
 	Rows          []deltaRow
 	Capacity      *deltaRow
@@ -92,7 +94,8 @@ type deltaRow struct {
 	Name, Metric       string
 	Base, Current      string
 	Change             string
-	PValue             string
+	PValue             string // p (Holm-adjusted p), or that no test ran
+	Tested             bool   // a rank test ran (not the capacity's bracket comparison)
 	Significant        bool
 	Regressed, Improve bool
 }

@@ -27,8 +27,11 @@ func TestReviewFindsRegression(t *testing.T) {
 	t.Cleanup(tgt.Close)
 	ts := startServer(t, server.Config{})
 	ctx := context.Background()
-	// Seven seconds: enough per-second values for the rank test to tell.
-	planID := ts.createPlan(t, runPlan("nightly", tgt.URL, 7, 30))
+	// Twelve seconds: enough per-second values for the rank test to tell
+	// after the Holm–Bonferroni correction over its 10 tests (2 names × 5
+	// metrics); 7 against 7 seconds cannot go below p ≈ 0.0017, 0.017
+	// adjusted, above α = 0.01.
+	planID := ts.createPlan(t, runPlan("nightly", tgt.URL, 12, 30))
 	later := time.Now().Add(time.Hour)
 	sc, err := ts.st.CreateSchedule(ctx, store.Schedule{PlanID: planID, Kind: "run", Cron: "@every 1h", Enabled: true, NextRun: &later})
 	if err != nil {

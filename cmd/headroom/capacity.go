@@ -27,6 +27,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: headroom capacity [--out study.json] [--base-url URL] [--verify-url URL] [--instances N] [--step-duration D] [--baseline OLD.json --max-regression 10%] [--quiet] plan.yaml")
 		fs.PrintDefaults()
+		printGateRule(stderr)
 	}
 	out := fs.String("out", "", "write the study as JSON to this file")
 	baseURL := fs.String("base-url", "", "the single instance to study instead of target.base_url; its host must be allowed by the plan")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/headroom-sre/headroom/compare"
 	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/report"
@@ -34,6 +35,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: headroom report RESULT.json [--format html|pdf|md|junit] [--baseline OLD.json] [--max-regression 10%] [--plan plan.yaml] [--paper A4|Letter] [-o FILE]")
 		fs.PrintDefaults()
+		printGateRule(stderr)
 	}
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -158,6 +160,13 @@ func readArtifact(path string) (pipeline.Artifact, error) {
 	return a, nil
 }
 
+// printGateRule states, in --help, how the gate decides: the rank tests,
+// their Holm–Bonferroni correction over many request names, and the
+// capacity's bracket comparison.
+func printGateRule(w io.Writer) {
+	fmt.Fprintf(w, "\nThe gate (--baseline): %s.\n", compare.Rule)
+}
+
 // gateFlags are --baseline and --max-regression of run and capacity.
 type gateFlags struct {
 	baseline, maxRegression *string
@@ -197,7 +206,7 @@ func (g gateFlags) check(w io.Writer, base *pipeline.Artifact, cur pipeline.Arti
 		return false, err
 	}
 	if failed {
-		fmt.Fprintf(w, "\n  gate: REGRESSION against %s (over %s, α %.2g)\n", *g.baseline, *g.maxRegression, res.Alpha)
+		fmt.Fprintf(w, "\n  gate: REGRESSION against %s (over %s, α %.2g, Holm–Bonferroni over %d rank tests)\n", *g.baseline, *g.maxRegression, res.Alpha, res.Tests)
 		for _, r := range res.Regressed() {
 			fmt.Fprintf(w, "  ✗ %s\n", r)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -146,6 +147,20 @@ func TestGateFlagsAreCheckedBeforeAnyLoad(t *testing.T) {
 		code := dispatch(append([]string{tc.cmd}, tc.args...), &out, &errOut)
 		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%s %v: exit %d, stderr %q; want 2 and %q", tc.cmd, tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// Rule 6: --help states how the gate decides with many request names.
+func TestGateRuleInHelp(t *testing.T) {
+	for name, cmd := range map[string]func([]string, io.Writer, io.Writer) int{"report": reportCmd, "run": runCmd, "capacity": capacityCmd} {
+		var out, errs bytes.Buffer
+		cmd([]string{"--help"}, &out, &errs)
+		help := errs.String() + out.String()
+		for _, want := range []string{"Holm–Bonferroni", "bracket comparison (no test, no p-value)"} {
+			if !strings.Contains(help, want) {
+				t.Errorf("headroom %s --help lacks %q", name, want)
+			}
 		}
 	}
 }

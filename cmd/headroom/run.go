@@ -27,6 +27,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: headroom run [--out run.json] [--base-url URL] [--baseline OLD.json --max-regression 10%] [--quiet] plan.yaml")
 		fs.PrintDefaults()
+		printGateRule(stderr)
 	}
 	out := fs.String("out", "", "write the full result (summary, SLOs, per-second windows) as JSON to this file")
 	baseURL := fs.String("base-url", "", "send the load here instead of target.base_url; its host must be allowed by the plan")
