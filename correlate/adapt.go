@@ -35,16 +35,30 @@ func FromRun(r generator.Result, p *plan.Plan) Input {
 // without times (a study saved before steps carried them) are left out.
 func FromStudy(s capacity.Study, p *plan.Plan) (Input, error) {
 	var in Input
+	reqPerIter := 0.0 // requests per iteration, for steps that measured none
+	for _, st := range s.Steps {
+		if st.Achieved > 0 && st.Throughput > 0 {
+			reqPerIter = st.Throughput / st.Achieved
+			break
+		}
+	}
 	for _, st := range s.Steps {
 		if st.Start.IsZero() || !st.End.After(st.Start) {
 			continue
 		}
-		reqPerIter := 1.0
+		ratio := reqPerIter
 		if st.Achieved > 0 && st.Throughput > 0 {
-			reqPerIter = st.Throughput / st.Achieved
+			ratio = st.Throughput / st.Achieved
 		}
-		in.Steps = append(in.Steps, Step{Start: st.Start, End: st.End, Offered: st.Offered * reqPerIter, Achieved: st.Throughput,
-			P99Ms: st.Latency.P99, ErrorRate: st.ErrorRate, InFlight: st.InFlight})
+		if ratio <= 0 {
+			ratio = 1
+		}
+		offered := st.Offered
+		if offered <= 0 {
+			offered = st.Rate // a step that measured nothing: the rate asked for
+		}
+		in.Steps = append(in.Steps, Step{Start: st.Start, End: st.End, Phase: st.Phase, Index: st.Index, Offered: offered * ratio, Achieved: st.Throughput,
+			P99Ms: st.Latency.P99, ErrorRate: st.ErrorRate, InFlight: st.InFlight, Verdict: st.Verdict, Cut: st.Seconds == 0 && st.Stopped})
 		for _, e := range st.Exemplars {
 			in.Exemplars = append(in.Exemplars, Exemplar{TraceID: e.TraceID, At: e.At, LatencyMs: e.LatencyMs, Name: e.Name})
 		}
@@ -53,6 +67,9 @@ func FromStudy(s capacity.Study, p *plan.Plan) (Input, error) {
 		return in, fmt.Errorf("study %q: no step has wall-clock times (\"start\"/\"end\")", s.Plan)
 	}
 	withPlan(&in, p)
+	if a := s.Recommendation.AutoscaleAt; in.Options.Utilisation == 0 && a > 0 && a <= 1 {
+		in.Options.Utilisation = a // no plan: the study's own autoscale_at
+	}
 	if r := s.Recommendation; r.AutoscaleRPS > 0 && r.MinInstances > 0 && r.SustainedRPS > 0 { // business inputs given
 		in.Fleet = &Fleet{AutoscaleRPS: r.AutoscaleRPS, SustainedRPS: r.SustainedRPS, PeakRPS: r.PeakRPS,
 			MinInstances: r.MinInstances, MaxInstances: r.MaxInstances}
@@ -69,6 +86,9 @@ func withPlan(in *Input, p *plan.Plan) {
 	}
 	in.SLOP99Ms = float64(p.SLO.P99) / float64(time.Millisecond)
 	in.Observe = p.Observe
+	if a := p.Capacity.AutoscaleAt; a > 0 && a <= 1 {
+		in.Options.Utilisation = a
+	}
 	if in.TargetRPS == 0 {
 		in.TargetRPS = p.Capacity.RequiredRPS
 	}

@@ -31,11 +31,11 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 	for i := range rs {
 		switch r := &rs[i]; {
 		case !r.Available:
-		case r.Signal == "cpu_usage":
+		case r.Signal == SignalCPU:
 			cpu = r
-		case r.Signal == "gc_pause":
+		case r.Signal == SignalGC:
 			gc = r
-		case r.Signal == "memory":
+		case r.Signal == SignalMemory:
 			mem = r
 		}
 	}
@@ -44,7 +44,7 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 		return g
 	}
 	c := gc.Context
-	if a := c["alloc_rate"]; a.Query != "" {
+	if a := c[AuxAllocRate]; a.Query != "" {
 		if sz.degradedRate > 0 {
 			g.allocDeg = a.Degraded / sz.degradedRate
 		}
@@ -52,14 +52,14 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 			g.allocBase = a.Baseline / sz.baselineRate
 		}
 	}
-	g.pauseP99, g.gogc, g.memLimit = c["pause_p99"].Degraded, c["gogc"].Degraded, c["gomemlimit"].Degraded
+	g.pauseP99, g.gogc, g.memLimit = c[AuxPauseP99].Degraded, c[AuxGOGC].Degraded, c[AuxGOMEMLIMIT].Degraded
 	if mem != nil {
-		g.heap = mem.Context["heap"].Degraded
-		if l := mem.Context["limit"].Degraded; l > 0 && (g.memLimit <= 0 || l < g.memLimit) {
+		g.heap = mem.Context[AuxHeap].Degraded
+		if l := mem.Context[AuxLimit].Degraded; l > 0 && (g.memLimit <= 0 || l < g.memLimit) {
 			g.memLimit = l
 		}
 	}
-	gcc, ok := c["gc_cores"]
+	gcc, ok := c[AuxGCCores]
 	if cpu == nil || !ok || !cpu.HasBaseline {
 		return g
 	}
@@ -157,20 +157,20 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 		e.Evidence.Facts = append(e.Evidence.Facts, why)
 	}
 	explicit := map[int]bool{}
-	if q, ok := idx["cpu_limit"]; ok {
-		if c, ok := idx["cpu"]; ok {
+	if q, ok := idx[ResourceQuota]; ok {
+		if c, ok := idx[ResourceCPU]; ok {
 			follow(c, q, "it follows the CPU quota: the kernel throttles the process at its limit (see cpu_throttling)")
 			explicit[c] = true
 		}
 	}
-	if g, ok := idx["gc"]; ok && gc.cause {
-		if c, ok := idx["cpu"]; ok && !explicit[c] {
+	if g, ok := idx[ResourceGC]; ok && gc.cause {
+		if c, ok := idx[ResourceCPU]; ok && !explicit[c] {
 			follow(c, g, fmt.Sprintf("it follows garbage collection, which took %.0f%% of the CPU rise (see gc_pause)", 100*gc.share))
 			explicit[c] = true
 		}
 	}
-	if p, ok := idx["pool"]; ok && hold.factor >= 3 {
-		for _, cause := range []string{"cpu_limit", "gc", "cpu"} {
+	if p, ok := idx[ResourcePool]; ok && hold.factor >= 3 {
+		for _, cause := range []string{ResourceQuota, ResourceGC, ResourceCPU} {
 			if c, ok := idx[cause]; ok && !explicit[p] {
 				follow(p, c, fmt.Sprintf("it follows %s: connections were held %.0f× longer under load (%.1f → %.1f ms per request, %s) while the CPU was saturated, so the pool fills because the requests holding connections are short of CPU",
 					fs[c].Kind, hold.factor, hold.baseMs, hold.degMs, hold.how))
@@ -215,10 +215,10 @@ func poolHoldGrowth(rep Report, sz sizing) holdGrowth {
 		return holdGrowth{factor: b.DegradedHoldMs / b.BaselineHoldMs, baseMs: b.BaselineHoldMs, degMs: b.DegradedHoldMs, how: "from traces"}
 	}
 	for _, r := range rep.Signals {
-		if r.Signal != "pool_wait" || !r.Available {
+		if r.Signal != SignalPoolWait || !r.Available {
 			continue
 		}
-		in := r.Context["in_use"]
+		in := r.Context[AuxInUse]
 		if in.Baseline > 0 && sz.baselineRate > 0 && sz.degradedRate > 0 {
 			b, d := 1000*in.Baseline/sz.baselineRate, 1000*in.Degraded/sz.degradedRate
 			return holdGrowth{factor: d / b, baseMs: b, degMs: d, how: "connections in use ÷ throughput"}

@@ -69,7 +69,7 @@ func NewCPUGauge(o plan.Observe, timeout time.Duration) (*CPUGauge, error) {
 	}
 	g := &CPUGauge{metrics: p, ms: ms}
 	for _, s := range Catalog(o.Signals) {
-		if s.Name == "cpu_usage" {
+		if s.Name == SignalCPU {
 			g.queries = s.Queries
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/headroom-sre/headroom/capacity"
 )
 
 // Reading is one signal measured over the baseline and degraded windows.
@@ -32,15 +34,47 @@ type Reading struct {
 	ResolutionS float64         `json:"resolution_s,omitempty"` // seconds between its samples (the scrape interval)
 	Pearson     *float64        `json:"pearson,omitempty"`      // correlation with p99 across steps (or seconds)
 	Context     map[string]Pair `json:"context,omitempty"`      // related values, by Aux name
-	samples     []Sample
+	// Fit is the signal against throughput across the steps: its cost per
+	// request (the slope of a least-squares line) with R²; nil for a run
+	// or fewer than three steps that measured throughput.
+	Fit *Fit `json:"fit,omitempty"`
+	// Flags say where a sample was physically impossible (a rate read from
+	// counters above the cores it may use) and what was done about it.
+	Flags []string `json:"flags,omitempty"`
+	// Samples are the signal's samples from the first step's start to the
+	// last's end (a run: its whole span), on the latency's time axis.
+	Samples []Sample `json:"samples,omitempty"`
+	// Steps are the signal's mean level over each step's measured part:
+	// the signal against load. Empty for a run.
+	Steps []StepLevel `json:"steps,omitempty"`
+}
+
+// StepLevel is a signal's mean over one step's measured part.
+type StepLevel struct {
+	Phase         capacity.Phase `json:"phase"`
+	Index         int            `json:"index"`
+	OfferedRPS    float64        `json:"offered_rps"`
+	ThroughputRPS float64        `json:"throughput_rps"`
+	Level         float64        `json:"level"`
+	Acceptable    bool           `json:"acceptable"`
+}
+
+// Fit is a least-squares line of a signal's step levels against the
+// steps' throughput: Level ≈ Intercept + PerRequest × throughput.
+type Fit struct {
+	PerRequest float64 `json:"per_request"` // the signal's unit per (request/s): cores → CPU seconds a request
+	Intercept  float64 `json:"intercept"`   // the level at no load
+	R2         float64 `json:"r2"`
+	Steps      int     `json:"steps"` // steps fitted
 }
 
 // Pair is a value over the baseline and the degraded window.
 type Pair struct {
-	Baseline float64 `json:"baseline"`
-	Degraded float64 `json:"degraded"`
-	Peak     float64 `json:"peak"` // highest sample in the degraded window
+	Baseline float64 `json:"baseline"` // mean of the baseline's samples
+	Degraded float64 `json:"degraded"` // mean of the degraded steps' samples
+	Peak     float64 `json:"peak"`     // highest sample in the degraded window
 	Query    string  `json:"query"`
+	Fit      *Fit    `json:"fit,omitempty"` // against throughput across the steps
 }
 
 // maxPoints keeps a range query under Prometheus's 11,000-point limit.
@@ -117,9 +151,8 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				out[i] = r
 				return nil
 			}
-			r.Available, r.Query, r.samples = true, q, samples
+			r.Available, r.Query, r.Samples = true, q, samples
 			r.ResolutionS = step.Seconds()
-			summarise(&r, w, slots, step)
 			for _, aux := range sig.Context {
 				q, samples, err := ask(aux.Queries)
 				if err != nil {
@@ -128,16 +161,21 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				if r.Context == nil {
 					r.Context = map[string]Pair{}
 				}
-				// Medians: a limit that changed at the knee reads as the
-				// value in force, not a blend.
+				// Means of the samples, as the signal's own: one statistic
+				// for every ratio built from them.
 				cv := coverFor(q, step)
 				var b float64
 				if w.HasBaseline() {
-					b = medianOf(loadedSamples(samples, w.BaselineStart, w.BaselineEnd, slots, cv))
+					b = meanOrZero(loadedSamples(samples, w.BaselineStart, w.BaselineEnd, slots, cv))
 				}
-				deg := loadedSamples(samples, w.Onset, w.End, slots, cv)
-				r.Context[aux.Name] = Pair{Baseline: b, Degraded: medianOf(deg), Peak: peakOf(deg), Query: q}
+				deg := degradedSamples(samples, w, slots, cv)
+				pr := Pair{Baseline: b, Degraded: meanOrZero(deg), Peak: peakOf(deg), Query: q}
+				if f, ok := fitSteps(stepLevels(samples, w, slots, cv)); ok {
+					pr.Fit = &f
+				}
+				r.Context[aux.Name] = pr
 			}
+			summarise(&r, w, slots, step)
 			out[i] = r
 			return nil
 		})
@@ -149,12 +187,65 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 	return out, sourceErr
 }
 
+// possibleSlack is how far above the cores a process may use a CPU rate
+// may read before it counts as impossible (rounding, a late scrape).
+const possibleSlack = 1.1
+
+// checkPossible smooths a CPU rate that reads above the cores the process
+// may use (its CPU limit, else GOMAXPROCS): irate over jittered scrapes
+// divides one interval's CPU by a shorter one. Each sample becomes the
+// mean of itself and its neighbours (a rate over three scrapes); what is
+// still impossible after that is flagged.
+func checkPossible(r *Reading, step time.Duration) {
+	if r.Signal != SignalCPU {
+		return
+	}
+	most, what := 0.0, ""
+	for _, name := range []string{AuxLimit, AuxGOMAXPROCS} {
+		p, ok := r.Context[name]
+		if v := math.Max(p.Peak, math.Max(p.Baseline, p.Degraded)); ok && v > 0 {
+			most, what = v, name
+			break
+		}
+	}
+	if most <= 0 {
+		return
+	}
+	peak := peakOf(r.Samples)
+	if peak <= possibleSlack*most {
+		return
+	}
+	n := 0
+	for _, v := range r.Samples {
+		if v.Value > possibleSlack*most {
+			n++
+		}
+	}
+	smooth := make([]Sample, len(r.Samples))
+	for i := range r.Samples {
+		lo, hi := max(i-1, 0), min(i+1, len(r.Samples)-1)
+		sum := 0.0
+		for j := lo; j <= hi; j++ {
+			sum += r.Samples[j].Value
+		}
+		smooth[i] = Sample{At: r.Samples[i].At, Value: sum / float64(hi-lo+1)}
+	}
+	r.Samples = smooth
+	flag := fmt.Sprintf("%d samples read above the %.2f cores of its %s (up to %.2f): scrape jitter under irate over %s s scrapes; smoothed to the mean of three consecutive samples",
+		n, most, what, peak, fmtSeconds(step.Seconds()))
+	if still := peakOf(smooth); still > possibleSlack*most {
+		flag += fmt.Sprintf(", still up to %.2f cores: treat its peak as unreliable", still)
+	}
+	r.Flags = append(r.Flags, flag)
+}
+
 // summarise fills a reading's window means, peak, lead and correlation.
 // Samples come every step; an irate sample at t holds the change between
 // the two scrapes before t, so a move seen at t happened in (t − 2 steps, t].
 func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 	cv := coverFor(r.Query, step)
-	deg := loadedSamples(r.samples, w.Onset, w.End, slots, cv)
+	checkPossible(r, step)
+	deg := degradedSamples(r.Samples, w, slots, cv)
 	if len(deg) == 0 {
 		r.Available = false
 		r.Reason = fmt.Sprintf("no samples of %s in the degraded window", r.Query)
@@ -163,7 +254,7 @@ func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 	r.Degraded, r.Peak = meanOf(deg), peakOf(deg)
 	var base []Sample
 	if w.HasBaseline() {
-		base = loadedSamples(r.samples, w.BaselineStart, w.BaselineEnd, slots, cv)
+		base = loadedSamples(r.Samples, w.BaselineStart, w.BaselineEnd, slots, cv)
 		if len(base) > 0 {
 			r.Baseline, r.HasBaseline = meanOf(base), true
 		}
@@ -171,7 +262,7 @@ func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 	if r.HasBaseline {
 		// Only loaded samples: a study's cooldowns between steps would
 		// break a run of moved samples or fake one.
-		moving := r.samples // a run: load all along
+		moving := r.Samples // a run: load all along
 		if len(slots) > 0 && slots[0].end.Sub(slots[0].start) > time.Second {
 			moving = append(base, deg...)
 		}
@@ -181,9 +272,103 @@ func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 			r.LeadSeconds, r.MovedAt = &lead, &moved
 		}
 	}
-	if c, ok := correlation(r.samples, slots, cv); ok {
+	if c, ok := correlation(r.Samples, slots, cv); ok {
 		r.Pearson = &c
 	}
+	r.Steps = stepLevels(r.Samples, w, slots, cv)
+	if f, ok := fitSteps(r.Steps); ok {
+		r.Fit = &f
+	}
+}
+
+// degradedSamples are the samples of the degraded load: a study's
+// degraded steps (the measured part of each, nothing between them), or
+// a run's loaded seconds from the onset to the end.
+func degradedSamples(ss []Sample, w Window, slots []slot, cv cover) []Sample {
+	if len(w.Parts) == 0 {
+		return loadedSamples(ss, w.Onset, w.End, slots, cv)
+	}
+	var out []Sample
+	for _, p := range w.Parts {
+		x, y := cv.of(p.Start, p.End)
+		for _, v := range ss {
+			if !v.At.Before(x) && !v.At.After(y) && (len(out) == 0 || v.At.After(out[len(out)-1].At)) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// stepLevels is the signal's mean over each step's measured part, with
+// the step's load; nil for a run (its slots are seconds).
+func stepLevels(ss []Sample, w Window, slots []slot, cv cover) []StepLevel {
+	if len(slots) == 0 || slots[0].end.Sub(slots[0].start) <= 2*time.Second {
+		return nil
+	}
+	var out []StepLevel
+	for _, sl := range slots {
+		a, b := cv.of(sl.start, sl.end)
+		v, ok := meanBetween(ss, a, b)
+		if !ok {
+			continue
+		}
+		acc := sl.verdict == capacity.Acceptable
+		if sl.verdict == "" {
+			acc = sl.rate > 0 && sl.p99 <= w.ThresholdMs
+		}
+		out = append(out, StepLevel{Phase: sl.phase, Index: sl.index, OfferedRPS: sl.offered, ThroughputRPS: sl.rate, Level: v, Acceptable: acc && !sl.cut})
+	}
+	return out
+}
+
+// fitSteps fits the levels of the single-instance steps that measured
+// throughput against it (verification runs other instances as well).
+func fitSteps(levels []StepLevel) (Fit, bool) {
+	var xs, ys []float64
+	for _, l := range levels {
+		if l.ThroughputRPS > 0 && l.Phase != capacity.PhaseVerify {
+			xs = append(xs, l.ThroughputRPS)
+			ys = append(ys, l.Level)
+		}
+	}
+	if len(xs) < 3 {
+		return Fit{}, false
+	}
+	slope, icept, r2, ok := leastSquares(xs, ys)
+	if !ok {
+		return Fit{}, false
+	}
+	return Fit{PerRequest: slope, Intercept: icept, R2: r2, Steps: len(xs)}, true
+}
+
+// leastSquares fits y = a + b·x; r2 is the share of y's variance the line
+// explains (1 when y does not vary and the line is flat).
+func leastSquares(xs, ys []float64) (b, a, r2 float64, ok bool) {
+	n := float64(len(xs))
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/n, my/n
+	var sxy, sxx, syy float64
+	for i := range xs {
+		dx, dy := xs[i]-mx, ys[i]-my
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	if sxx == 0 {
+		return 0, 0, 0, false
+	}
+	b = sxy / sxx
+	a = my - b*mx
+	r2 = 1.0
+	if syy > 0 {
+		r2 = sxy * sxy / (sxx * syy)
+	}
+	return b, a, r2, true
 }
 
 // loadedSamples are the samples whose data lies in the parts of [a, b]
@@ -215,6 +400,14 @@ func loadedSamples(ss []Sample, a, b time.Time, slots []slot, cv cover) []Sample
 		}
 	}
 	return out
+}
+
+// meanOrZero is the mean of the samples, 0 for none.
+func meanOrZero(ss []Sample) float64 {
+	if len(ss) == 0 {
+		return 0
+	}
+	return meanOf(ss)
 }
 
 func meanOf(ss []Sample) float64 {

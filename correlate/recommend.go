@@ -21,20 +21,20 @@ type sizing struct {
 func recommendSignal(r Reading, sz sizing, gc gcShare) string {
 	c := func(name string) Pair { return r.Context[name] }
 	switch r.Signal {
-	case "pool_wait", "pool_in_use":
+	case SignalPoolWait, SignalPoolInUse:
 		return recommendPool(r, sz)
-	case "cpu_usage":
+	case SignalCPU:
 		return recommendCPU(r, sz)
-	case "cpu_throttling":
+	case SignalThrottling:
 		return recommendQuota(r, sz)
-	case "gc_pause":
+	case SignalGC:
 		return recommendGC(r, gc, sz)
-	case "memory":
+	case SignalMemory:
 		return fmt.Sprintf("Resident memory reached %s, %.0f%% of the %s limit: raise the memory limit, or set GOMEMLIMIT to about 90%% of it so the GC works harder before the kernel kills the process.",
-			bytesText(r.Degraded), 100*r.Degraded/c("limit").Degraded, bytesText(c("limit").Degraded))
-	case "open_fds":
+			bytesText(r.Degraded), 100*r.Degraded/c(AuxLimit).Degraded, bytesText(c(AuxLimit).Degraded))
+	case SignalOpenFDs:
 		return fmt.Sprintf("%.0f of %.0f file descriptors are open: raise the limit (ulimit -n / LimitNOFILE) or look for connections that are not closed or reused.",
-			r.Degraded, c("max").Degraded)
+			r.Degraded, c(AuxMax).Degraded)
 	}
 	return fmt.Sprintf("%s moved from %.3g to %.3g with p99: look into what drives it (query: %s).", r.Signal, r.Baseline, r.Degraded, r.Query)
 }
@@ -45,8 +45,8 @@ func recommendSignal(r Reading, sz sizing, gc gcShare) string {
 // show it, else from the pool's own metrics: in use ÷ throughput at
 // baseline, or, in the degraded window, the bound the full pool sets.
 func recommendPool(r Reading, sz sizing) string {
-	inUse, most := r.Context["in_use"], r.Context["max"].Degraded
-	if r.Signal == "pool_in_use" {
+	inUse, most := r.Context[AuxInUse], r.Context[AuxMax].Degraded
+	if r.Signal == SignalPoolInUse {
 		inUse = Pair{Baseline: r.Baseline, Degraded: r.Degraded, Peak: r.Peak}
 	}
 	hold, how, bound := 0.0, "", false
@@ -106,9 +106,9 @@ func cpuPerRequest(r Reading, sz sizing) (deg, base float64) {
 // counts need, and a limit when one instance's is too small; never a
 // limit below the one it has.
 func recommendCPU(r Reading, sz sizing) string {
-	limit, what := r.Context["limit"].Degraded, "CPU limit"
+	limit, what := r.Context[AuxLimit].Degraded, "CPU limit"
 	if limit <= 0 {
-		limit, what = r.Context["gomaxprocs"].Degraded, "GOMAXPROCS"
+		limit, what = r.Context[AuxGOMAXPROCS].Degraded, "GOMAXPROCS"
 	}
 	degPer, basePer := cpuPerRequest(r, sz)
 	perReq := math.Max(degPer, basePer) // size with the larger: a saturated window can read low
@@ -121,7 +121,7 @@ func recommendCPU(r Reading, sz sizing) string {
 		fmt.Fprintf(&b, ", %.2f ms at baseline (%.2f cores at %.1f req/s); sizing with %.2f ms", 1000*basePer, r.Baseline, sz.baselineRate, 1000*perReq)
 	}
 	b.WriteString(". ")
-	if sched := r.Context["sched_p99"]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline {
+	if sched := r.Context[AuxSchedP99]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline {
 		fmt.Fprintf(&b, "Goroutines waited %.0f ms for a CPU (p99 scheduler latency, %.1f ms at baseline) while the process used only %.2f of %.2f cores: the host is oversubscribed, so reserve CPU for it as well. ",
 			1000*sched.Degraded, 1000*sched.Baseline, r.Degraded, limit)
 	}
@@ -187,8 +187,8 @@ func recommendSpan(s SpanDelta, h IndexHint) string {
 // the target rate takes at the target utilisation (CPU per request from
 // the window), never below the quota it has.
 func recommendQuota(r Reading, sz sizing) string {
-	quota, usage := r.Context["quota"].Degraded, r.Context["usage"].Degraded
-	throttled := r.Context["throttled_seconds"].Degraded
+	quota, usage := r.Context[AuxQuota].Degraded, r.Context[AuxUsage].Degraded
+	throttled := r.Context[AuxThrottledSeconds].Degraded
 	perReq := 0.0
 	if sz.degradedRate > 0 {
 		perReq = usage / sz.degradedRate
@@ -205,7 +205,7 @@ func recommendQuota(r Reading, sz sizing) string {
 	}
 	// A request whose CPU does not fit in one period's quota is throttled
 	// however idle the rest is: the limit must hold one request a period.
-	if period := r.Context["period"].Degraded / 1e6; period > 0 && perReq > 0 && perReq/period > need {
+	if period := r.Context[AuxPeriod].Degraded / 1e6; period > 0 && perReq > 0 && perReq/period > need {
 		need = perReq / period
 		how = fmt.Sprintf("one request's %.2f ms of CPU within one %.0f ms CFS period", 1000*perReq, 1000*period)
 	}
