@@ -129,6 +129,9 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	if len(byResource) == 0 && !explained {
 		out = append(out, unexplained(rep, slow))
 	}
+	if q, ok := byResource[ResourceQuota]; ok {
+		quotaFirst(out, q)
+	}
 	return out
 }
 
@@ -199,12 +202,61 @@ func unexplained(rep Report, slow []TraceLink) Finding {
 	return f
 }
 
+// ladderShown is how many steps a finding's ladder fact lists.
+const ladderShown = 24
+
+// ladderFact is the signal at every step of the ladder: its mean over each
+// step's measured part against the step's throughput, unacceptable steps
+// marked; "" for a run.
+func ladderFact(r Reading) string {
+	if len(r.Steps) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s against load (mean of samples in each step's measured part; ✗ unacceptable):", r.Signal)
+	for i, l := range r.Steps {
+		if i == ladderShown {
+			fmt.Fprintf(&b, " … and %d more steps", len(r.Steps)-ladderShown)
+			break
+		}
+		mark := ""
+		if !l.Acceptable {
+			mark = " ✗"
+		}
+		fmt.Fprintf(&b, " %s %.1f req/s %.4g%s;", l.Phase, l.ThroughputRPS, l.Level, mark)
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}
+
+// fitFact states a signal's cost per request across the steps.
+func fitFact(r Reading) string {
+	f := r.Fit
+	if f == nil {
+		return ""
+	}
+	per := fmt.Sprintf("%.4g %s per req/s", f.PerRequest, r.Unit)
+	switch r.Unit {
+	case "cores":
+		per = fmt.Sprintf("%.2f ms of CPU per request", 1000*f.PerRequest)
+	case "count":
+		per = fmt.Sprintf("%.4g per req/s (Little's Law: %.2f ms held per request)", f.PerRequest, 1000*f.PerRequest)
+	}
+	return fmt.Sprintf("least-squares fit against throughput over %d steps: %s plus %.4g at no load, R² %.2f", f.Steps, per, f.Intercept, f.R2)
+}
+
 func signalFacts(r Reading) []string {
 	var f []string
+	if l := ladderFact(r); l != "" {
+		f = append(f, l)
+	}
+	if l := fitFact(r); l != "" {
+		f = append(f, l)
+	}
+	f = append(f, r.Flags...)
 	if r.HasBaseline {
-		f = append(f, fmt.Sprintf("%s: %.4g %s at baseline, %.4g in the degraded window (peak %.4g)", r.Signal, r.Baseline, r.Unit, r.Degraded, r.Peak))
+		f = append(f, fmt.Sprintf("%s: %.4g %s at baseline, %.4g in the degraded window (means of samples; peak %.4g)", r.Signal, r.Baseline, r.Unit, r.Degraded, r.Peak))
 	} else {
-		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
+		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (mean of samples; peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
 	}
 	if r.LeadSeconds != nil {
 		switch l := *r.LeadSeconds; {

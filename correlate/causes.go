@@ -19,6 +19,7 @@ type gcShare struct {
 	share           float64 // (gcDeg − gcBase) / (cpuDeg − cpuBase)
 
 	allocBase, allocDeg float64 // bytes allocated per request; 0 = not known
+	allocFit            *Fit    // allocDeg is this fit's slope across the steps; nil: the degraded steps' means
 	pauseP99            float64 // seconds
 	gogc, memLimit      float64 // GOGC percent; GOMEMLIMIT (or the memory limit) in bytes
 	heap                float64 // bytes
@@ -44,7 +45,12 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 		return g
 	}
 	c := gc.Context
-	if a := c[AuxAllocRate]; a.Query != "" {
+	if a := c[AuxAllocRate]; a.Fit != nil && a.Fit.R2 >= minFitR2 && a.Fit.PerRequest > 0 {
+		g.allocDeg, g.allocFit = a.Fit.PerRequest, a.Fit
+		if sz.baselineRate > 0 {
+			g.allocBase = a.Baseline / sz.baselineRate
+		}
+	} else if a.Query != "" {
 		if sz.degradedRate > 0 {
 			g.allocDeg = a.Degraded / sz.degradedRate
 		}
@@ -76,11 +82,14 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 func (g gcShare) facts() []string {
 	var out []string
 	if g.known {
-		out = append(out, fmt.Sprintf("garbage collection took %.0f%% of the CPU rise: %.2f → %.2f cores in GC of %.2f → %.2f cores used",
+		out = append(out, fmt.Sprintf("garbage collection took %.0f%% of the CPU rise (means of samples, baseline → degraded steps): %.2f → %.2f cores in GC of %.2f → %.2f cores used",
 			math.Max(0, 100*g.share), g.gcBase, g.gcDeg, g.cpuBase, g.cpuDeg))
 	}
 	if g.allocDeg > 0 {
-		f := fmt.Sprintf("%s allocated per request in the degraded window", bytesText(g.allocDeg))
+		f := fmt.Sprintf("%s allocated per request (mean allocation rate ÷ mean throughput of the degraded steps)", bytesText(g.allocDeg))
+		if g.allocFit != nil {
+			f = fmt.Sprintf("%s allocated per request (least-squares fit of the allocation rate against throughput over %d steps, R² %.2f)", bytesText(g.allocDeg), g.allocFit.Steps, g.allocFit.R2)
+		}
 		if g.allocBase > 0 {
 			f += fmt.Sprintf(", %s at baseline", bytesText(g.allocBase))
 		}
@@ -171,6 +180,9 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 	}
 	if p, ok := idx[ResourcePool]; ok && hold.factor >= 3 {
 		for _, cause := range []string{ResourceQuota, ResourceGC, ResourceCPU} {
+			if cause == ResourceGC && !gc.cause {
+				continue // GC is a cause only when it took at least half the CPU rise
+			}
 			if c, ok := idx[cause]; ok && !explicit[p] {
 				follow(p, c, fmt.Sprintf("it follows %s: connections were held %.0f× longer under load (%.1f → %.1f ms per request, %s) while the CPU was saturated, so the pool fills because the requests holding connections are short of CPU",
 					fs[c].Kind, hold.factor, hold.baseMs, hold.degMs, hold.how))
@@ -199,6 +211,23 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 				follow(moved[b], moved[a], fmt.Sprintf("it follows %s, which moved %.0f s earlier: a symptom of it rather than a cause", first.Signal, gap.Seconds()))
 			}
 		}
+	}
+}
+
+// quotaFirst ranks a binding CPU quota (its finding exists only when the
+// kernel throttled the process in at least 10% of its periods) above
+// every other finding: whatever else saturated ran short of the CPU the
+// quota withheld, and raising it is the first change to measure again.
+func quotaFirst(fs []Finding, q int) {
+	top := fs[q].Score
+	for i := range fs {
+		if i != q && fs[i].Score >= top {
+			top = fs[i].Score + 0.01
+		}
+	}
+	if top > fs[q].Score {
+		fs[q].Evidence.Facts = append(fs[q].Evidence.Facts, "ranked first: the CPU quota binds, and what else saturated ran short of the CPU it withheld")
+		fs[q].Score = top
 	}
 }
 
