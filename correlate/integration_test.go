@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +222,41 @@ func TestExplainAgainstRealStack(t *testing.T) {
 	}
 }
 
+// requireDoubling checks the precondition of a scenario judged by p99
+// doubling, before anything is explained: the fault phase's typical
+// (median) per-second p99 is at least 2.5 times the healthy phase's, so
+// the doubling threshold lies clearly between them however busy the
+// machine is. When it does not hold the test fails with both figures: the
+// scenario did not happen, and "no degradation" would say nothing.
+func requireDoubling(t *testing.T, secs []correlate.Point, faultAt time.Time) {
+	t.Helper()
+	var healthy, fault []float64
+	for _, p := range secs {
+		switch {
+		case p.Rate <= 0:
+		case p.At.Add(time.Second).Before(faultAt):
+			healthy = append(healthy, p.P99Ms)
+		case !p.At.Before(faultAt):
+			fault = append(fault, p.P99Ms)
+		}
+	}
+	h, f := median(healthy), median(fault)
+	t.Logf("precondition: healthy median p99 %.1f ms over %d s, fault %.1f ms over %d s", h, len(healthy), f, len(fault))
+	if len(healthy) < 5 || len(fault) < 5 || f < 2.5*h {
+		t.Fatalf("precondition not met: the fault phase's median p99 %.1f ms is not 2.5× the healthy phase's %.1f ms (%d and %d seconds): the fault did not degrade the shop clearly enough on this machine to test correlation",
+			f, h, len(fault), len(healthy))
+	}
+}
+
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
 func runScenario(ctx context.Context, t *testing.T, stack *obs.Stack, sc scenario, ln net.Listener, addr string) correlate.Report {
 	cfg := sc.healthy
 	cfg.OTLPEndpoint, cfg.ServiceName, cfg.Instance = stack.OTLPEndpoint, "shop-"+sc.name, addr
@@ -259,10 +295,14 @@ func runScenario(ctx context.Context, t *testing.T, stack *obs.Stack, sc scenari
 	if err := s.SetKnobs(sc.fault(s.Knobs())); err != nil {
 		t.Fatal(err)
 	}
+	faultAt := time.Now()
 	drive(ctx, base, sc.faultRate, faultFor, rec, sc.iterate)
 	end := time.Now()
 
 	in := rec.input()
+	if sc.sloP99Ms == 0 {
+		requireDoubling(t, in.Seconds, faultAt)
+	}
 	in.SLOP99Ms = sc.sloP99Ms
 	in.Options.Margin = 5 * time.Second // leaves most of the short healthy phase as baseline
 	in.Observe.Selector, in.Observe.Service = selector, cfg.ServiceName
