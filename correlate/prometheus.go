@@ -52,6 +52,8 @@ type Prometheus struct {
 	timeout time.Duration
 }
 
+var _ Metrics = (*Prometheus)(nil)
+
 // NewPrometheus returns a client for the Prometheus at url; every call
 // gives up after timeout (default 10s) or when its context ends.
 func NewPrometheus(url string, timeout time.Duration) (*Prometheus, error) {
