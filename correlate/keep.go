@@ -370,7 +370,8 @@ func (s keptSource) Trace(ctx context.Context, id string) (Trace, error) {
 // a live store that fails is an error only when nothing was kept. The
 // slowest come first, or for a Typical query the kept typical traces in
 // time order, then the other hits in time order: a baseline's sample is
-// never its slowest traces.
+// never its slowest traces: when the study kept typical traces there,
+// only those.
 func (s keptSource) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error) {
 	var out []TraceRef
 	slow := map[string]bool{}
@@ -397,6 +398,17 @@ func (s keptSource) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error
 		}
 	}
 	if q.Typical {
+		// The study's typical sample, when it kept one here, is the
+		// baseline: never blended with its slowest or unlabelled hits.
+		var typical []TraceRef
+		for _, r := range out {
+			if !slow[normaliseID(r.ID)] {
+				typical = append(typical, r)
+			}
+		}
+		if len(typical) > 0 {
+			out = typical
+		}
 		sort.SliceStable(out, func(i, j int) bool {
 			si, sj := slow[normaliseID(out[i].ID)], slow[normaliseID(out[j].ID)]
 			if si != sj {

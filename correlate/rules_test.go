@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/headroom-sre/headroom/capacity"
+	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -302,5 +303,43 @@ func TestImpossibleCPURateIsSmoothedAndFlagged(t *testing.T) {
 	checkPossible(&ok, time.Second)
 	if len(ok.Flags) != 0 || ok.Samples[1].Value != 0.95 {
 		t.Errorf("possible rates changed: %+v", ok)
+	}
+}
+
+// Rule 10: a step the study stopped within its warm-up has no measured
+// span; its seconds give it one, so it still counts as degraded evidence.
+// The stress hold counts too, judged by its p99.
+func TestAddUnmeasuredKeepsCutStepsAndTheStressHold(t *testing.T) {
+	st := capacity.Study{Steps: []capacity.Step{
+		{Index: 1, Phase: capacity.PhaseBaseline, Rate: 20, Offered: 20, Achieved: 20, Throughput: 20, Latency: capacity.Latency{P99: 40},
+			Start: t0, End: t0.Add(30 * time.Second), Verdict: capacity.Acceptable, Seconds: 30},
+		{Index: 2, Phase: capacity.PhaseExplore, Rate: 160, Verdict: capacity.Unacceptable, Stopped: true}, // no span: cut in the warm-up
+	}}
+	st.Stress = capacity.Recovery{Rate: 200, HoldS: 5}
+	var secs []StepSecond
+	for i := 0; i < 8; i++ { // step 2: p99 5 s for 8 s
+		secs = append(secs, StepSecond{Phase: capacity.PhaseExplore, Step: 2, Second: generator.SecondRecord{
+			Start: t0.Add(40*time.Second + time.Duration(i)*time.Second), DurationS: 1, Requests: 10, Latency: generator.Latency{P99: 5000}}})
+	}
+	for i := 0; i < 10; i++ { // stress: 5 s hold at 3 s, then recovery
+		secs = append(secs, StepSecond{Phase: capacity.PhaseStress, Step: 3, Second: generator.SecondRecord{
+			Start: t0.Add(60*time.Second + time.Duration(i)*time.Second), DurationS: 1, Requests: 100, Latency: generator.Latency{P99: 3000}}})
+	}
+	in, err := FromStudy(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.SLOP99Ms = 400
+	in.AddUnmeasured(st, secs)
+	if len(in.Steps) != 3 || !in.Steps[1].Cut || in.Steps[1].Index != 2 || !in.Steps[1].End.Equal(t0.Add(48*time.Second)) ||
+		in.Steps[2].Phase != capacity.PhaseStress || !in.Steps[2].End.Equal(t0.Add(65*time.Second)) || in.Steps[2].P99Ms != 3000 {
+		t.Fatalf("steps %+v: want the baseline, the cut step [40 s, 48 s] and the 5 s stress hold", in.Steps)
+	}
+	w, err := FindWindow(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.Found || len(w.Parts) != 2 || !w.Parts[0].Cut || !w.Onset.Equal(t0.Add(40*time.Second)) || !w.BaselineEnd.Equal(t0.Add(30*time.Second)) {
+		t.Errorf("window %+v: want the cut step and the stress hold as degraded, step 1 as baseline", w)
 	}
 }

@@ -109,7 +109,8 @@ func TestCorrelateCommandRejectsBadInput(t *testing.T) {
 
 // savedStudy writes a study whose 80/s step broke the SLO, with the
 // traces it kept: typical ones of the 40/s baseline step (a 2 ms query)
-// and the slowest of the degraded step (the same query taking 700 ms).
+// beside that step's slowest (30 ms), and the slowest of the degraded step
+// (the same query taking 700 ms).
 func savedStudy(t *testing.T) string {
 	t.Helper()
 	t0 := time.Unix(1_700_000_000, 0).UTC()
@@ -132,6 +133,9 @@ func savedStudy(t *testing.T) string {
 		id := fmt.Sprintf("%032x", i+100)
 		traces = append(traces, kept(id, st.Steps[2].Start.Add(time.Duration(i+1)*time.Second), true, 700))
 		st.Steps[2].Exemplars = append(st.Steps[2].Exemplars, generator.Exemplar{TraceID: id, At: st.Steps[2].Start.Add(time.Duration(i+1) * time.Second), LatencyMs: 705})
+	}
+	for i := 0; i < 20; i++ { // the baseline step's slowest: they must not size the baseline
+		traces = append(traces, kept(fmt.Sprintf("%032x", i+200), st.Steps[1].Start.Add(time.Duration(i)*time.Second+500*time.Millisecond), true, 30))
 	}
 	b, _ := json.Marshal(pipeline.StudyResult{Kind: pipeline.KindStudy, Study: &st, Correlation: &correlate.Report{Traces: traces}})
 	path := filepath.Join(t.TempDir(), "study.json")
@@ -160,8 +164,8 @@ func TestCorrelateCommandReplaysAStudysKeptTraces(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Spans == nil || rep.Spans.BaselineTraces != 5 || rep.Spans.DegradedTraces != 5 {
-		t.Fatalf("breakdown %+v: want 5 typical baseline and 5 slow degraded traces", rep.Spans)
+	if rep.Spans == nil || rep.Spans.BaselineTraces != 5 || rep.Spans.DegradedTraces != 5 || rep.Spans.BaselineRootMs != 7 {
+		t.Fatalf("breakdown %+v: want the 5 typical baseline traces (7 ms) and the 5 slow degraded ones", rep.Spans)
 	}
 	if len(rep.Window.Parts) != 1 || rep.Window.Parts[0].Index != 3 {
 		t.Errorf("degraded parts %+v, want step 3", rep.Window.Parts)
