@@ -97,7 +97,7 @@ func assess(r Reading) assessment {
 		if most := ctx(AuxMax); most > 0 {
 			a.util = ctx(AuxInUse) / most
 			inUse := r.Context[AuxInUse]
-			a.facts = append(a.facts, inUseFact(inUse.Degraded, inUse.Peak, most, "median"))
+			a.facts = append(a.facts, inUseFact(inUse.Degraded, inUse.Peak, most, "mean"))
 		}
 	case SignalPoolInUse:
 		if most := ctx(AuxMax); most > 0 {

@@ -95,15 +95,22 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 				if r.Context == nil {
 					r.Context = map[string]Pair{}
 				}
-				// Means of the samples, as the signal's own: one statistic
-				// for every ratio built from them.
+				// Levels and rates: means of the samples, as the signal's
+				// own, so every ratio built from them divides means. A
+				// setting (a limit, a pool's size, GOGC) is the value in
+				// force: the median, so one changed at the knee is not a
+				// blend of the old and the new.
 				cv := coverFor(q, step)
+				stat := meanOrZero
+				if settings[aux.Name] {
+					stat = medianOf
+				}
 				var b float64
 				if w.HasBaseline() {
-					b = meanOrZero(loadedSamples(samples, w.BaselineStart, w.BaselineEnd, slots, cv))
+					b = stat(loadedSamples(samples, w.BaselineStart, w.BaselineEnd, slots, cv))
 				}
 				deg := degradedSamples(samples, w, slots, cv)
-				pr := Pair{Baseline: b, Degraded: meanOrZero(deg), Peak: peakOf(deg), Query: q}
+				pr := Pair{Baseline: b, Degraded: stat(deg), Peak: peakOf(deg), Query: q}
 				if f, ok := fitSteps(stepLevels(samples, w, slots, cv)); ok {
 					pr.Fit = &f
 				}
@@ -119,6 +126,12 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 		return out, err
 	}
 	return out, sourceErr
+}
+
+// settings are the context values that are a setting in force rather
+// than a level: read as the median of their samples.
+var settings = map[string]bool{
+	AuxLimit: true, AuxGOMAXPROCS: true, AuxQuota: true, AuxPeriod: true, AuxGOGC: true, AuxGOMEMLIMIT: true, AuxMax: true,
 }
 
 // possibleSlack is how far above the cores a process may use a CPU rate

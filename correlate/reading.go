@@ -60,8 +60,8 @@ type Fit struct {
 
 // Pair is a value over the baseline and the degraded window.
 type Pair struct {
-	Baseline float64 `json:"baseline"` // mean of the baseline's samples
-	Degraded float64 `json:"degraded"` // mean of the degraded steps' samples
+	Baseline float64 `json:"baseline"` // mean of the baseline's samples (a setting such as a limit: their median, the value in force)
+	Degraded float64 `json:"degraded"` // mean of the degraded steps' samples (a setting: their median)
 	Peak     float64 `json:"peak"`     // highest sample in the degraded window
 	Query    string  `json:"query"`
 	Fit      *Fit    `json:"fit,omitempty"` // against throughput across the steps

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -170,6 +171,19 @@ func loadedSamples(ss []Sample, a, b time.Time, slots []slot, cv cover) []Sample
 		}
 	}
 	return out
+}
+
+// medianOf is the median of the samples, 0 for none.
+func medianOf(ss []Sample) float64 {
+	if len(ss) == 0 {
+		return 0
+	}
+	vs := make([]float64, len(ss))
+	for i, v := range ss {
+		vs[i] = v.Value
+	}
+	sort.Float64s(vs)
+	return vs[len(vs)/2]
 }
 
 // meanOrZero is the mean of the samples, 0 for none.
