@@ -190,12 +190,30 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 			}
 		}
 	}
+	// The traces say where the added time went: a saturated resource
+	// whose spans hold at least 80% of it ranks above one whose spans
+	// hold under 10% (its saturation did not make requests slower).
+	dominant, best := -1, 0.0
+	for _, i := range idx {
+		if sh := fs[i].Evidence.SpanShare; sh >= 0.8 && sh > best {
+			dominant, best = i, sh
+		}
+	}
+	if dominant >= 0 && !explicit[dominant] { // not when its own cause is already named
+		for _, i := range sortedIdx(idx) {
+			if i != dominant && !explicit[i] && fs[i].Evidence.SpanShare < 0.1 && fs[i].Score >= fs[dominant].Score {
+				follow(i, dominant, fmt.Sprintf("it ranks below %s: the traces put %.0f%% of the added latency in %s's spans and %.0f%% in its own",
+					fs[dominant].Kind, 100*best, fs[dominant].Evidence.Signal.Resource, 100*fs[i].Evidence.SpanShare))
+				explicit[i] = true
+			}
+		}
+	}
 	tol := time.Second
 	if res != nil {
 		tol = max(tol, time.Duration(2*res.StepS*float64(time.Second)))
 	}
 	var moved []int
-	for _, i := range idx {
+	for _, i := range sortedIdx(idx) {
 		if fs[i].Evidence.Signal.MovedAt != nil && !explicit[i] {
 			moved = append(moved, i)
 		}
@@ -212,6 +230,17 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 			}
 		}
 	}
+}
+
+// sortedIdx is the finding indexes of idx in order, so rules apply in
+// the same order every run.
+func sortedIdx(idx map[string]int) []int {
+	out := make([]int, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
 }
 
 // quotaFirst ranks a binding CPU quota (its finding exists only when the

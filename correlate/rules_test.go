@@ -343,3 +343,18 @@ func TestAddUnmeasuredKeepsCutStepsAndTheStressHold(t *testing.T) {
 		t.Errorf("window %+v: want the cut step and the stress hold as degraded, step 1 as baseline", w)
 	}
 }
+
+// Rule 10 (stable answers): on a busy host the scheduler latency makes a
+// CPU finding score high though the process used a fifth of its cores;
+// the traces put all the added latency in the pool's wait. The pool ranks
+// first, whatever the scores of the run.
+func TestTracesRankThePoolAboveAStarvedHost(t *testing.T) {
+	fs := []Finding{
+		{Kind: KindCPU, Score: 0.77, Evidence: Evidence{SpanShare: 0.01, Signal: &Reading{Signal: SignalCPU, Resource: ResourceCPU}}},
+		{Kind: KindPoolWait, Score: 0.70, Evidence: Evidence{SpanShare: 0.99, Signal: &Reading{Signal: SignalPoolWait, Resource: ResourcePool}}},
+	}
+	orderCauses(fs, gcShare{}, nil, holdGrowth{factor: 2.9})
+	if rank(fs)[0].Kind != KindPoolWait || !hasNote(fs[1].Evidence.Facts, "it ranks below pool_wait: the traces put 99% of the added latency in pool's spans") {
+		t.Errorf("ranked %s, cpu facts %q: want the pool first", kinds(fs), fs[1].Evidence.Facts)
+	}
+}
