@@ -358,3 +358,39 @@ func TestTracesRankThePoolAboveAStarvedHost(t *testing.T) {
 		t.Errorf("ranked %s, cpu facts %q: want the pool first", kinds(fs), fs[1].Evidence.Facts)
 	}
 }
+
+// Rule 5 through Explain: a binding quota ranks first even above an N+1
+// pattern the traces show plainly.
+func TestExplainRanksABindingQuotaAboveTraceFindings(t *testing.T) {
+	s := nPlusOneScenario()
+	s.curves["process_cpu_seconds_total"] = stepAt(at, 0.5, 0.98)
+	s.curves["container_cpu_usage_seconds_total"] = stepAt(at, 0.5, 0.98)
+	s.curves["container_cpu_cfs_throttled_periods_total"] = stepAt(at, 0, 0.6)
+	s.curves["container_cpu_cfs_throttled_seconds_total"] = stepAt(at, 0, 0.9)
+	s.curves["container_spec_cpu_quota"] = constant(1)
+	rep := explainScenario(t, s)
+	if rep.Findings[0].Kind != KindThrottling || findingOf(rep, string(KindNPlusOne)) == nil {
+		t.Errorf("ranked %s: want cpu_throttling first, the N+1 below it", kinds(rep.Findings))
+	}
+}
+
+// Rule 4: a setting read beside a signal (here the pool's size, cut from
+// 10 to 1 a third into the degraded window) is the value in force, the
+// median of its samples, not a blend of both.
+func TestSettingsAreTheValueInForce(t *testing.T) {
+	s := poolScenario()
+	s.curves["go_sql_max_open_connections"] = stepAt(t0.Add(knee+20*time.Second), 10, 1)
+	rep := explainScenario(t, s)
+	for _, r := range rep.Signals {
+		if r.Signal == SignalPoolWait {
+			if got := r.Context[AuxMax].Degraded; got != 1 {
+				t.Errorf("pool size in the degraded window %v, want 1 (in force for 40 of its 60 s)", got)
+			}
+			if got := r.Context[AuxInUse].Degraded; !near(got, 10, 1e-9) {
+				t.Errorf("connections in use %v, want the mean 10", got)
+			}
+			return
+		}
+	}
+	t.Fatal("no pool_wait reading")
+}
