@@ -154,7 +154,7 @@ func TestCorrelateCommandReplaysAStudysKeptTraces(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, stderr.String())
 	}
 	text := stdout.String()
-	for _, want := range []string{`Query span "SELECT products" added 698.0 ms per request`, "slowest trace of the window: 705.0 ms"} {
+	for _, want := range []string{`Query span "SELECT products" added 698.0 ms per request`, "slowest trace of the window: 705.0 ms", "degraded steps (the window, nothing between them): explore #3"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
