@@ -183,6 +183,9 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 			if cause == ResourceGC && !gc.cause {
 				continue // GC is a cause only when it took at least half the CPU rise
 			}
+			if c, ok := idx[cause]; ok && cause == ResourceCPU && !cpuUsedUp(*fs[c].Evidence.Signal) {
+				continue // the process did not use its cores: holders waited on the host, not on this CPU
+			}
 			if c, ok := idx[cause]; ok && !explicit[p] {
 				follow(p, c, fmt.Sprintf("it follows %s: connections were held %.0f× longer under load (%.1f → %.1f ms per request, %s) while the CPU was saturated, so the pool fills because the requests holding connections are short of CPU",
 					fs[c].Kind, hold.factor, hold.baseMs, hold.degMs, hold.how))
@@ -230,6 +233,17 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 			}
 		}
 	}
+}
+
+// cpuUsedUp applies the CPU's own rule: the process used at least 60% of
+// its CPU limit (or GOMAXPROCS). Scheduler latency alone, on a host whose
+// other work holds the cores, does not make it the pool's cause.
+func cpuUsedUp(r Reading) bool {
+	limit := r.Context[AuxLimit].Degraded
+	if limit <= 0 {
+		limit = r.Context[AuxGOMAXPROCS].Degraded
+	}
+	return limit > 0 && r.Degraded >= 0.6*limit
 }
 
 // sortedIdx is the finding indexes of idx in order, so rules apply in
