@@ -129,10 +129,38 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	if len(byResource) == 0 && !explained {
 		out = append(out, unexplained(rep, slow))
 	}
+	if haveSpans {
+		belowSpans(out)
+	}
 	if q, ok := byResource[ResourceQuota]; ok {
 		quotaFirst(out, q)
 	}
 	return out
+}
+
+// belowSpans ranks a saturated signal whose spans hold under 10% of the
+// added latency below a span finding that holds 80% or more of it: the
+// traces say where the time went, and it was not there. A named cause of
+// another finding (its holders short of CPU, say) keeps its place.
+func belowSpans(fs []Finding) {
+	top := -1
+	for i, f := range fs {
+		if f.Evidence.Span != nil && f.Evidence.SpanShare >= 0.8 && (top < 0 || f.Evidence.SpanShare > fs[top].Evidence.SpanShare) {
+			top = i
+		}
+	}
+	if top < 0 {
+		return
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Evidence.Signal == nil || f.cause || f.Evidence.SpanShare >= 0.1 || f.Score < fs[top].Score {
+			continue
+		}
+		f.Score = fs[top].Score - 0.01
+		f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("it ranks below %s: the traces put %.0f%% of the added latency in %q and %.0f%% in its own spans",
+			fs[top].Kind, 100*fs[top].Evidence.SpanShare, fs[top].Evidence.Span.Name, 100*f.Evidence.SpanShare))
+	}
 }
 
 // topSpans are the (at most two) spans that took a large share of the

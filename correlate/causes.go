@@ -157,6 +157,7 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 	}
 	follow := func(effect, cause int, why string) {
 		e, c := &fs[effect], &fs[cause]
+		c.cause = true
 		if e.Score >= c.Score {
 			c.Score, e.Score = math.Max(c.Score, e.Score), math.Min(c.Score, e.Score)-0.01
 			if e.Score >= c.Score {

@@ -15,6 +15,8 @@ type Finding struct {
 	Score          float64     `json:"score"` // 0–1: the weight of the evidence that ranked it
 	Evidence       Evidence    `json:"evidence"`
 	Recommendation string      `json:"recommendation"`
+
+	cause bool // another finding follows it: a named cause, not demoted by the spans
 }
 
 // Evidence is what a finding rests on: the numbers in words, and the

@@ -130,6 +130,12 @@ var scenarios = []scenario{
 		fault:   func(k shop.Knobs) shop.Knobs { k.CPUBurn = 30 * time.Millisecond; return k },
 		iterate: listProducts,
 		check: func(t *testing.T, rep correlate.Report) {
+			// Precondition: the shop got the CPU its burn asks for (25/s ×
+			// 30 ms = 0.75 cores; half is the floor). On a host so busy it
+			// did not, the scenario did not happen.
+			if cpu := signalOf(rep, correlate.SignalCPU); cpu == nil || cpu.Degraded < 0.375 {
+				t.Fatalf("precondition not met: the shop used %v cores in the degraded window, under half the 0.75 its burn needs: the machine starved it:\n%s", cpuCores(cpu), describe(rep))
+			}
 			if top := rep.Findings[0]; top.Kind != "cpu_usage" {
 				t.Errorf("top finding %s, want cpu_usage:\n%s", top.Kind, describe(rep))
 			}
@@ -246,6 +252,22 @@ func requireDoubling(t *testing.T, secs []correlate.Point, faultAt time.Time) {
 		t.Fatalf("precondition not met: the fault phase's median p99 %.1f ms is not 2.5× the healthy phase's %.1f ms (%d and %d seconds): the fault did not degrade the shop clearly enough on this machine to test correlation",
 			f, h, len(fault), len(healthy))
 	}
+}
+
+func signalOf(rep correlate.Report, name string) *correlate.Reading {
+	for i := range rep.Signals {
+		if rep.Signals[i].Signal == name && rep.Signals[i].Available {
+			return &rep.Signals[i]
+		}
+	}
+	return nil
+}
+
+func cpuCores(r *correlate.Reading) string {
+	if r == nil {
+		return "no reading of"
+	}
+	return fmt.Sprintf("%.2f", r.Degraded)
 }
 
 func median(vs []float64) float64 {

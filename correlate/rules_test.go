@@ -412,3 +412,18 @@ func TestPoolFollowsCPUOnlyWhenTheProcessUsedItsCores(t *testing.T) {
 		t.Errorf("ranked %s, facts %q / %q: want the pool first, following nothing", kinds(fs), fs[0].Evidence.Facts, fs[1].Evidence.Facts)
 	}
 }
+
+// Rule 10 (stable answers): the real-stack downstream scenario on a busy
+// host: goroutines waited 15 ms for a CPU the process barely used, while
+// the traces put 98% of the added latency in the payment call. The call
+// ranks first; the CPU says why it does not.
+func TestSignalsRankBelowTheSpanThatTookTheTime(t *testing.T) {
+	fs := []Finding{
+		{Kind: KindCPU, Score: 0.71, Evidence: Evidence{SpanShare: 0, Signal: &Reading{Signal: SignalCPU, Resource: ResourceCPU}}},
+		{Kind: KindSlowSpan, Score: 0.69, Evidence: Evidence{SpanShare: 0.98, Span: &SpanDelta{Name: "payment", Client: true}}},
+	}
+	belowSpans(fs)
+	if rank(fs)[0].Kind != KindSlowSpan || !hasNote(fs[1].Evidence.Facts, `it ranks below slow_span: the traces put 98% of the added latency in "payment"`) {
+		t.Errorf("ranked %s, cpu facts %q: want the payment span first", kinds(fs), fs[1].Evidence.Facts)
+	}
+}

@@ -250,8 +250,9 @@ func inputSlots(in Input) ([]slot, int) {
 	return out, sustain
 }
 
-// referenceP99 is the median p99 of the first fifth of the loaded windows
-// (at least three): the latency before load built up.
+// referenceP99 is the median p99 of the first two fifths of the loaded
+// windows (at least three): the latency before load built up, robust to a
+// few quick or slow seconds at the start on a busy machine.
 func referenceP99(slots []slot) float64 {
 	var p []float64
 	for _, s := range slots {
@@ -262,7 +263,7 @@ func referenceP99(slots []slot) float64 {
 	if len(p) == 0 {
 		return 0
 	}
-	n := max(len(p)/5, min(3, len(p)))
+	n := max(2*len(p)/5, min(3, len(p)))
 	first := append([]float64(nil), p[:n]...)
 	sort.Float64s(first)
 	return first[len(first)/2]
