@@ -427,3 +427,26 @@ func TestSignalsRankBelowTheSpanThatTookTheTime(t *testing.T) {
 		t.Errorf("ranked %s, cpu facts %q: want the payment span first", kinds(fs), fs[1].Evidence.Facts)
 	}
 }
+
+// Rule 4: the GC share of the CPU rise divides means by means. GC cores
+// alternate 1.2 and 0.2 each second in the degraded window (mean 0.7; a
+// median would read 0.2 or 1.2); the CPU rises from 0.5 to 1.9 cores:
+// (0.7 − 0.05) / 1.4 ≈ 46% (0.71 and 47% with the window's odd count of
+// samples); a median would read 0.20 or 1.20 cores in GC.
+func TestGCShareIsMeanOverMean(t *testing.T) {
+	s := cpuScenario()
+	s.curves["go_cpu_classes_gc_total_cpu_seconds_total"] = func(t time.Time) float64 {
+		switch {
+		case t.Before(at):
+			return 0.05
+		case t.Unix()%2 == 0:
+			return 1.2
+		}
+		return 0.2
+	}
+	rep := explainScenario(t, s)
+	cpu := findingOf(rep, string(KindCPU))
+	if cpu == nil || !hasNote(cpu.Evidence.Facts, "of the CPU rise (means of samples", "0.05 → 0.7") {
+		t.Errorf("cpu facts %q: want GC at 0.7 cores, the mean, of the rise", factsOf(cpu))
+	}
+}
