@@ -33,7 +33,7 @@ func TestCPUStarvationCountsWithoutMoreWork(t *testing.T) {
 
 // TestPoolFactsShowABurstyPool covers a pool that fills in bursts: at most
 // scrapes no connection is in use, yet requests queue for one. The fact
-// must show the peak beside the median, not only "0.0 of 10".
+// must show the peak beside the mean, not only "0.0 of 10".
 func TestPoolFactsShowABurstyPool(t *testing.T) {
 	r := Reading{Signal: "pool_wait", Available: true, HasBaseline: true, Baseline: 0, Degraded: 75,
 		Context: map[string]Pair{
@@ -41,7 +41,7 @@ func TestPoolFactsShowABurstyPool(t *testing.T) {
 			"max":    {Baseline: 10, Degraded: 10},
 		}}
 	a := assess(r)
-	want := "0.0 of 10 connections in use (0%, median over the scrapes), up to 10"
+	want := "0.0 of 10 connections in use (0%, mean over the scrapes), up to 10"
 	found := false
 	for _, f := range a.facts {
 		found = found || f == want

@@ -42,6 +42,10 @@ type Breakdown struct {
 	BaselineWaitMs float64 `json:"baseline_wait_ms,omitempty"`
 	DegradedWaitMs float64 `json:"degraded_wait_ms,omitempty"`
 	HoldTraces     int     `json:"hold_traces,omitempty"` // baseline traces the hold time is the mean of
+	// PoolShare is the share of the baseline's typical traces that touched
+	// the pool: the hold time is theirs, so it is multiplied by their own
+	// rate (this share of the throughput), never by every request's.
+	PoolShare float64 `json:"pool_share,omitempty"`
 }
 
 // Span names of a database pool's instrumentation (the demo shop's, and
@@ -118,6 +122,9 @@ func breakdown(base, deg []tree) Breakdown {
 	}
 	var b Breakdown
 	b.BaselineHoldMs, b.BaselineWaitMs, b.HoldTraces = meanPool(base) // the whole mix of requests
+	if len(base) > 0 {
+		b.PoolShare = float64(b.HoldTraces) / float64(len(base))
+	}
 	b.DegradedHoldMs, b.DegradedWaitMs, _ = meanPool(deg)
 	if len(same) >= 3 {
 		base = same

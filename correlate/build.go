@@ -19,7 +19,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 
 	gc := gcPart(rep.Signals, sz)
 	for _, r := range rep.Signals {
-		if r.Available && r.Signal == "cpu_throttling" && assess(r).saturated {
+		if r.Available && r.Signal == SignalThrottling && assess(r).saturated {
 			sz.throttled = true
 		}
 	}
@@ -29,7 +29,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 			continue
 		}
 		a := assess(r)
-		if r.Signal == "gc_pause" && gc.cause {
+		if r.Signal == SignalGC && gc.cause {
 			a.saturated = true
 			a.util = math.Max(a.util, clamp01(gc.share))
 		}
@@ -47,10 +47,10 @@ func buildFindings(rep Report, sz sizing) []Finding {
 				Queries: signalQueries(r), Traces: slow,
 			},
 		}
-		if r.Signal == "gc_pause" || (r.Signal == "cpu_usage" && gc.known && gc.share >= 0.1) {
+		if r.Signal == SignalGC || (r.Signal == SignalCPU && gc.known && gc.share >= 0.1) {
 			f.Evidence.Facts = append(f.Evidence.Facts, gc.facts()...)
 		}
-		if r.Resource == "pool" && rep.Spans != nil && rep.Spans.HoldTraces > 0 {
+		if r.Resource == ResourcePool && rep.Spans != nil && rep.Spans.HoldTraces > 0 {
 			b := rep.Spans
 			f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("traces: a request held a connection %.1f ms and waited %.1f ms for one (%.1f and %.1f ms at baseline, %d traces)",
 				b.DegradedHoldMs, b.DegradedWaitMs, b.BaselineHoldMs, b.BaselineWaitMs, b.HoldTraces))
@@ -80,7 +80,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	explained := false
 	if rep.Spans != nil {
 		for _, s := range topSpans(rep.Spans) {
-			if _, pool := byResource["pool"]; pool && s.Name == poolWaitSpan {
+			if _, pool := byResource[ResourcePool]; pool && s.Name == poolWaitSpan {
 				continue // the pool finding holds the wait, with the spans' numbers
 			}
 			f := spanFinding(s, rep.Spans, byResource, slow)
@@ -99,7 +99,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 			}
 		}
 		out = append(out, Finding{
-			Kind:  "n_plus_one",
+			Kind:  KindNPlusOne,
 			Title: fmt.Sprintf("N+1: %q repeats %d times under %q", r.Span, r.MaxCount, r.Parent),
 			Score: 0.35 + 0.3*math.Min(1, float64(r.MaxCount)/20) + 0.2*share,
 			Recommendation: fmt.Sprintf("Fetch the rows of %q in one query (WHERE … IN (…) or a join) instead of once per item: it ran up to %d times under one %q span (%.1f per parent in degraded traces, %.1f at baseline).",
@@ -115,7 +115,7 @@ func buildFindings(rep Report, sz sizing) []Finding {
 		s := rep.Serial[0]
 		saving := s.SumMs - s.LongestMs
 		out = append(out, Finding{
-			Kind:  "serial_calls",
+			Kind:  KindSerialCalls,
 			Title: fmt.Sprintf("Serial calls under %q: %s", s.Parent, strings.Join(s.Spans, ", ")),
 			Score: 0.3 + 0.3*clamp01(saving/math.Max(s.ParentMs, 1e-9)),
 			Recommendation: fmt.Sprintf("Run %s concurrently under %q if they do not depend on each other: together they take %.1f ms one after another, the longest %.1f ms, so up to %.1f ms per request can be saved.",
@@ -129,7 +129,38 @@ func buildFindings(rep Report, sz sizing) []Finding {
 	if len(byResource) == 0 && !explained {
 		out = append(out, unexplained(rep, slow))
 	}
+	if haveSpans {
+		belowSpans(out)
+	}
+	if q, ok := byResource[ResourceQuota]; ok {
+		quotaFirst(out, q)
+	}
 	return out
+}
+
+// belowSpans ranks a saturated signal whose spans hold under 10% of the
+// added latency below a span finding that holds 80% or more of it: the
+// traces say where the time went, and it was not there. A named cause of
+// another finding (its holders short of CPU, say) keeps its place.
+func belowSpans(fs []Finding) {
+	top := -1
+	for i, f := range fs {
+		if f.Evidence.Span != nil && f.Evidence.SpanShare >= 0.8 && (top < 0 || f.Evidence.SpanShare > fs[top].Evidence.SpanShare) {
+			top = i
+		}
+	}
+	if top < 0 {
+		return
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Evidence.Signal == nil || f.cause || f.Evidence.SpanShare >= 0.1 || f.Score < fs[top].Score {
+			continue
+		}
+		f.Score = fs[top].Score - 0.01
+		f.Evidence.Facts = append(f.Evidence.Facts, fmt.Sprintf("it ranks below %s: the traces put %.0f%% of the added latency in %q and %.0f%% in its own spans",
+			fs[top].Kind, 100*fs[top].Evidence.SpanShare, fs[top].Evidence.Span.Name, 100*f.Evidence.SpanShare))
+	}
 }
 
 // topSpans are the (at most two) spans that took a large share of the
@@ -163,9 +194,9 @@ func spanFinding(s SpanDelta, b *Breakdown, blamed map[string]int, slow []TraceL
 	facts := []string{fmt.Sprintf("self-time %.1f ms per trace in the degraded window vs %.1f ms at baseline (%d vs %d traces)", s.DegradedMs, s.BaselineMs, b.DegradedTraces, b.BaselineTraces),
 		fmt.Sprintf("%.0f%% of the %.1f ms added to the request", 100*s.Share, b.AddedMs)}
 	sc := 0.2 + 0.5*clamp01(s.Share)
-	_, pool := blamed["pool"]
-	_, cpu := blamed["cpu"]
-	_, gc := blamed["gc"]
+	_, pool := blamed[ResourcePool]
+	_, cpu := blamed[ResourceCPU]
+	_, gc := blamed[ResourceGC]
 	switch {
 	case s.DB && pool:
 		sc *= 0.6
@@ -181,7 +212,7 @@ func spanFinding(s SpanDelta, b *Breakdown, blamed map[string]int, slow []TraceL
 // unexplained says no signal explains the latency and points at the
 // slowest spans instead of guessing.
 func unexplained(rep Report, slow []TraceLink) Finding {
-	f := Finding{Kind: "unexplained", Title: "No signal explains the added latency", Score: 0.1,
+	f := Finding{Kind: KindUnexplained, Title: "No signal explains the added latency", Score: 0.1,
 		Evidence: Evidence{Traces: slow}}
 	f.Evidence.Facts = append(f.Evidence.Facts, "no Prometheus signal reached its saturation rule in the degraded window")
 	if rep.Spans == nil {
@@ -199,12 +230,61 @@ func unexplained(rep Report, slow []TraceLink) Finding {
 	return f
 }
 
+// ladderShown is how many steps a finding's ladder fact lists.
+const ladderShown = 24
+
+// ladderFact is the signal at every step of the ladder: its mean over each
+// step's measured part against the step's throughput, unacceptable steps
+// marked; "" for a run.
+func ladderFact(r Reading) string {
+	if len(r.Steps) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s against load (mean of samples in each step's measured part; ✗ unacceptable):", r.Signal)
+	for i, l := range r.Steps {
+		if i == ladderShown {
+			fmt.Fprintf(&b, " … and %d more steps", len(r.Steps)-ladderShown)
+			break
+		}
+		mark := ""
+		if !l.Acceptable {
+			mark = " ✗"
+		}
+		fmt.Fprintf(&b, " %s %.1f req/s %.4g%s;", l.Phase, l.ThroughputRPS, l.Level, mark)
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}
+
+// fitFact states a signal's cost per request across the steps.
+func fitFact(r Reading) string {
+	f := r.Fit
+	if f == nil {
+		return ""
+	}
+	per := fmt.Sprintf("%.4g %s per req/s", f.PerRequest, r.Unit)
+	switch r.Unit {
+	case "cores":
+		per = fmt.Sprintf("%.2f ms of CPU per request", 1000*f.PerRequest)
+	case "count":
+		per = fmt.Sprintf("%.4g per req/s (Little's Law: %.2f ms held per request)", f.PerRequest, 1000*f.PerRequest)
+	}
+	return fmt.Sprintf("least-squares fit against throughput over %d steps: %s plus %.4g at no load, R² %.2f", f.Steps, per, f.Intercept, f.R2)
+}
+
 func signalFacts(r Reading) []string {
 	var f []string
+	if l := ladderFact(r); l != "" {
+		f = append(f, l)
+	}
+	if l := fitFact(r); l != "" {
+		f = append(f, l)
+	}
+	f = append(f, r.Flags...)
 	if r.HasBaseline {
-		f = append(f, fmt.Sprintf("%s: %.4g %s at baseline, %.4g in the degraded window (peak %.4g)", r.Signal, r.Baseline, r.Unit, r.Degraded, r.Peak))
+		f = append(f, fmt.Sprintf("%s: %.4g %s at baseline, %.4g in the degraded window (means of samples; peak %.4g)", r.Signal, r.Baseline, r.Unit, r.Degraded, r.Peak))
 	} else {
-		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
+		f = append(f, fmt.Sprintf("%s: %.4g %s in the degraded window (mean of samples; peak %.4g); no baseline", r.Signal, r.Degraded, r.Unit, r.Peak))
 	}
 	if r.LeadSeconds != nil {
 		switch l := *r.LeadSeconds; {

@@ -19,6 +19,7 @@ type gcShare struct {
 	share           float64 // (gcDeg − gcBase) / (cpuDeg − cpuBase)
 
 	allocBase, allocDeg float64 // bytes allocated per request; 0 = not known
+	allocFit            *Fit    // allocDeg is this fit's slope across the steps; nil: the degraded steps' means
 	pauseP99            float64 // seconds
 	gogc, memLimit      float64 // GOGC percent; GOMEMLIMIT (or the memory limit) in bytes
 	heap                float64 // bytes
@@ -31,11 +32,11 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 	for i := range rs {
 		switch r := &rs[i]; {
 		case !r.Available:
-		case r.Signal == "cpu_usage":
+		case r.Signal == SignalCPU:
 			cpu = r
-		case r.Signal == "gc_pause":
+		case r.Signal == SignalGC:
 			gc = r
-		case r.Signal == "memory":
+		case r.Signal == SignalMemory:
 			mem = r
 		}
 	}
@@ -44,7 +45,12 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 		return g
 	}
 	c := gc.Context
-	if a := c["alloc_rate"]; a.Query != "" {
+	if a := c[AuxAllocRate]; a.Fit != nil && a.Fit.R2 >= minFitR2 && a.Fit.PerRequest > 0 {
+		g.allocDeg, g.allocFit = a.Fit.PerRequest, a.Fit
+		if sz.baselineRate > 0 {
+			g.allocBase = a.Baseline / sz.baselineRate
+		}
+	} else if a.Query != "" {
 		if sz.degradedRate > 0 {
 			g.allocDeg = a.Degraded / sz.degradedRate
 		}
@@ -52,14 +58,14 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 			g.allocBase = a.Baseline / sz.baselineRate
 		}
 	}
-	g.pauseP99, g.gogc, g.memLimit = c["pause_p99"].Degraded, c["gogc"].Degraded, c["gomemlimit"].Degraded
+	g.pauseP99, g.gogc, g.memLimit = c[AuxPauseP99].Degraded, c[AuxGOGC].Degraded, c[AuxGOMEMLIMIT].Degraded
 	if mem != nil {
-		g.heap = mem.Context["heap"].Degraded
-		if l := mem.Context["limit"].Degraded; l > 0 && (g.memLimit <= 0 || l < g.memLimit) {
+		g.heap = mem.Context[AuxHeap].Degraded
+		if l := mem.Context[AuxLimit].Degraded; l > 0 && (g.memLimit <= 0 || l < g.memLimit) {
 			g.memLimit = l
 		}
 	}
-	gcc, ok := c["gc_cores"]
+	gcc, ok := c[AuxGCCores]
 	if cpu == nil || !ok || !cpu.HasBaseline {
 		return g
 	}
@@ -76,11 +82,14 @@ func gcPart(rs []Reading, sz sizing) gcShare {
 func (g gcShare) facts() []string {
 	var out []string
 	if g.known {
-		out = append(out, fmt.Sprintf("garbage collection took %.0f%% of the CPU rise: %.2f → %.2f cores in GC of %.2f → %.2f cores used",
+		out = append(out, fmt.Sprintf("garbage collection took %.0f%% of the CPU rise (means of samples, baseline → degraded steps): %.2f → %.2f cores in GC of %.2f → %.2f cores used",
 			math.Max(0, 100*g.share), g.gcBase, g.gcDeg, g.cpuBase, g.cpuDeg))
 	}
 	if g.allocDeg > 0 {
-		f := fmt.Sprintf("%s allocated per request in the degraded window", bytesText(g.allocDeg))
+		f := fmt.Sprintf("%s allocated per request (mean allocation rate ÷ mean throughput of the degraded steps)", bytesText(g.allocDeg))
+		if g.allocFit != nil {
+			f = fmt.Sprintf("%s allocated per request (least-squares fit of the allocation rate against throughput over %d steps, R² %.2f)", bytesText(g.allocDeg), g.allocFit.Steps, g.allocFit.R2)
+		}
 		if g.allocBase > 0 {
 			f += fmt.Sprintf(", %s at baseline", bytesText(g.allocBase))
 		}
@@ -148,6 +157,7 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 	}
 	follow := func(effect, cause int, why string) {
 		e, c := &fs[effect], &fs[cause]
+		c.cause = true
 		if e.Score >= c.Score {
 			c.Score, e.Score = math.Max(c.Score, e.Score), math.Min(c.Score, e.Score)-0.01
 			if e.Score >= c.Score {
@@ -157,24 +167,48 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 		e.Evidence.Facts = append(e.Evidence.Facts, why)
 	}
 	explicit := map[int]bool{}
-	if q, ok := idx["cpu_limit"]; ok {
-		if c, ok := idx["cpu"]; ok {
+	if q, ok := idx[ResourceQuota]; ok {
+		if c, ok := idx[ResourceCPU]; ok {
 			follow(c, q, "it follows the CPU quota: the kernel throttles the process at its limit (see cpu_throttling)")
 			explicit[c] = true
 		}
 	}
-	if g, ok := idx["gc"]; ok && gc.cause {
-		if c, ok := idx["cpu"]; ok && !explicit[c] {
+	if g, ok := idx[ResourceGC]; ok && gc.cause {
+		if c, ok := idx[ResourceCPU]; ok && !explicit[c] {
 			follow(c, g, fmt.Sprintf("it follows garbage collection, which took %.0f%% of the CPU rise (see gc_pause)", 100*gc.share))
 			explicit[c] = true
 		}
 	}
-	if p, ok := idx["pool"]; ok && hold.factor >= 3 {
-		for _, cause := range []string{"cpu_limit", "gc", "cpu"} {
+	if p, ok := idx[ResourcePool]; ok && hold.factor >= 3 {
+		for _, cause := range []string{ResourceQuota, ResourceGC, ResourceCPU} {
+			if cause == ResourceGC && !gc.cause {
+				continue // GC is a cause only when it took at least half the CPU rise
+			}
+			if c, ok := idx[cause]; ok && cause == ResourceCPU && !cpuUsedUp(*fs[c].Evidence.Signal) {
+				continue // the process did not use its cores: holders waited on the host, not on this CPU
+			}
 			if c, ok := idx[cause]; ok && !explicit[p] {
 				follow(p, c, fmt.Sprintf("it follows %s: connections were held %.0f× longer under load (%.1f → %.1f ms per request, %s) while the CPU was saturated, so the pool fills because the requests holding connections are short of CPU",
 					fs[c].Kind, hold.factor, hold.baseMs, hold.degMs, hold.how))
 				explicit[p] = true
+			}
+		}
+	}
+	// The traces say where the added time went: a saturated resource
+	// whose spans hold at least 80% of it ranks above one whose spans
+	// hold under 10% (its saturation did not make requests slower).
+	dominant, best := -1, 0.0
+	for _, i := range idx {
+		if sh := fs[i].Evidence.SpanShare; sh >= 0.8 && sh > best {
+			dominant, best = i, sh
+		}
+	}
+	if dominant >= 0 && !explicit[dominant] { // not when its own cause is already named
+		for _, i := range sortedIdx(idx) {
+			if i != dominant && !explicit[i] && fs[i].Evidence.SpanShare < 0.1 && fs[i].Score >= fs[dominant].Score {
+				follow(i, dominant, fmt.Sprintf("it ranks below %s: the traces put %.0f%% of the added latency in %s's spans and %.0f%% in its own",
+					fs[dominant].Kind, 100*best, fs[dominant].Evidence.Signal.Resource, 100*fs[i].Evidence.SpanShare))
+				explicit[i] = true
 			}
 		}
 	}
@@ -183,7 +217,7 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 		tol = max(tol, time.Duration(2*res.StepS*float64(time.Second)))
 	}
 	var moved []int
-	for _, i := range idx {
+	for _, i := range sortedIdx(idx) {
 		if fs[i].Evidence.Signal.MovedAt != nil && !explicit[i] {
 			moved = append(moved, i)
 		}
@@ -202,6 +236,45 @@ func orderCauses(fs []Finding, gc gcShare, res *Resolution, hold holdGrowth) {
 	}
 }
 
+// cpuUsedUp applies the CPU's own rule: the process used at least 60% of
+// its CPU limit (or GOMAXPROCS). Scheduler latency alone, on a host whose
+// other work holds the cores, does not make it the pool's cause.
+func cpuUsedUp(r Reading) bool {
+	limit := r.Context[AuxLimit].Degraded
+	if limit <= 0 {
+		limit = r.Context[AuxGOMAXPROCS].Degraded
+	}
+	return limit > 0 && r.Degraded >= 0.6*limit
+}
+
+// sortedIdx is the finding indexes of idx in order, so rules apply in
+// the same order every run.
+func sortedIdx(idx map[string]int) []int {
+	out := make([]int, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// quotaFirst ranks a binding CPU quota (its finding exists only when the
+// kernel throttled the process in at least 10% of its periods) above
+// every other finding: whatever else saturated ran short of the CPU the
+// quota withheld, and raising it is the first change to measure again.
+func quotaFirst(fs []Finding, q int) {
+	top := fs[q].Score
+	for i := range fs {
+		if i != q && fs[i].Score >= top {
+			top = fs[i].Score + 0.01
+		}
+	}
+	if top > fs[q].Score {
+		fs[q].Evidence.Facts = append(fs[q].Evidence.Facts, "ranked first: the CPU quota binds, and what else saturated ran short of the CPU it withheld")
+		fs[q].Score = top
+	}
+}
+
 // holdGrowth is how much longer a request held a pooled connection in the
 // degraded window than at baseline.
 type holdGrowth struct {
@@ -215,10 +288,10 @@ func poolHoldGrowth(rep Report, sz sizing) holdGrowth {
 		return holdGrowth{factor: b.DegradedHoldMs / b.BaselineHoldMs, baseMs: b.BaselineHoldMs, degMs: b.DegradedHoldMs, how: "from traces"}
 	}
 	for _, r := range rep.Signals {
-		if r.Signal != "pool_wait" || !r.Available {
+		if r.Signal != SignalPoolWait || !r.Available {
 			continue
 		}
-		in := r.Context["in_use"]
+		in := r.Context[AuxInUse]
 		if in.Baseline > 0 && sz.baselineRate > 0 && sz.degradedRate > 0 {
 			b, d := 1000*in.Baseline/sz.baselineRate, 1000*in.Degraded/sz.degradedRate
 			return holdGrowth{factor: d / b, baseMs: b, degMs: d, how: "connections in use ÷ throughput"}

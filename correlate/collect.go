@@ -65,7 +65,7 @@ func collectTraces(ctx context.Context, src Traces, in Input, w Window, opts Opt
 	longest := 0.0
 	for _, e := range ex {
 		id := normaliseID(e.TraceID)
-		if e.TraceID == "" || seen[id] || e.At.Before(w.Onset) || e.At.After(w.End) || len(exIDs) >= opts.MaxTraces/2 {
+		if e.TraceID == "" || seen[id] || !w.degradedAt(e.At, e.At) || len(exIDs) >= opts.MaxTraces/2 {
 			continue
 		}
 		seen[id] = true
@@ -106,8 +106,8 @@ func collectTraces(ctx context.Context, src Traces, in Input, w Window, opts Opt
 	}
 	var more []string
 	for _, r := range refs {
-		if r.Start.After(w.End) || r.Start.Add(r.Duration).Before(w.Onset) {
-			continue // not in flight during the window
+		if !w.degradedAt(r.Start, r.Start.Add(r.Duration)) {
+			continue // not in flight during a degraded step (or the run's window)
 		}
 		if id := normaliseID(r.ID); !seen[id] && len(exIDs)+len(more) < opts.MaxTraces {
 			seen[id] = true
@@ -119,7 +119,7 @@ func collectTraces(ctx context.Context, src Traces, in Input, w Window, opts Opt
 
 	var baseIDs []string
 	if w.HasBaseline() && err == nil && q.Service != "" {
-		bq := TraceQuery{Service: q.Service, Instance: instance, Start: w.BaselineStart, End: w.BaselineEnd, Limit: opts.MaxTraces}
+		bq := TraceQuery{Service: q.Service, Instance: instance, Start: w.BaselineStart, End: w.BaselineEnd, Limit: opts.MaxTraces, Typical: true}
 		brefs, berr := src.Search(ctx, bq)
 		if berr != nil {
 			ts.problems = append(ts.problems, fmt.Sprintf("trace search (baseline window): not available: %v", berr))

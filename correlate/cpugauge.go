@@ -31,6 +31,12 @@ type CPUGauge struct {
 	queries []string // the cpu_usage signal's, $rate for the window
 }
 
+// The study (capacity) reads CPU through these interfaces of its own.
+var (
+	_ capacity.CPUGauge     = (*CPUGauge)(nil)
+	_ capacity.StepCPUGauge = (*CPUGauge)(nil)
+)
+
 // Limits of the gauge.
 const (
 	// cpuEdgeTrim is the share of a step's measured span left out at each end.
@@ -69,7 +75,7 @@ func NewCPUGauge(o plan.Observe, timeout time.Duration) (*CPUGauge, error) {
 	}
 	g := &CPUGauge{metrics: p, ms: ms}
 	for _, s := range Catalog(o.Signals) {
-		if s.Name == "cpu_usage" {
+		if s.Name == SignalCPU {
 			g.queries = s.Queries
 		}
 	}

@@ -15,6 +15,8 @@ type Finding struct {
 	Score          float64     `json:"score"` // 0–1: the weight of the evidence that ranked it
 	Evidence       Evidence    `json:"evidence"`
 	Recommendation string      `json:"recommendation"`
+
+	cause bool // another finding follows it: a named cause, not demoted by the spans
 }
 
 // Evidence is what a finding rests on: the numbers in words, and the
@@ -45,10 +47,10 @@ func assess(r Reading) assessment {
 	ctx := func(name string) float64 { return r.Context[name].Degraded }
 	var a assessment
 	switch r.Signal {
-	case "cpu_usage":
-		limit, what := ctx("limit"), "CPU limit"
+	case SignalCPU:
+		limit, what := ctx(AuxLimit), "CPU limit"
 		if limit <= 0 {
-			limit, what = ctx("gomaxprocs"), "GOMAXPROCS"
+			limit, what = ctx(AuxGOMAXPROCS), "GOMAXPROCS"
 		}
 		if limit > 0 {
 			a.util = r.Degraded / limit
@@ -63,7 +65,7 @@ func assess(r Reading) assessment {
 		// A wait of 20 ms or more that tripled is starvation whether or not
 		// this process's own use grew (the host's other work may hold the
 		// cores); smaller waits count only when the process did more work.
-		sched := r.Context["sched_p99"]
+		sched := r.Context[AuxSchedP99]
 		moreWork := !r.HasBaseline || r.Degraded >= 1.5*r.Baseline
 		starved := sched.Degraded >= 0.02 && sched.Degraded >= 3*sched.Baseline
 		if starved || (moreWork && (sched.Degraded >= 0.02 || (sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline))) {
@@ -72,47 +74,47 @@ func assess(r Reading) assessment {
 			a.facts = append(a.facts, fmt.Sprintf("runnable goroutines waited up to %.1f ms for a CPU (p99 scheduler latency; %.1f ms at baseline)",
 				1000*sched.Degraded, 1000*sched.Baseline))
 		}
-	case "cpu_throttling":
+	case SignalThrottling:
 		a.util = r.Degraded
 		a.saturated = r.Degraded >= 0.1
 		a.facts = append(a.facts, fmt.Sprintf("%.0f%% of CFS periods throttled", 100*r.Degraded))
-	case "memory":
-		if limit := ctx("limit"); limit > 0 {
+	case SignalMemory:
+		if limit := ctx(AuxLimit); limit > 0 {
 			a.util = r.Degraded / limit
 			a.saturated = a.util >= 0.9
 			a.facts = append(a.facts, fmt.Sprintf("RSS %s of a %s limit", bytesText(r.Degraded), bytesText(limit)))
 		}
-	case "gc_pause":
+	case SignalGC:
 		a.util = r.Degraded
-		gcCPU := ctx("gc_cpu")
+		gcCPU := ctx(AuxGCCPU)
 		a.saturated = r.Degraded >= 0.02 || gcCPU >= 0.15
 		a.facts = append(a.facts, fmt.Sprintf("GC pauses take %.1f%% of the time", 100*r.Degraded))
 		if gcCPU > 0 {
 			a.facts = append(a.facts, fmt.Sprintf("GC uses %.0f%% of the CPU", 100*gcCPU))
 		}
-	case "pool_wait":
+	case SignalPoolWait:
 		moved := !r.HasBaseline || r.Degraded >= 3*r.Baseline+0.005
 		a.saturated = r.Degraded >= 0.01 && moved
 		a.facts = append(a.facts, fmt.Sprintf("requests spent %.3f s per second waiting for a connection (baseline %.3f)", r.Degraded, r.Baseline))
-		if most := ctx("max"); most > 0 {
-			a.util = ctx("in_use") / most
-			inUse := r.Context["in_use"]
-			a.facts = append(a.facts, inUseFact(inUse.Degraded, inUse.Peak, most, "median"))
+		if most := ctx(AuxMax); most > 0 {
+			a.util = ctx(AuxInUse) / most
+			inUse := r.Context[AuxInUse]
+			a.facts = append(a.facts, inUseFact(inUse.Degraded, inUse.Peak, most, "mean"))
 		}
-	case "pool_in_use":
-		if most := ctx("max"); most > 0 {
+	case SignalPoolInUse:
+		if most := ctx(AuxMax); most > 0 {
 			a.util = r.Degraded / most
 			a.saturated = a.util >= 0.9
 			a.facts = append(a.facts, inUseFact(r.Degraded, r.Peak, most, "mean"))
 		}
-	case "open_fds":
-		if most := ctx("max"); most > 0 {
+	case SignalOpenFDs:
+		if most := ctx(AuxMax); most > 0 {
 			a.util = r.Degraded / most
 			a.saturated = a.util >= 0.8
 			a.facts = append(a.facts, fmt.Sprintf("%.0f of %.0f file descriptors open", r.Degraded, most))
 		}
 	default:
-		if r.Resource == "custom" && r.HasBaseline && r.Pearson != nil {
+		if r.Resource == ResourceCustom && r.HasBaseline && r.Pearson != nil {
 			a.saturated = *r.Pearson >= 0.7 && math.Abs(r.Degraded) >= 2*math.Abs(r.Baseline)
 		}
 	}
@@ -165,11 +167,11 @@ func spanShareFor(resource string, b *Breakdown) float64 {
 	var share float64
 	for _, s := range b.Spans {
 		switch resource {
-		case "pool":
+		case ResourcePool:
 			if s.DB {
 				share += s.Share
 			}
-		case "cpu", "cpu_limit", "gc":
+		case ResourceCPU, ResourceQuota, ResourceGC:
 			if !s.DB && !s.Client {
 				share += s.Share
 			}

@@ -3,6 +3,7 @@ package correlate
 import (
 	"time"
 
+	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -34,11 +35,21 @@ type Point struct {
 // Step is one rate level of a capacity study, warm-up excluded.
 type Step struct {
 	Start, End time.Time
-	Offered    float64 // offered rate per second
-	Achieved   float64 // achieved throughput per second
+	Phase      capacity.Phase // baseline, explore, search, verify, stress; "" when not known
+	Index      int            // the study's step index (1-based); 0 when not known
+	Offered    float64        // offered rate per second
+	Achieved   float64        // achieved throughput per second
 	P99Ms      float64
 	ErrorRate  float64 // fraction
 	InFlight   float64 // mean concurrency
+	// Verdict is the study's judgement of the step; "" leaves it to the
+	// p99 against the SLO (or doubling). An unacceptable step is degraded
+	// evidence, an acceptable one can be the baseline, a generator-limited
+	// one is neither.
+	Verdict capacity.Verdict
+	// Cut marks a step stopped before its warm-up ended: nothing was
+	// measured (no p99 or throughput), yet its span was overload.
+	Cut bool
 }
 
 // Exemplar is one slow request the generator recorded with its trace ID.
@@ -56,8 +67,12 @@ type Options struct {
 	Step        time.Duration // Prometheus query step; default: the scrape interval measured from up (1s when it cannot be)
 	Timeout     time.Duration // per HTTP call to Prometheus or Tempo; default 10s
 	MaxTraces   int           // traces fetched per window; default 20
-	Utilisation float64       // target utilisation for sizing; default 0.65
+	Utilisation float64       // target utilisation for sizing: the plan's capacity.autoscale_at; default 0.65
 }
+
+// defaultUtilisation is plan's default capacity.autoscale_at, for inputs
+// without a plan.
+const defaultUtilisation = 0.65
 
 func (o Options) withDefaults() Options {
 	if o.Margin <= 0 {
@@ -73,7 +88,7 @@ func (o Options) withDefaults() Options {
 		o.MaxTraces = 20
 	}
 	if o.Utilisation <= 0 || o.Utilisation > 1 {
-		o.Utilisation = 0.65
+		o.Utilisation = defaultUtilisation
 	}
 	return o
 }

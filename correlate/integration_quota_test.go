@@ -117,8 +117,15 @@ func TestThrottlingRanksFirstAgainstRealStack(t *testing.T) {
 	if top.Kind != "cpu_throttling" {
 		t.Fatalf("top finding %s, want cpu_throttling:\n%s", top.Kind, describe(rep))
 	}
-	if !strings.Contains(top.Recommendation, "limit") || !strings.Contains(top.Recommendation, "0.1") {
-		t.Errorf("throttling recommendation %q does not name the limit (0.1 cores) to raise", top.Recommendation)
+	// The advice raises the limit from the quota in force (0.10 cores) to
+	// more than that: read back the two numbers, not a substring.
+	var from, to float64
+	i := strings.Index(top.Recommendation, "Raise the CPU limit from ")
+	if i < 0 {
+		t.Fatalf("throttling recommendation %q does not raise the limit from the current quota", top.Recommendation)
+	}
+	if _, err := fmt.Sscanf(top.Recommendation[i:], "Raise the CPU limit from %f to %f cores", &from, &to); err != nil || from != 0.1 || to <= from {
+		t.Errorf("throttling recommendation %q: limit from %v to %v (%v), want from 0.10 to more", top.Recommendation, from, to, err)
 	}
 }
 

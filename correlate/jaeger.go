@@ -18,6 +18,8 @@ type Jaeger struct {
 	client *http.Client
 }
 
+var _ Traces = (*Jaeger)(nil)
+
 // NewJaeger returns a client for the Jaeger query API at base URL; every
 // call gives up after timeout (default 10s) or when its context ends.
 func NewJaeger(base string, timeout time.Duration) (*Jaeger, error) {

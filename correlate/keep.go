@@ -16,7 +16,7 @@ import (
 // have dropped it: its spans with what findings read.
 type KeptTrace struct {
 	ID    string     `json:"id"`
-	Slow  bool       `json:"slow"` // an exemplar or among its step's slowest; else a typical sample
+	Slow  bool       `json:"slow"` // an exemplar or among its step's slowest (they explain a slowdown); else a typical sample (it sizes hold times)
 	Spans []KeptSpan `json:"spans"`
 }
 
@@ -367,14 +367,20 @@ func (s keptSource) Trace(ctx context.Context, id string) (Trace, error) {
 }
 
 // Search returns the kept traces that match q and the live store's hits;
-// a live store that fails is an error only when nothing was kept.
+// a live store that fails is an error only when nothing was kept. The
+// slowest come first, or for a Typical query the kept typical traces in
+// time order, then the other hits in time order: a baseline's sample is
+// never its slowest traces: when the study kept typical traces there,
+// only those.
 func (s keptSource) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error) {
 	var out []TraceRef
+	slow := map[string]bool{}
 	seen := map[string]bool{}
 	for id, k := range s.kept {
 		if r, ok := k.matches(q); ok {
 			out = append(out, r)
 			seen[id] = true
+			slow[normaliseID(r.ID)] = k.Slow
 		}
 	}
 	if s.live != nil {
@@ -383,12 +389,36 @@ func (s keptSource) Search(ctx context.Context, q TraceQuery) ([]TraceRef, error
 			return nil, err
 		}
 		for _, r := range live {
-			if !seen[normaliseID(r.ID)] {
+			if id := normaliseID(r.ID); !seen[id] {
 				out = append(out, r)
+				if _, kept := s.kept[id]; !kept {
+					slow[id] = true // not labelled typical by the study
+				}
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Duration > out[j].Duration })
+	if q.Typical {
+		// The study's typical sample, when it kept one here, is the
+		// baseline: never blended with its slowest or unlabelled hits.
+		var typical []TraceRef
+		for _, r := range out {
+			if !slow[normaliseID(r.ID)] {
+				typical = append(typical, r)
+			}
+		}
+		if len(typical) > 0 {
+			out = typical
+		}
+		sort.SliceStable(out, func(i, j int) bool {
+			si, sj := slow[normaliseID(out[i].ID)], slow[normaliseID(out[j].ID)]
+			if si != sj {
+				return !si
+			}
+			return out[i].Start.Before(out[j].Start)
+		})
+	} else {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Duration > out[j].Duration })
+	}
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

@@ -27,8 +27,8 @@ type Series struct {
 
 // Sample is one value of a series.
 type Sample struct {
-	At    time.Time
-	Value float64
+	At    time.Time `json:"t"`
+	Value float64   `json:"v"`
 }
 
 // ErrNotAvailable marks a source or a signal that could not be read; the
@@ -51,6 +51,8 @@ type Prometheus struct {
 	api     v1.API
 	timeout time.Duration
 }
+
+var _ Metrics = (*Prometheus)(nil)
 
 // NewPrometheus returns a client for the Prometheus at url; every call
 // gives up after timeout (default 10s) or when its context ends.

@@ -21,107 +21,136 @@ type sizing struct {
 func recommendSignal(r Reading, sz sizing, gc gcShare) string {
 	c := func(name string) Pair { return r.Context[name] }
 	switch r.Signal {
-	case "pool_wait", "pool_in_use":
+	case SignalPoolWait, SignalPoolInUse:
 		return recommendPool(r, sz)
-	case "cpu_usage":
+	case SignalCPU:
 		return recommendCPU(r, sz)
-	case "cpu_throttling":
+	case SignalThrottling:
 		return recommendQuota(r, sz)
-	case "gc_pause":
+	case SignalGC:
 		return recommendGC(r, gc, sz)
-	case "memory":
+	case SignalMemory:
 		return fmt.Sprintf("Resident memory reached %s, %.0f%% of the %s limit: raise the memory limit, or set GOMEMLIMIT to about 90%% of it so the GC works harder before the kernel kills the process.",
-			bytesText(r.Degraded), 100*r.Degraded/c("limit").Degraded, bytesText(c("limit").Degraded))
-	case "open_fds":
+			bytesText(r.Degraded), 100*r.Degraded/c(AuxLimit).Degraded, bytesText(c(AuxLimit).Degraded))
+	case SignalOpenFDs:
 		return fmt.Sprintf("%.0f of %.0f file descriptors are open: raise the limit (ulimit -n / LimitNOFILE) or look for connections that are not closed or reused.",
-			r.Degraded, c("max").Degraded)
+			r.Degraded, c(AuxMax).Degraded)
 	}
 	return fmt.Sprintf("%s moved from %.3g to %.3g with p99: look into what drives it (query: %s).", r.Signal, r.Baseline, r.Degraded, r.Query)
 }
 
 // recommendPool sizes the pool with Little's Law: connections busy =
-// rate × time a request holds one; size = busy / target utilisation. The
-// hold time is measured in traces (transactions and statements) when they
-// show it, else from the pool's own metrics: in use ÷ throughput at
-// baseline, or, in the degraded window, the bound the full pool sets.
+// rate of the requests that use the pool × the time each holds one; size
+// = busy / target utilisation. The hold time is the mean over the
+// baseline's typical traces that touched the pool (transactions and
+// statements), multiplied by those requests' own rate (their share of the
+// traces × the target rate). Without traces it comes from the pool's own
+// metrics: connections in use against throughput across the steps (a
+// least-squares fit), or in use ÷ throughput at baseline (means of
+// samples), or, in the degraded window, the bound the full pool sets.
 func recommendPool(r Reading, sz sizing) string {
-	inUse, most := r.Context["in_use"], r.Context["max"].Degraded
-	if r.Signal == "pool_in_use" {
-		inUse = Pair{Baseline: r.Baseline, Degraded: r.Degraded, Peak: r.Peak}
+	inUse, most := r.Context[AuxInUse], r.Context[AuxMax].Degraded
+	if r.Signal == SignalPoolInUse {
+		inUse = Pair{Baseline: r.Baseline, Degraded: r.Degraded, Peak: r.Peak, Fit: r.Fit}
 	}
-	hold, how, bound := 0.0, "", false
+	hold, how, bound, share := 0.0, "", false, 1.0
 	switch {
 	case sz.spans != nil && sz.spans.HoldTraces > 0 && sz.spans.BaselineHoldMs > 0:
 		hold = sz.spans.BaselineHoldMs / 1000
-		how = fmt.Sprintf("measured in %d baseline traces: transactions from BEGIN to COMMIT and statements outside them", sz.spans.HoldTraces)
+		share = sz.spans.PoolShare
+		if share <= 0 || share > 1 {
+			share = 1
+		}
+		how = fmt.Sprintf("mean over %d typical baseline traces that used the pool, %.0f%% of the baseline's traces: transactions from BEGIN to COMMIT and statements outside them", sz.spans.HoldTraces, 100*share)
+	case inUse.Fit != nil && inUse.Fit.R2 >= minFitR2 && inUse.Fit.PerRequest > 0:
+		hold = inUse.Fit.PerRequest
+		how = fmt.Sprintf("least-squares fit of connections in use against throughput over %d steps, R² %.2f", inUse.Fit.Steps, inUse.Fit.R2)
 	case inUse.Baseline > 0 && sz.baselineRate > 0:
 		hold = inUse.Baseline / sz.baselineRate
-		how = fmt.Sprintf("Little's Law on the baseline: %.2f connections in use at %.1f req/s", inUse.Baseline, sz.baselineRate)
+		how = fmt.Sprintf("Little's Law on the baseline: %.2f connections in use (mean of samples) at %.1f req/s", inUse.Baseline, sz.baselineRate)
 	case sz.degradedRate > 0 && math.Max(inUse.Degraded, most) > 0:
 		busy := inUse.Degraded
 		if busy <= 0 {
 			busy = most
 		}
 		hold, bound = busy/sz.degradedRate, true
-		how = fmt.Sprintf("at most: %.1f connections in use at %.1f req/s in the degraded window bound it (Little's Law)", busy, sz.degradedRate)
+		how = fmt.Sprintf("at most: %.1f connections in use (mean of samples) at %.1f req/s in the degraded steps bound it (Little's Law)", busy, sz.degradedRate)
 	}
-	rate := sz.rate
+	rate := sz.rate * share
 	if hold <= 0 || rate <= 0 {
-		return fmt.Sprintf("Requests queue for database connections (%.3f s of waiting per second). Size the pool with Little's Law: connections = target rate × time each request holds a connection ÷ %.2f; neither traces nor pool metrics showed the hold time.",
+		return fmt.Sprintf("Requests queue for database connections (%.3f s of waiting per second, mean of samples). Size the pool with Little's Law: connections = rate of the requests that use the pool × time each holds a connection ÷ %.2f (the plan's autoscale_at); neither traces nor pool metrics showed the hold time.",
 			r.Degraded, sz.util)
+	}
+	rateText := fmt.Sprintf("%.0f/s", rate)
+	if share < 1 {
+		rateText = fmt.Sprintf("%.0f/s (%.0f%% of %.0f/s use the pool)", rate, 100*share, sz.rate)
 	}
 	busy := rate * hold
 	size := int(math.Ceil(busy / sz.util))
 	wait := ""
 	if sz.spans != nil && sz.spans.DegradedWaitMs > 0 {
-		wait = fmt.Sprintf(" In the slow traces a request waited %.1f ms for a connection (%.1f ms at baseline) and held one %.1f ms.",
+		wait = fmt.Sprintf(" In the slowest traces of the degraded steps a request waited %.1f ms for a connection (%.1f ms in typical baseline traces) and held one %.1f ms.",
 			sz.spans.DegradedWaitMs, sz.spans.BaselineWaitMs, sz.spans.DegradedHoldMs)
 	}
 	if most > 0 && float64(size) <= most && !bound {
-		return fmt.Sprintf("Requests queue for database connections, yet Little's Law needs only %d connections at %.0f/s (each request holds one %.1f ms, %s) and the pool has %.0f: connections are held longer under load. Fix the slowest query spans (or transactions held across slow calls) before growing the pool.%s",
-			size, rate, 1000*hold, how, most, wait)
+		return fmt.Sprintf("Requests queue for database connections, yet Little's Law needs only %d connections at %s (each holds one %.1f ms, %s; %.0f%% utilisation, the plan's autoscale_at) and the pool has %.0f: connections are held longer under load. Fix the slowest query spans (or transactions held across slow calls) before growing the pool.%s",
+			size, rateText, 1000*hold, how, 100*sz.util, most, wait)
 	}
 	size = max(size, int(most)+1) // never a pool smaller than the one that queued
 	current := ""
 	if most > 0 {
 		current = fmt.Sprintf(" from %.0f", most)
 	}
-	return fmt.Sprintf("Raise the connection pool%s to %d connections: at %.0f/s each request holds a connection %.1f ms (%s), so %.1f are busy on average; %d keeps the pool at %.0f%% utilisation. Check the database accepts that many.%s",
-		current, size, rate, 1000*hold, how, busy, size, 100*busy/float64(size), wait)
+	return fmt.Sprintf("Raise the connection pool%s to %d connections: at %s each request holds a connection %.1f ms (%s), so %.1f are busy on average; %d keeps the pool at %.0f%% utilisation (the plan's autoscale_at is %.0f%%). Check the database accepts that many.%s",
+		current, size, rateText, 1000*hold, how, busy, size, 100*busy/float64(size), 100*sz.util, wait)
 }
 
-// cpuPerRequest is the CPU seconds per request of the degraded window (the
-// window's own samples), and of the baseline when it has one.
-func cpuPerRequest(r Reading, sz sizing) (deg, base float64) {
-	if sz.degradedRate > 0 {
-		deg = r.Degraded / sz.degradedRate
-	}
+// minFitR2 is the R² a fit across steps needs before a cost per request
+// is taken from it rather than from one window.
+const minFitR2 = 0.8
+
+// cpuPerRequest is the CPU seconds per request it sizes with: the slope
+// of a least-squares fit of cores against throughput across the steps
+// when it fits (R² ≥ 0.8, three steps or more), else the larger of the
+// degraded steps' and the baseline's mean cores ÷ mean throughput (a
+// saturated window can read low); base is the baseline's, 0 without one.
+// how says which, in words.
+func cpuPerRequest(r Reading, sz sizing) (per, base float64, how string) {
 	if r.HasBaseline && sz.baselineRate > 0 {
 		base = r.Baseline / sz.baselineRate
 	}
-	return deg, base
+	if f := r.Fit; f != nil && f.R2 >= minFitR2 && f.PerRequest > 0 {
+		return f.PerRequest, base, fmt.Sprintf("the slope of a least-squares fit of cores against throughput over %d steps, R² %.2f", f.Steps, f.R2)
+	}
+	deg := 0.0
+	if sz.degradedRate > 0 {
+		deg = r.Degraded / sz.degradedRate
+	}
+	if base > deg {
+		return base, base, fmt.Sprintf("the baseline's mean cores ÷ its throughput, above the degraded steps' %.2f ms", 1000*deg)
+	}
+	return deg, base, "the degraded steps' mean cores ÷ their mean throughput"
 }
 
 // recommendCPU turns CPU per request into the cores the study's instance
 // counts need, and a limit when one instance's is too small; never a
 // limit below the one it has.
 func recommendCPU(r Reading, sz sizing) string {
-	limit, what := r.Context["limit"].Degraded, "CPU limit"
+	limit, what := r.Context[AuxLimit].Degraded, "CPU limit"
 	if limit <= 0 {
-		limit, what = r.Context["gomaxprocs"].Degraded, "GOMAXPROCS"
+		limit, what = r.Context[AuxGOMAXPROCS].Degraded, "GOMAXPROCS"
 	}
-	degPer, basePer := cpuPerRequest(r, sz)
-	perReq := math.Max(degPer, basePer) // size with the larger: a saturated window can read low
+	perReq, basePer, how := cpuPerRequest(r, sz)
 	if perReq <= 0 {
 		return "The service is CPU-bound: add instances or raise its CPU limit, and profile the handlers (pprof) for the hot path."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The service is CPU-bound: %.2f ms of CPU per request in the degraded window (%.2f cores at %.1f req/s)", 1000*degPer, r.Degraded, sz.degradedRate)
+	fmt.Fprintf(&b, "The service is CPU-bound: %.2f ms of CPU per request (%s; %.2f cores at %.1f req/s in the degraded steps, means of samples)", 1000*perReq, how, r.Degraded, sz.degradedRate)
 	if basePer > 0 {
-		fmt.Fprintf(&b, ", %.2f ms at baseline (%.2f cores at %.1f req/s); sizing with %.2f ms", 1000*basePer, r.Baseline, sz.baselineRate, 1000*perReq)
+		fmt.Fprintf(&b, ", %.2f ms at baseline (%.2f cores at %.1f req/s)", 1000*basePer, r.Baseline, sz.baselineRate)
 	}
 	b.WriteString(". ")
-	if sched := r.Context["sched_p99"]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline {
+	if sched := r.Context[AuxSchedP99]; limit > 0 && r.Degraded < 0.6*limit && sched.Degraded >= 0.01 && sched.Degraded >= 3*sched.Baseline {
 		fmt.Fprintf(&b, "Goroutines waited %.0f ms for a CPU (p99 scheduler latency, %.1f ms at baseline) while the process used only %.2f of %.2f cores: the host is oversubscribed, so reserve CPU for it as well. ",
 			1000*sched.Degraded, 1000*sched.Baseline, r.Degraded, limit)
 	}
@@ -187,11 +216,11 @@ func recommendSpan(s SpanDelta, h IndexHint) string {
 // the target rate takes at the target utilisation (CPU per request from
 // the window), never below the quota it has.
 func recommendQuota(r Reading, sz sizing) string {
-	quota, usage := r.Context["quota"].Degraded, r.Context["usage"].Degraded
-	throttled := r.Context["throttled_seconds"].Degraded
+	quota, usage := r.Context[AuxQuota].Degraded, r.Context[AuxUsage].Degraded
+	throttled := r.Context[AuxThrottledSeconds].Degraded
 	perReq := 0.0
 	if sz.degradedRate > 0 {
-		perReq = usage / sz.degradedRate
+		perReq = usage / sz.degradedRate // means of samples ÷ mean throughput
 	}
 	rate, at := sz.rate, "the target rate"
 	if sz.fleet != nil {
@@ -201,11 +230,11 @@ func recommendQuota(r Reading, sz sizing) string {
 	how := fmt.Sprintf("it used %.2f cores", usage)
 	if perReq > 0 && rate > 0 {
 		need = perReq * rate / sz.util
-		how = fmt.Sprintf("%.2f ms of CPU per request × %.0f req/s (%s) ÷ %.0f%% utilisation", 1000*perReq, rate, at, 100*sz.util)
+		how = fmt.Sprintf("%.2f ms of CPU per request (mean cores ÷ mean throughput of the degraded steps) × %.0f req/s (%s) ÷ %.0f%% utilisation (the plan's autoscale_at)", 1000*perReq, rate, at, 100*sz.util)
 	}
 	// A request whose CPU does not fit in one period's quota is throttled
 	// however idle the rest is: the limit must hold one request a period.
-	if period := r.Context["period"].Degraded / 1e6; period > 0 && perReq > 0 && perReq/period > need {
+	if period := r.Context[AuxPeriod].Degraded / 1e6; period > 0 && perReq > 0 && perReq/period > need {
 		need = perReq / period
 		how = fmt.Sprintf("one request's %.2f ms of CPU within one %.0f ms CFS period", 1000*perReq, 1000*period)
 	}
@@ -219,7 +248,7 @@ func recommendQuota(r Reading, sz sizing) string {
 		return b.String()
 	}
 	limit := math.Max(need, 1.25*quota) // above the quota it has, whatever the arithmetic
-	fmt.Fprintf(&b, " while using %.2f of %.2f cores. Raise the CPU limit from %.2f to %.2f cores (%s; at least 25%% above the current quota, which capped the measurement).",
+	fmt.Fprintf(&b, " while using %.2f of %.2f cores (means of samples). Raise the CPU limit from %.2f to %.2f cores (%s; at least 25%% above the current quota, which capped the measurement).",
 		usage, quota, quota, limit, how)
 	return b.String()
 }

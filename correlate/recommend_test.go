@@ -48,8 +48,14 @@ func TestExplainRanksTheCPUQuotaFirst(t *testing.T) {
 	if top.Kind != "cpu_throttling" || !strings.Contains(top.Recommendation, "Raise the CPU limit from 1.00 to") {
 		t.Fatalf("top finding %s %q, want cpu_throttling with a new limit (all: %s)", top.Kind, top.Recommendation, kinds(rep.Findings))
 	}
-	if cpu := findingOf(rep, "cpu_usage"); cpu != nil && !hasNote(cpu.Evidence.Facts, "it follows the CPU quota") {
-		t.Errorf("cpu finding facts %q: want it to follow the quota", cpu.Evidence.Facts)
+	// The quota's 1 core is the CPU limit: 0.98 of it is saturated, so the
+	// CPU finding must exist and say it follows the quota.
+	cpu := findingOf(rep, "cpu_usage")
+	if cpu == nil {
+		t.Fatalf("no cpu_usage finding at 0.98 of a 1-core quota (all: %s)", kinds(rep.Findings))
+	}
+	if !hasNote(cpu.Evidence.Facts, "it follows the CPU quota") || cpu.Rank <= top.Rank {
+		t.Errorf("cpu finding rank %d facts %q: want it below the quota, following it", cpu.Rank, cpu.Evidence.Facts)
 	}
 }
 
@@ -64,7 +70,7 @@ func TestExplainRanksTheFirstToSaturateAboveWhatFollows(t *testing.T) {
 	}
 	pool := findingOf(rep, "pool_wait")
 	if pool == nil || !hasNote(pool.Evidence.Facts, "it follows cpu_usage, which moved 5 s earlier") {
-		t.Errorf("pool finding %+v: want it to say it follows cpu_usage", pool)
+		t.Errorf("pool finding facts %q: want it to say it follows cpu_usage", factsOf(pool))
 	}
 }
 
@@ -76,7 +82,7 @@ func TestCPURecommendationAgreesWithTheStudy(t *testing.T) {
 	sz := sizing{rate: 600, baselineRate: 200, degradedRate: 576, util: 0.65,
 		fleet: &Fleet{AutoscaleRPS: 400, SustainedRPS: 666.7, PeakRPS: 4000, MinInstances: 3, MaxInstances: 20}}
 	got := recommendCPU(r, sz)
-	for _, want := range []string{"2.60 ms of CPU per request in the degraded window", "2.50 ms at baseline", "run 3 instances at least and scale to 20, as the study recommends",
+	for _, want := range []string{"2.60 ms of CPU per request (the degraded steps' mean cores ÷ their mean throughput", "2.50 ms at baseline", "run 3 instances at least and scale to 20, as the study recommends",
 		"from 2.00 to 1.60"} {
 		if want == "from 2.00 to 1.60" {
 			if strings.Contains(got, want) || strings.Contains(got, "limit to 1.") {
@@ -109,7 +115,7 @@ func TestPoolRecommendationFromTheSaturationBound(t *testing.T) {
 	b := &Breakdown{HoldTraces: 8, BaselineHoldMs: 4, DegradedHoldMs: 9, DegradedWaitMs: 300, BaselineTraces: 8}
 	got = recommendPool(r, sizing{rate: 700, degradedRate: 576, util: 0.65, spans: b})
 	// 700 × 4 ms = 2.8 busy → 5 < 10: held longer under load.
-	if !strings.Contains(got, "needs only 5 connections") || !strings.Contains(got, "measured in 8 baseline traces") {
+	if !strings.Contains(got, "needs only 5 connections") || !strings.Contains(got, "mean over 8 typical baseline traces") {
 		t.Errorf("%q: want the measured hold time", got)
 	}
 }
@@ -126,6 +132,14 @@ func TestExplainRanksCPUAboveAPoolItsHoldersStarve(t *testing.T) {
 	}
 	pool := findingOf(rep, "pool_wait")
 	if pool == nil || !hasNote(pool.Evidence.Facts, "it follows cpu_usage: connections were held 3× longer") {
-		t.Errorf("pool finding %+v: want it to follow cpu_usage", pool)
+		t.Errorf("pool finding facts %q: want it to follow cpu_usage", factsOf(pool))
 	}
+}
+
+// factsOf is a finding's facts, nil for no finding.
+func factsOf(f *Finding) []string {
+	if f == nil {
+		return nil
+	}
+	return f.Evidence.Facts
 }

@@ -49,7 +49,7 @@ func Catalog(overrides map[string]string) []Signal {
 			}
 		}
 		if !found {
-			sigs = append(sigs, Signal{Name: n, Title: n + " (from the plan)", Resource: "custom", Queries: []string{q}})
+			sigs = append(sigs, Signal{Name: n, Title: n + " (from the plan)", Resource: ResourceCustom, Queries: []string{q}})
 		}
 	}
 	return sigs
@@ -83,50 +83,50 @@ func expand(tmpl string, ms []Matcher, interval time.Duration) (string, error) {
 func defaultSignals() []Signal {
 	return []Signal{
 		{
-			Name: "cpu_usage", Title: "CPU cores used", Unit: "cores", Resource: "cpu",
+			Name: SignalCPU, Title: "CPU cores used", Unit: "cores", Resource: ResourceCPU,
 			Queries: []string{
 				`sum(irate(process_cpu_seconds_total[$rate]))`,
 				`sum(irate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
 			},
 			Context: []Aux{
-				{Name: "limit", Queries: []string{
+				{Name: AuxLimit, Queries: []string{
 					`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`,
 					`sum(kube_pod_container_resource_limits{resource="cpu"})`,
 				}},
-				{Name: "gomaxprocs", Queries: []string{`sum(go_sched_gomaxprocs_threads)`}},
+				{Name: AuxGOMAXPROCS, Queries: []string{`sum(go_sched_gomaxprocs_threads)`}},
 				// How long runnable goroutines wait for a CPU: high when the
 				// process is starved, whether by its own work or the host's.
-				{Name: "sched_p99", Queries: []string{`histogram_quantile(0.99, sum by (le) (irate(go_sched_latencies_seconds_bucket[$rate])))`}},
+				{Name: AuxSchedP99, Queries: []string{`histogram_quantile(0.99, sum by (le) (irate(go_sched_latencies_seconds_bucket[$rate])))`}},
 			},
 		},
 		{
-			Name: "cpu_throttling", Title: "share of CPU periods throttled", Unit: "ratio", Resource: "cpu_limit",
+			Name: SignalThrottling, Title: "share of CPU periods throttled", Unit: "ratio", Resource: ResourceQuota,
 			Queries: []string{
 				`sum(irate(container_cpu_cfs_throttled_periods_total[$rate])) / sum(irate(container_cpu_cfs_periods_total[$rate]))`,
 			},
 			Context: []Aux{
-				{Name: "throttled_seconds", Queries: []string{`sum(irate(container_cpu_cfs_throttled_seconds_total[$rate]))`}},
-				{Name: "quota", Queries: []string{`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`}},
-				{Name: "period", Queries: []string{`max(container_spec_cpu_period{container!=""})`}}, // µs
-				{Name: "usage", Queries: []string{
+				{Name: AuxThrottledSeconds, Queries: []string{`sum(irate(container_cpu_cfs_throttled_seconds_total[$rate]))`}},
+				{Name: AuxQuota, Queries: []string{`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`}},
+				{Name: AuxPeriod, Queries: []string{`max(container_spec_cpu_period{container!=""})`}}, // µs
+				{Name: AuxUsage, Queries: []string{
 					`sum(irate(container_cpu_usage_seconds_total{container!=""}[$rate]))`,
 					`sum(irate(process_cpu_seconds_total[$rate]))`,
 				}},
 			},
 		},
 		{
-			Name: "memory", Title: "resident memory", Unit: "bytes", Resource: "memory",
+			Name: SignalMemory, Title: "resident memory", Unit: "bytes", Resource: ResourceMemory,
 			Queries: []string{
 				`sum(process_resident_memory_bytes)`,
 				`sum(container_memory_working_set_bytes{container!=""})`,
 			},
 			Context: []Aux{
-				{Name: "heap", Queries: []string{`sum(go_memstats_heap_alloc_bytes)`, `sum(jvm_memory_used_bytes{area="heap"})`}},
-				{Name: "limit", Queries: []string{`sum(container_spec_memory_limit_bytes{container!=""}) > 0`, `min(go_gc_gomemlimit_bytes) < 9e18`}},
+				{Name: AuxHeap, Queries: []string{`sum(go_memstats_heap_alloc_bytes)`, `sum(jvm_memory_used_bytes{area="heap"})`}},
+				{Name: AuxLimit, Queries: []string{`sum(container_spec_memory_limit_bytes{container!=""}) > 0`, `min(go_gc_gomemlimit_bytes) < 9e18`}},
 			},
 		},
 		{
-			Name: "gc_pause", Title: "share of time in GC pauses", Unit: "s/s", Resource: "gc",
+			Name: SignalGC, Title: "share of time in GC pauses", Unit: "s/s", Resource: ResourceGC,
 			Queries: []string{
 				`sum(irate(go_gc_duration_seconds_sum[$rate]))`,
 				`sum(irate(jvm_gc_pause_seconds_sum[$rate]))`,
@@ -134,21 +134,21 @@ func defaultSignals() []Signal {
 			Context: []Aux{
 				// Cores spent in GC (mark assists, background workers, pauses):
 				// compared with the rise of cpu_usage it tells GC from plain work.
-				{Name: "gc_cores", Queries: []string{`sum(irate(go_cpu_classes_gc_total_cpu_seconds_total[$rate]))`}},
-				{Name: "gc_cpu", Queries: []string{`sum(irate(go_cpu_classes_gc_total_cpu_seconds_total[$rate])) / sum(irate(go_cpu_classes_total_cpu_seconds_total[$rate]))`}},
-				{Name: "pause_p99", Queries: []string{
+				{Name: AuxGCCores, Queries: []string{`sum(irate(go_cpu_classes_gc_total_cpu_seconds_total[$rate]))`}},
+				{Name: AuxGCCPU, Queries: []string{`sum(irate(go_cpu_classes_gc_total_cpu_seconds_total[$rate])) / sum(irate(go_cpu_classes_total_cpu_seconds_total[$rate]))`}},
+				{Name: AuxPauseP99, Queries: []string{
 					`histogram_quantile(0.99, sum by (le) (irate(go_sched_pauses_total_gc_seconds_bucket[$rate])))`,
 					`histogram_quantile(0.99, sum by (le) (irate(go_gc_pauses_seconds_bucket[$rate])))`,
 				}},
-				{Name: "gomemlimit", Queries: []string{`min(go_gc_gomemlimit_bytes) < 9e18`}},
-				{Name: "cycles", Queries: []string{`sum(irate(go_gc_duration_seconds_count[$rate]))`, `sum(irate(jvm_gc_pause_seconds_count[$rate]))`}},
-				{Name: "pause_max", Queries: []string{`max(go_gc_duration_seconds{quantile="1"})`, `max(jvm_gc_pause_seconds_max)`}},
-				{Name: "alloc_rate", Queries: []string{`sum(irate(go_memstats_alloc_bytes_total[$rate]))`, `sum(irate(jvm_gc_memory_allocated_bytes_total[$rate]))`}},
-				{Name: "gogc", Queries: []string{`max(go_gc_gogc_percent)`}},
+				{Name: AuxGOMEMLIMIT, Queries: []string{`min(go_gc_gomemlimit_bytes) < 9e18`}},
+				{Name: AuxCycles, Queries: []string{`sum(irate(go_gc_duration_seconds_count[$rate]))`, `sum(irate(jvm_gc_pause_seconds_count[$rate]))`}},
+				{Name: AuxPauseMax, Queries: []string{`max(go_gc_duration_seconds{quantile="1"})`, `max(jvm_gc_pause_seconds_max)`}},
+				{Name: AuxAllocRate, Queries: []string{`sum(irate(go_memstats_alloc_bytes_total[$rate]))`, `sum(irate(jvm_gc_memory_allocated_bytes_total[$rate]))`}},
+				{Name: AuxGOGC, Queries: []string{`max(go_gc_gogc_percent)`}},
 			},
 		},
 		{
-			Name: "pool_wait", Title: "time spent waiting for a pooled connection", Unit: "s/s", Resource: "pool",
+			Name: SignalPoolWait, Title: "time spent waiting for a pooled connection", Unit: "s/s", Resource: ResourcePool,
 			Queries: []string{
 				`sum(irate(go_sql_wait_duration_seconds_total[$rate]))`,
 				`sum(irate(pgbouncer_stats_client_wait_seconds_total[$rate]))`,
@@ -156,31 +156,31 @@ func defaultSignals() []Signal {
 				`sum(irate(hikaricp_connections_pending_seconds_sum[$rate]))`,
 			},
 			Context: []Aux{
-				{Name: "waits", Queries: []string{`sum(irate(go_sql_wait_count_total[$rate]))`}},
-				{Name: "pending", Queries: []string{`sum(hikaricp_connections_pending)`, `sum(pgbouncer_pools_client_waiting_connections)`}},
-				{Name: "in_use", Queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`}},
-				{Name: "max", Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
+				{Name: AuxWaits, Queries: []string{`sum(irate(go_sql_wait_count_total[$rate]))`}},
+				{Name: AuxPending, Queries: []string{`sum(hikaricp_connections_pending)`, `sum(pgbouncer_pools_client_waiting_connections)`}},
+				{Name: AuxInUse, Queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`}},
+				{Name: AuxMax, Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
 			},
 		},
 		{
-			Name: "pool_in_use", Title: "pooled connections in use", Unit: "count", Resource: "pool",
+			Name: SignalPoolInUse, Title: "pooled connections in use", Unit: "count", Resource: ResourcePool,
 			Queries: []string{`sum(go_sql_in_use_connections)`, `sum(hikaricp_connections_active)`, `sum(pgbouncer_pools_server_active_connections)`},
 			Context: []Aux{
-				{Name: "max", Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
+				{Name: AuxMax, Queries: []string{`sum(go_sql_max_open_connections) > 0`, `sum(hikaricp_connections_max)`}},
 			},
 		},
 		{
-			Name: "goroutines", Title: "goroutines or threads", Unit: "count",
+			Name: SignalGoroutines, Title: "goroutines or threads", Unit: "count",
 			Queries: []string{`sum(go_goroutines)`, `sum(jvm_threads_live_threads)`},
-			Context: []Aux{{Name: "threads", Queries: []string{`sum(go_threads)`}}},
+			Context: []Aux{{Name: AuxThreads, Queries: []string{`sum(go_threads)`}}},
 		},
 		{
-			Name: "open_fds", Title: "open file descriptors", Unit: "count", Resource: "fds",
+			Name: SignalOpenFDs, Title: "open file descriptors", Unit: "count", Resource: ResourceFDs,
 			Queries: []string{`sum(process_open_fds)`},
-			Context: []Aux{{Name: "max", Queries: []string{`min(process_max_fds)`}}},
+			Context: []Aux{{Name: AuxMax, Queries: []string{`min(process_max_fds)`}}},
 		},
 		{
-			Name: "http_in_flight", Title: "HTTP requests in flight", Unit: "count",
+			Name: SignalHTTPInFlight, Title: "HTTP requests in flight", Unit: "count",
 			Queries: []string{`sum(http_requests_in_flight)`, `sum(http_server_active_requests)`},
 		},
 	}

@@ -28,6 +28,8 @@ type Tempo struct {
 	client *http.Client
 }
 
+var _ Traces = (*Tempo)(nil)
+
 // NewTempo returns a client for the Tempo at base URL; every call gives up
 // after timeout (default 10s) or when its context ends.
 func NewTempo(base string, timeout time.Duration) (*Tempo, error) {

@@ -18,6 +18,17 @@ func (r Report) WriteText(w io.Writer) error {
 			ew.printf(", baseline %.0f ms at %.1f/s", win.BaselineP99Ms, win.BaselineRate)
 		}
 		ew.printf("\n")
+		if len(win.Parts) > 0 {
+			ew.printf("degraded steps (the window, nothing between them):")
+			for _, p := range win.Parts {
+				ew.printf(" %s #%d %s–%s", p.Phase, p.Index, p.Start.Format(time.TimeOnly), p.End.Format(time.TimeOnly))
+				if p.Cut {
+					ew.printf(" (stopped in its warm-up)")
+				}
+				ew.printf(";")
+			}
+			ew.printf("\n")
+		}
 	}
 	for _, n := range r.Notes {
 		ew.printf("note: %s\n", n)

@@ -31,6 +31,10 @@ type TraceQuery struct {
 	Start, End  time.Time
 	MinDuration time.Duration // 0: any
 	Limit       int
+	// Typical asks for a sample of ordinary traces (a baseline's), not
+	// the slowest: kept traces a study labelled typical come first, in
+	// time order, and nothing is ordered by duration.
+	Typical bool
 }
 
 // TraceRef is one search hit.

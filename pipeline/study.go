@@ -75,10 +75,20 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	}
 	if !s.NoCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
-			return correlate.ExplainStudyWith(ctx, *study, p, keeper)
+			return correlate.ExplainStudySeconds(ctx, *study, p, keeper, StepSeconds(r.Windows))
 		}))
 	}
 	return r, err
+}
+
+// StepSeconds are a study's windows as correlation reads them: each second
+// with the phase and step it belongs to.
+func StepSeconds(ws []Window) []correlate.StepSecond {
+	out := make([]correlate.StepSecond, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, correlate.StepSecond{Phase: capacity.Phase(w.Phase), Step: w.Step, Second: w.SecondRecord})
+	}
+	return out
 }
 
 func (r *StudyResult) attach(rep *correlate.Report) {

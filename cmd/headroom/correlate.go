@@ -116,13 +116,42 @@ func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
 		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if a.Kind == pipeline.KindRun {
-		return correlate.FromRun(*a.Run.Result, p), nil
+		in := correlate.FromRun(*a.Run.Result, p)
+		if c := a.Run.Correlation; c != nil {
+			in.Kept = c.Traces
+		}
+		return in, nil
 	}
 	in, err := correlate.FromStudy(*a.Study.Study, p)
 	if err != nil {
 		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
 	}
+	in.AddUnmeasured(*a.Study.Study, pipeline.StepSeconds(a.Study.Windows))
+	// The traces the study kept (typical and slowest, labelled) are read
+	// before the trace store, which has long dropped them.
+	if c := a.Study.Correlation; c != nil {
+		in.Kept = c.Traces
+	}
+	if in.Observe.Service == "" {
+		in.Observe.Service = keptService(in.Kept) // no plan: the service the kept traces are of
+	}
 	return in, nil
+}
+
+// keptService is the service of most kept traces' first span, "" for none.
+func keptService(kept []correlate.KeptTrace) string {
+	n := map[string]int{}
+	best := ""
+	for _, k := range kept {
+		if len(k.Spans) == 0 || k.Spans[0].Service == "" {
+			continue
+		}
+		s := k.Spans[0].Service
+		if n[s]++; n[s] > n[best] || (n[s] == n[best] && s < best) {
+			best = s
+		}
+	}
+	return best
 }
 
 func printReport(w io.Writer, rep correlate.Report) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-sre/headroom/capacity"
+	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/pipeline"
 )
@@ -101,5 +104,70 @@ func TestCorrelateCommandRejectsBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitUsage, tt.want)
 			}
 		})
+	}
+}
+
+// savedStudy writes a study whose 80/s step broke the SLO, with the
+// traces it kept: typical ones of the 40/s baseline step (a 2 ms query)
+// beside that step's slowest (30 ms), and the slowest of the degraded step
+// (the same query taking 700 ms).
+func savedStudy(t *testing.T) string {
+	t.Helper()
+	t0 := time.Unix(1_700_000_000, 0).UTC()
+	step := func(i int, rate, p99 float64, v capacity.Verdict) capacity.Step {
+		start := t0.Add(time.Duration(i) * 40 * time.Second)
+		return capacity.Step{Index: i + 1, Phase: capacity.PhaseExplore, Rate: rate, Offered: rate, Achieved: rate, Throughput: rate,
+			Latency: capacity.Latency{P99: p99}, Start: start, End: start.Add(30 * time.Second), Verdict: v, Seconds: 30}
+	}
+	st := capacity.Study{Plan: "shop", Steps: []capacity.Step{step(0, 20, 30, capacity.Acceptable), step(1, 40, 35, capacity.Acceptable), step(2, 80, 900, capacity.Unacceptable)}}
+	kept := func(id string, at time.Time, slow bool, queryMs float64) correlate.KeptTrace {
+		return correlate.KeptTrace{ID: id, Slow: slow, Spans: []correlate.KeptSpan{
+			{ID: "a", Name: "GET /v1/products", Service: "shop", Start: at, DurationMs: queryMs + 5, SelfMs: 5},
+			{ID: "b", Parent: "a", Name: "SELECT products", Service: "shop", Start: at.Add(time.Millisecond), DurationMs: queryMs, SelfMs: queryMs,
+				Statement: "SELECT id FROM products WHERE category_id = ?", Attrs: map[string]string{"db.system": "sqlite"}},
+		}}
+	}
+	var traces []correlate.KeptTrace
+	for i := 0; i < 5; i++ {
+		traces = append(traces, kept(fmt.Sprintf("%032x", i+1), st.Steps[1].Start.Add(time.Duration(i+1)*time.Second), false, 2))
+		id := fmt.Sprintf("%032x", i+100)
+		traces = append(traces, kept(id, st.Steps[2].Start.Add(time.Duration(i+1)*time.Second), true, 700))
+		st.Steps[2].Exemplars = append(st.Steps[2].Exemplars, generator.Exemplar{TraceID: id, At: st.Steps[2].Start.Add(time.Duration(i+1) * time.Second), LatencyMs: 705})
+	}
+	for i := 0; i < 20; i++ { // the baseline step's slowest: they must not size the baseline
+		traces = append(traces, kept(fmt.Sprintf("%032x", i+200), st.Steps[1].Start.Add(time.Duration(i)*time.Second+500*time.Millisecond), true, 30))
+	}
+	b, _ := json.Marshal(pipeline.StudyResult{Kind: pipeline.KindStudy, Study: &st, Correlation: &correlate.Report{Traces: traces}})
+	path := filepath.Join(t.TempDir(), "study.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Rule 8: correlate replays a study's kept traces without a trace store:
+// the slow query of the degraded step against the typical baseline.
+func TestCorrelateCommandReplaysAStudysKeptTraces(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "findings.json")
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"correlate", "--out", out, savedStudy(t)}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	text := stdout.String()
+	for _, want := range []string{`Query span "SELECT products" added 698.0 ms per request`, "slowest trace of the window: 705.0 ms", "degraded steps (the window, nothing between them): explore #3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	var rep correlate.Report
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Spans == nil || rep.Spans.BaselineTraces != 5 || rep.Spans.DegradedTraces != 5 || rep.Spans.BaselineRootMs != 7 {
+		t.Fatalf("breakdown %+v: want the 5 typical baseline traces (7 ms) and the 5 slow degraded ones", rep.Spans)
+	}
+	if len(rep.Window.Parts) != 1 || rep.Window.Parts[0].Index != 3 {
+		t.Errorf("degraded parts %+v, want step 3", rep.Window.Parts)
 	}
 }
