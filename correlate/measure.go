@@ -32,7 +32,20 @@ type Reading struct {
 	ResolutionS float64         `json:"resolution_s,omitempty"` // seconds between its samples (the scrape interval)
 	Pearson     *float64        `json:"pearson,omitempty"`      // correlation with p99 across steps (or seconds)
 	Context     map[string]Pair `json:"context,omitempty"`      // related values, by Aux name
+	Samples     []Sample        `json:"samples,omitempty"`      // the signal over the study, baseline start to end
+	Steps       []StepLevel     `json:"steps,omitempty"`        // the signal's mean level over each step's measured part
 	samples     []Sample
+}
+
+// StepLevel is a signal's mean level over one step's measured part: the
+// signal against load.
+type StepLevel struct {
+	Phase         string  `json:"phase,omitempty"`
+	Index         int     `json:"index,omitempty"`
+	OfferedRPS    float64 `json:"offered_rps"`
+	ThroughputRPS float64 `json:"throughput_rps"`
+	Level         float64 `json:"level"`
+	Acceptable    bool    `json:"acceptable"`
 }
 
 // Pair is a value over the baseline and the degraded window.
@@ -154,6 +167,15 @@ func measure(ctx context.Context, m Metrics, sigs []Signal, ms []Matcher, w Wind
 // the two scrapes before t, so a move seen at t happened in (t − 2 steps, t].
 func summarise(r *Reading, w Window, slots []slot, step time.Duration) {
 	cv := coverFor(r.Query, step)
+	r.Samples = r.samples
+	for _, sl := range slots {
+		if sl.end.Sub(sl.start) <= time.Second {
+			break // a run's seconds: the samples are the signal against time already
+		}
+		if lv, ok := meanBetween(r.samples, sl.start, sl.end); ok {
+			r.Steps = append(r.Steps, StepLevel{OfferedRPS: sl.offered, ThroughputRPS: sl.rate, Level: lv})
+		}
+	}
 	deg := loadedSamples(r.samples, w.Onset, w.End, slots, cv)
 	if len(deg) == 0 {
 		r.Available = false

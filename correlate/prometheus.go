@@ -27,8 +27,8 @@ type Series struct {
 
 // Sample is one value of a series.
 type Sample struct {
-	At    time.Time
-	Value float64
+	At    time.Time `json:"t"`
+	Value float64   `json:"v"`
 }
 
 // ErrNotAvailable marks a source or a signal that could not be read; the

@@ -3,7 +3,7 @@ import { chart, Chart, cssVar, Data } from "../charts";
 import { clear, dur, fmt, h, ms, pct, when } from "../dom";
 import type { Page } from "../router";
 import { Timeline } from "../timeline";
-import { statusBadge, verdictBadge } from "./jobs";
+import { readiness, statusBadge, verdictBadge } from "./jobs";
 import { ladder } from "./ladder";
 
 const lastEventKey = (id: string) => `headroom.events.${id}`;
@@ -18,7 +18,8 @@ export const jobPage: Page = async (root, { id }) => {
     return;
   }
   const tl = new Timeline();
-  const steps = new Map<number, J>();
+  const steps = new Map<string, J>();
+  const stepKey = (s: J) => `${s.phase ?? ""}:${s.index ?? 0}`;
   let stopStream: (() => void) | null = null;
   let closed = false;
   const sync = "job-" + id;
@@ -223,7 +224,8 @@ export const jobPage: Page = async (root, { id }) => {
     }
     clear(
       head,
-      h("h1", `${job.kind === "study" ? "Study" : "Run"} #${job.id} `, statusBadge(job.status), " ", verdictBadge(job.verdict)),
+      h("h1", `${job.kind === "study" ? "Study" : "Run"} #${job.id} `, statusBadge(job.status), " ", readiness(job)),
+      job.summary?.readiness ? h("p#readiness", { "data-ready": String(job.summary.ready) }, job.summary.readiness) : null,
       h(
         "dl.meta",
         h("dt", "Plan"),
@@ -232,6 +234,8 @@ export const jobPage: Page = async (root, { id }) => {
         h("dd.mono", job.target || "—"),
         h("dt", "Phase"),
         h("dd", job.phase || "—"),
+        h("dt", "Review"),
+        h("dd", verdictBadge(job.verdict)),
         h("dt", "Started"),
         h("dd", when(job.started)),
         h("dt", "Duration"),
@@ -338,7 +342,7 @@ export const jobPage: Page = async (root, { id }) => {
     if (job.kind === "study") {
       try {
         const d = await api(`/jobs/${id}/steps`);
-        for (const s of d.steps ?? []) steps.set(s.index, s);
+        for (const s of d.steps ?? []) steps.set(stepKey(s), s);
       } catch {
         /* ladder from the stream */
       }
@@ -386,7 +390,7 @@ export const jobPage: Page = async (root, { id }) => {
   if (job.kind === "study") {
     try {
       const d = await api(`/jobs/${id}/steps`);
-      for (const s of d.steps ?? []) steps.set(s.index, s);
+      for (const s of d.steps ?? []) steps.set(stepKey(s), s);
     } catch {
       /* the stream brings them */
     }
@@ -423,7 +427,7 @@ export const jobPage: Page = async (root, { id }) => {
             draw();
             break;
           case "step":
-            if (data.index) steps.set(data.index, data);
+            if (data.index) steps.set(stepKey(data), data);
             renderLadder();
             break;
           case "phase":
