@@ -62,7 +62,6 @@ export function chart(spec: ChartSpec, data?: Data): Chart {
   const plot = h("div.plot");
   const el = h("figure.chart", h("figcaption", spec.title), plot);
   if (data) mark(el, data);
-  el.setAttribute("role", "group");
   el.setAttribute("aria-label", spec.title);
   let u: uPlot | null = null;
   let pending: Data | undefined = data;

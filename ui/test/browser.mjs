@@ -26,7 +26,7 @@ export async function launch() {
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-// axe runs axe-core on the page and returns its serious and critical violations.
+// axe runs axe-core on the page and returns its violations, of any impact.
 export async function axe(page) {
   await page.addScriptTag({ content: axeSource });
   const r = await page.evaluate(async () => {
@@ -34,7 +34,28 @@ export async function axe(page) {
     const res = await window.axe.run(document, { resultTypes: ["violations"] });
     return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
   });
-  return r.filter((v) => v.impact === "serious" || v.impact === "critical");
+  return r;
+}
+
+// axeThemes runs axe-core on the page in the dark and the light theme (a
+// reload each, waiting for ready, a selector), leaving the dark theme set,
+// and returns every violation named with its theme.
+export async function axeThemes(page, ready) {
+  const out = [];
+  for (const theme of ["dark", "light"]) {
+    await page.evaluate((t) => localStorage.setItem("headroom.theme", t), theme);
+    await page.reload();
+    await page.waitForSelector(ready);
+    await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+    for (const v of await axe(page)) out.push({ theme, ...v });
+  }
+  await page.evaluate(() => localStorage.setItem("headroom.theme", "dark"));
+  return out;
+}
+
+// plotted is each chart's title and how many values it plots (data-plotted).
+export function plotted(page, scope = "") {
+  return page.$$eval(`${scope} figure.chart`, (fs) => fs.map((f) => ({ title: f.getAttribute("aria-label"), plotted: Number(f.dataset.plotted || 0) })));
 }
 
 export async function shot(page, name) {

@@ -27,16 +27,18 @@ export function samples(r: J): [number[], number[]] | null {
 
 // levels is a reading's mean level at each step against the step's throughput,
 // in rising throughput: the signal against load.
-export function levels(r: J): { x: number[]; ok: (number | null)[]; bad: (number | null)[] } | null {
+export function levels(r: J): { judged: boolean; x: number[]; ok: (number | null)[]; bad: (number | null)[] } | null {
   const s: unknown = r.steps;
   if (!Array.isArray(s) || !s.length) return null;
   const pts = s.filter((p: J) => isFinite(p.throughput_rps) && isFinite(p.level)).sort((a: J, b: J) => a.throughput_rps - b.throughput_rps);
   if (!pts.length) return null;
-  // Steps without a verdict (acceptable unset) plot as acceptable.
+  // Levels that name no step (no phase) carry no verdict: all plot as one series.
+  const judged = pts.some((p: J) => p.phase);
   return {
+    judged,
     x: pts.map((p: J) => p.throughput_rps),
-    ok: pts.map((p: J) => (p.acceptable !== false ? p.level : null)),
-    bad: pts.map((p: J) => (p.acceptable === false ? p.level : null)),
+    ok: pts.map((p: J) => (!judged || p.acceptable ? p.level : null)),
+    bad: pts.map((p: J) => (judged && !p.acceptable ? p.level : null)),
   };
 }
 
@@ -129,12 +131,14 @@ export const findingsPage: Page = async (root, { id }) => {
           y: r.unit ?? "",
           height: 160,
           align: true,
-          series: [
-            { label: "acceptable step", color: "--ok", points: true },
-            { label: "unacceptable step", color: "--bad", points: true },
-          ],
+          series: l.judged
+            ? [
+                { label: "acceptable step", color: "--ok", points: true },
+                { label: "unacceptable step", color: "--bad", points: true },
+              ]
+            : [{ label: "step", color: "--c5", points: true }],
         },
-        [l.x, l.ok, l.bad] as Data,
+        (l.judged ? [l.x, l.ok, l.bad] : [l.x, l.ok]) as Data,
       );
       c.el.classList.add("against-load");
       charts.push(c);

@@ -209,7 +209,7 @@ export const studyPage: Page = async (root, { id }) => {
       h("h3", "Arithmetic"),
       h("ol.arith", (r.arithmetic ?? []).map((a: string) => h("li.mono", a))),
     ),
-    h("section", ladder([...(st.steps ?? []), ...(p.steps ?? [])], job)),
+    h("section.ladder", ladder([...(st.steps ?? []), ...(p.steps ?? [])], job)),
   );
   if (st.notes?.length) root.append(h("section", h("h2", "Notes"), h("ul", st.notes.map((n: string) => h("li", n)))));
   return () => charts.forEach((c) => c.destroy());
