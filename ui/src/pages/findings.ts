@@ -1,4 +1,4 @@
-import { api, J, lat } from "../api";
+import { api, J, lat, Reading, StepLevel } from "../api";
 import { chart, Chart, cssVar, Data } from "../charts";
 import { fmt, h, ms, pct, when } from "../dom";
 import type { Page } from "../router";
@@ -15,11 +15,9 @@ function pick(o: J | undefined, snake: string): any {
 const sec = (t: unknown) => (typeof t === "string" && !t.startsWith("0001-") ? Date.parse(t) / 1000 : NaN);
 
 // samples is a reading's signal over the study: [{t, v}…] as unix seconds and values.
-export function samples(r: J): [number[], number[]] | null {
-  const s: unknown = r.samples;
-  if (!Array.isArray(s) || !s.length) return null;
-  const pts = s
-    .map((p: J) => [typeof p.t === "string" ? Date.parse(p.t) / 1000 : NaN, Number(p.v)] as [number, number])
+export function samples(r: Pick<Reading, "samples">): [number[], number[]] | null {
+  const pts = (r.samples ?? [])
+    .map((p): [number, number] => [Date.parse(p.t) / 1000, p.v])
     .filter(([t, v]) => isFinite(t) && isFinite(v))
     .sort((a, b) => a[0] - b[0]);
   return pts.length ? [pts.map((p) => p[0]), pts.map((p) => p[1])] : null;
@@ -27,18 +25,16 @@ export function samples(r: J): [number[], number[]] | null {
 
 // levels is a reading's mean level at each step against the step's throughput,
 // in rising throughput: the signal against load.
-export function levels(r: J): { judged: boolean; x: number[]; ok: (number | null)[]; bad: (number | null)[] } | null {
-  const s: unknown = r.steps;
-  if (!Array.isArray(s) || !s.length) return null;
-  const pts = s.filter((p: J) => isFinite(p.throughput_rps) && isFinite(p.level)).sort((a: J, b: J) => a.throughput_rps - b.throughput_rps);
+export function levels(r: Pick<Reading, "steps">): { judged: boolean; x: number[]; ok: (number | null)[]; bad: (number | null)[] } | null {
+  const pts: StepLevel[] = (r.steps ?? []).filter((p) => isFinite(p.throughput_rps) && isFinite(p.level)).sort((a, b) => a.throughput_rps - b.throughput_rps);
   if (!pts.length) return null;
   // Levels that name no step (no phase) carry no verdict: all plot as one series.
-  const judged = pts.some((p: J) => p.phase);
+  const judged = pts.some((p) => p.phase);
   return {
     judged,
-    x: pts.map((p: J) => p.throughput_rps),
-    ok: pts.map((p: J) => (!judged || p.acceptable ? p.level : null)),
-    bad: pts.map((p: J) => (judged && !p.acceptable ? p.level : null)),
+    x: pts.map((p) => p.throughput_rps),
+    ok: pts.map((p) => (!judged || p.acceptable ? p.level : null)),
+    bad: pts.map((p) => (judged && !p.acceptable ? p.level : null)),
   };
 }
 

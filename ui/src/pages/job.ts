@@ -1,4 +1,4 @@
-import { api, events, FINISHED, J, jobDuration, lat, reportURL, session } from "../api";
+import { api, events, FINISHED, J, Job, jobDuration, lat, reportURL, session, Step } from "../api";
 import { chart, Chart, cssVar, Data } from "../charts";
 import { clear, dur, fmt, h, ms, pct, when } from "../dom";
 import type { Page } from "../router";
@@ -10,16 +10,16 @@ const lastEventKey = (id: string) => `headroom.events.${id}`;
 const namesKey = (id: string) => `headroom.names.${id}`;
 
 export const jobPage: Page = async (root, { id }) => {
-  let job: J;
+  let job: Job;
   try {
-    job = await api(`/jobs/${id}`);
+    job = await api<Job>(`/jobs/${id}`);
   } catch (e) {
     root.append(h("h1", `Job #${id}`), h("p.error", { role: "alert" }, (e as Error).message));
     return;
   }
   const tl = new Timeline();
-  const steps = new Map<string, J>();
-  const stepKey = (s: J) => `${s.phase ?? ""}:${s.index ?? 0}`;
+  const steps = new Map<string, Step>();
+  const stepKey = (s: Pick<Step, "phase" | "index">) => `${s.phase ?? ""}:${s.index ?? 0}`;
   let stopStream: (() => void) | null = null;
   let closed = false;
   const sync = "job-" + id;
@@ -332,7 +332,7 @@ export const jobPage: Page = async (root, { id }) => {
 
   const finish = async () => {
     try {
-      job = await api(`/jobs/${id}`);
+      job = await api<Job>(`/jobs/${id}`);
     } catch {
       /* keep the last known */
     }
@@ -427,7 +427,7 @@ export const jobPage: Page = async (root, { id }) => {
             draw();
             break;
           case "step":
-            if (data.index) steps.set(stepKey(data), data);
+            if (data.index) steps.set(stepKey(data as Step), data as Step); // the stream sends a Step
             renderLadder();
             break;
           case "phase":

@@ -1,4 +1,4 @@
-import { api, FINISHED, J, jobDuration } from "../api";
+import { api, FINISHED, Get, Job, jobDuration } from "../api";
 import { clear, debounce, dur, fmt, h, when } from "../dom";
 import type { Page } from "../router";
 
@@ -6,23 +6,23 @@ export function statusBadge(status: string): HTMLElement {
   return h("span.badge", { "data-status": status || "unknown" }, status || "—");
 }
 
-export function verdictBadge(verdict: string): HTMLElement | string {
+export function verdictBadge(verdict: string | undefined): HTMLElement | string {
   if (!verdict) return "—";
   return h("span.badge", { "data-verdict": verdict }, verdict.replace(/_/g, " "));
 }
 
 // readiness is the report's verdict of a finished job (kept in its summary
 // when it finished): a badge, with the sentence that says why as its title.
-export function readiness(j: J): HTMLElement | string {
-  const s: J = j.summary ?? {};
+export function readiness(j: Pick<Job, "summary">): HTMLElement | string {
+  const s = j.summary ?? {};
   if (typeof s.ready !== "boolean") return "—";
   return h("span.badge", { "data-verdict": s.ready ? "ready" : "not_ready", title: s.readiness ?? "" }, s.ready ? "Ready" : "Not ready");
 }
 
 // answer is a job's answer at a glance: readiness, a study's single-instance
 // capacity, the top finding.
-export function answer(j: J): HTMLElement {
-  const s: J = j.summary ?? {};
+export function answer(j: Pick<Job, "summary">): HTMLElement {
+  const s = j.summary ?? {};
   return h(
     "div.answer",
     readiness(j),
@@ -55,15 +55,15 @@ export const jobsPage: Page = (root, _p, q) => {
     if (kind.value) params.set("kind", kind.value);
     if (location.pathname === "/jobs" || location.pathname === "/") history.replaceState(null, "", "/jobs" + (params.toString() ? "?" + params : ""));
     params.set("limit", "200");
-    let doc: J;
+    let doc: Get<"/jobs">;
     try {
-      doc = await api("/jobs?" + params);
+      doc = await api<Get<"/jobs">>("/jobs?" + params);
     } catch (e) {
       clear(body, h("tr", h("td", { colspan: 9 }, "Could not load jobs: " + (e as Error).message)));
       return;
     }
     if (stop) return;
-    const jobs: J[] = doc.jobs ?? [];
+    const jobs: Job[] = doc.jobs ?? [];
     total.textContent = `${doc.total ?? jobs.length} jobs`;
     clear(
       body,

@@ -1,4 +1,4 @@
-import type { J } from "../api";
+import type { Job, Step } from "../api";
 import { lat } from "../api";
 import { fmt, h, ms, pct } from "../dom";
 import { verdictBadge } from "./jobs";
@@ -7,7 +7,7 @@ const SEARCH = new Set(["baseline", "explore", "search"]);
 
 // bracket is what the search knows so far: the highest acceptable and the
 // lowest unacceptable rate of the single-instance steps.
-export function bracket(steps: J[]): { lo: number; hi: number } {
+export function bracket(steps: Step[]): { lo: number; hi: number } {
   let lo = 0;
   let hi = 0;
   for (const s of steps) {
@@ -18,20 +18,20 @@ export function bracket(steps: J[]): { lo: number; hi: number } {
   return { lo, hi };
 }
 
-const startOf = (s: J) => {
+const startOf = (s: Step) => {
   const t = typeof s.start === "string" && !s.start.startsWith("0001-") ? Date.parse(s.start) : NaN;
   return isNaN(t) ? Infinity : t;
 };
 
 // inOrderRun sorts steps by when they started; steps without a start keep
 // their place after those with one (the server lists them as stored).
-export function inOrderRun(steps: J[]): J[] {
+export function inOrderRun(steps: Step[]): Step[] {
   return steps.map((s, i) => ({ s, i })).sort((a, b) => startOf(a.s) - startOf(b.s) || a.i - b.i).map((x) => x.s);
 }
 
 // byPhase groups steps by phase, the phases in the order they first ran.
-export function byPhase(steps: J[]): { phase: string; steps: J[] }[] {
-  const out: { phase: string; steps: J[] }[] = [];
+export function byPhase(steps: Step[]): { phase: string; steps: Step[] }[] {
+  const out: { phase: string; steps: Step[] }[] = [];
   for (const s of inOrderRun(steps)) {
     const phase = String(s.phase ?? "");
     const g = out.find((x) => x.phase === phase);
@@ -44,7 +44,7 @@ export function byPhase(steps: J[]): { phase: string; steps: J[] }[] {
 const COLUMNS = ["Step", "Phase", "Rate it/s", "Offered", "Throughput req/s", "p50", "p95", "p99", "Errors", "In flight", "Verdict"];
 
 // ladder renders a study's steps grouped by phase in the order they ran, with the bracket narrowing.
-export function ladder(steps: J[], job: J, live?: { lo: number; hi: number }): HTMLElement {
+export function ladder(steps: Step[], job: Pick<Job, "status">, live?: { lo: number; hi: number }): HTMLElement {
   const groups = byPhase(steps);
   const sorted = groups.flatMap((g) => g.steps);
   const fromSteps = bracket(sorted);
