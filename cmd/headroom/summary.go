@@ -1,9 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"strconv"
-)
+import "fmt"
 
 // fmtMs prints milliseconds with a unit that keeps 3 significant digits.
 func fmtMs(ms float64) string {
@@ -16,11 +13,4 @@ func fmtMs(ms float64) string {
 		return fmt.Sprintf("%.3gms", ms)
 	}
 	return fmt.Sprintf("%.3gs", ms/1000)
-}
-
-func fmtPct(f float64) string {
-	if f == 0 {
-		return "0%"
-	}
-	return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
 }
