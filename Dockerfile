@@ -5,6 +5,8 @@ WORKDIR /src/ui
 COPY ui/package.json ui/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY ui/ ./
+# The API types are generated from the server's OpenAPI document (npm run types).
+COPY server/openapi.yaml /src/server/openapi.yaml
 RUN npm run build
 
 FROM golang:1.26-bookworm AS build

@@ -47,6 +47,13 @@ bench:
 	GO="$(GO)" BENCH_SECONDS=$(BENCH_SECONDS) BENCH_CONNS=$(BENCH_CONNS) \
 	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) BENCH_PROTOS=$(BENCH_PROTOS) \
 	  BENCH_H2_CONNS=$(BENCH_H2_CONNS) bash scripts/bench.sh
+	$(MAKE) bench-ui
+
+## bench-ui: the dashboard's one-hour-run open time and gzipped bundle size
+## (ui/scripts/bench.mjs, fixture data, Debian's Chromium).
+.PHONY: bench-ui
+bench-ui: ui-deps ui
+	cd ui && node scripts/bench.mjs
 
 ## demo: a capacity study of the demo shop with Prometheus and traces (KEEP=1 leaves it running)
 demo: build obs-deps report-deps

@@ -100,7 +100,7 @@ func TestRunThroughTheAPI(t *testing.T) {
 	}
 
 	if code, raw := ts.do(t, ts.viewer, http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/report?format=text", id), "", nil, nil); code != http.StatusOK ||
-		!contains(string(raw), "run of short: passed", "requests") {
+		!contains(string(raw), "headroom run: short", "requests") {
 		t.Errorf("text report: %d %s", code, raw)
 	}
 

@@ -184,20 +184,23 @@ func (r *recorder) phase(name string) {
 }
 
 // setRun keeps what a finished run adds to its job.
-func (r *recorder) setRun(res *pipeline.RunResult) {
+func (r *recorder) setRun(res *pipeline.RunResult, answer map[string]any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if res.Result != nil {
-		r.summary = res.Summary
+		r.summary = withAnswer(res.Summary, answer)
 	}
 	r.findings = res.Findings
 }
 
 // setStudy keeps what a finished study adds to its job.
-func (r *recorder) setStudy(res *pipeline.StudyResult) {
+func (r *recorder) setStudy(res *pipeline.StudyResult, answer map[string]any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sum := r.loadSummary()
+	for k, v := range answer {
+		sum[k] = v
+	}
 	if res.Study != nil {
 		sum["capacity"] = res.Capacity
 		sum["recommendation"] = res.Recommendation

@@ -248,14 +248,14 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 		err = rerr
 		if res != nil {
 			doc, outcome = res, res.Outcome
-			rec.setRun(res)
+			rec.setRun(res, r.s.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindRun, Run: res}, p))
 		}
 	case pipeline.KindStudy:
 		res, rerr := pipeline.Study(ctx, p, settings, rec.hooks())
 		err = rerr
 		if res != nil {
 			doc, outcome = res, res.Outcome
-			rec.setStudy(res)
+			rec.setStudy(res, r.s.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindStudy, Study: res}, p))
 		}
 	default:
 		err = fmt.Errorf("unknown job kind %q", job.Kind)

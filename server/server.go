@@ -223,6 +223,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 
+	s.routeOpenAPI(e)
 	api := e.Group("/api/v1", s.authenticate)
 	viewer, operator, admin := require(store.Viewer), require(store.Operator), require(store.Admin)
 	api.GET("/me", s.me, viewer)

@@ -8,8 +8,9 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// AddStep stores doc (a capacity.Step as JSON) as step index of job jobID
-// in phase; storing an index again replaces it.
+// AddStep stores doc (a capacity.Step as JSON) as step index of phase in
+// job jobID. Each phase numbers its steps on its own; storing a phase's index
+// again replaces its document and keeps its place in the order.
 func (s *Store) AddStep(ctx context.Context, jobID int64, index int, phase string, doc json.RawMessage) error {
 	d, err := jsonArg(fmt.Sprintf("step %d of job %d", index, jobID), doc)
 	if err != nil {
@@ -22,15 +23,17 @@ func (s *Store) AddStep(ctx context.Context, jobID int64, index int, phase strin
 		if err := exists(ctx, tx, "jobs", jobID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO job_steps (job_id, idx, phase, doc) VALUES (?, ?, ?, ?)
-			ON CONFLICT (job_id, idx) DO UPDATE SET phase = excluded.phase, doc = excluded.doc`), jobID, index, phase, d)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO job_steps (job_id, phase, idx, seq, doc)
+			VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_steps WHERE job_id = ?), ?)
+			ON CONFLICT (job_id, phase, idx) DO UPDATE SET doc = excluded.doc`), jobID, phase, index, jobID, d)
 		return dbErr(err, "store: step %d of job %d", index, jobID)
 	})
 }
 
-// Steps returns the step documents of job jobID by index.
+// Steps returns the step documents of job jobID, every phase's, in the order
+// they were stored.
 func (s *Store) Steps(ctx context.Context, jobID int64) ([]json.RawMessage, error) {
-	return s.docs(ctx, "SELECT doc FROM job_steps WHERE job_id = ? ORDER BY idx", jobID, "steps")
+	return s.docs(ctx, "SELECT doc FROM job_steps WHERE job_id = ? ORDER BY seq", jobID, "steps")
 }
 
 // SetFindings replaces the findings of job jobID with docs (correlate.Finding as JSON).

@@ -157,10 +157,10 @@ func TestStepsFindingsBaseline(t *testing.T) {
 
 		must(t, s.AddStep(ctx, j.ID, 1, "explore", json.RawMessage(`{"rate":10}`)))
 		must(t, s.AddStep(ctx, j.ID, 0, "explore", json.RawMessage(`{"rate":5}`)))
-		must(t, s.AddStep(ctx, j.ID, 1, "search", json.RawMessage(`{"rate":12}`))) // replaces index 1
+		must(t, s.AddStep(ctx, j.ID, 1, "explore", json.RawMessage(`{"rate":12}`))) // replaces explore 1, keeps its place
 		steps, err := s.Steps(ctx, j.ID)
 		must(t, err)
-		if len(steps) != 2 || string(steps[0]) != `{"rate":5}` || string(steps[1]) != `{"rate":12}` {
+		if len(steps) != 2 || string(steps[0]) != `{"rate":12}` || string(steps[1]) != `{"rate":5}` {
 			t.Fatalf("Steps = %s", steps)
 		}
 		wantErr(t, s.AddStep(ctx, 999, 0, "x", json.RawMessage(`{}`)), ErrNotFound, "AddStep of an unknown job")

@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"io"
 
+	"os"
+
 	"github.com/headroom-sre/headroom/correlate"
+	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 )
 
 // printFindings prints the top findings of a run's or study's correlation
-// under a heading.
+// under a heading (pipeline.WriteFindings, as the server writes them).
 func printFindings(w io.Writer, rep correlate.Report) {
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Findings (Prometheus metrics and traces of the degradation window):")
-	printReport(w, rep)
+	if err := pipeline.WriteFindings(w, &rep); err != nil {
+		fmt.Fprintln(os.Stderr, "headroom: writing the findings:", err)
+	}
 }
 
 // settingFlags names the flag that sets each pipeline setting, by the

@@ -75,7 +75,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	summarized := false
 	summarize := func(r *pipeline.RunResult) {
 		prog.finish()
-		printSummary(stdout, p, r.Result, r.SLO, r.Outcome == pipeline.Cancelled)
+		if werr := r.WriteSummary(stdout); werr != nil {
+			fmt.Fprintln(stderr, "headroom run:", werr)
+		}
 		summarized = true
 	}
 	res, err := pipeline.Run(ctx, p, pipeline.Settings{BaseURL: *baseURL, NoCorrelate: *noCorrelate}, pipeline.Hooks{

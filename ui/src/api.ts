@@ -1,17 +1,33 @@
 // The client of headroom serve's JSON API (/api/v1) and its event stream.
 
-// The API's documents are read loosely: fields a server version lacks show "—".
+import type { components, paths } from "./api-types";
+
+// The API's documents, typed from its OpenAPI document (server/openapi.yaml,
+// generated into api-types.ts by `npm run types`).
+export type Schemas = components["schemas"];
+export type Job = Schemas["Job"];
+export type JobSummary = NonNullable<Schemas["JobSummary"]>;
+export type Step = Schemas["Step"];
+export type Window = Schemas["Window"];
+export type Reading = Schemas["Reading"];
+export type Sample = Schemas["Sample"];
+export type StepLevel = Schemas["StepLevel"];
+export type Finding = Schemas["Finding"];
+export type Correlation = Schemas["Correlation"];
+
+// Get is the JSON answer of GET path, as the document describes it.
+export type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { "application/json": infer R } } } } } ? R : never;
+
+// J is a document the pages still read loosely (fields a server version
+// lacks show "—"); the typed pages use the schemas above.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type J = Record<string, any>;
 
 const TOKEN_KEY = "headroom.token";
 
-export type Role = "viewer" | "operator" | "admin";
+export type Role = components["schemas"]["Role"];
 
-export interface Me {
-  name: string;
-  role: Role;
-}
+export type Me = Schemas["Me"];
 
 export class APIError extends Error {
   constructor(
@@ -96,7 +112,7 @@ export async function api<T = J>(
 // The statuses of a job that will not change again.
 export const FINISHED = new Set(["passed", "failed", "aborted", "cancelled", "interrupted"]);
 
-export function jobDuration(j: J): number | undefined {
+export function jobDuration(j: Pick<Job, "started" | "finished" | "status">): number | undefined {
   const start = j.started ? Date.parse(j.started) : NaN;
   if (isNaN(start)) return undefined;
   const end = j.finished ? Date.parse(j.finished) : FINISHED.has(j.status) ? NaN : Date.now();
@@ -106,14 +122,14 @@ export function jobDuration(j: J): number | undefined {
 
 // Latency of any of the project's documents: latency_ms{p50…} (the JSON
 // convention) or the older latency{p50_ms…}.
-export function lat(o: J | undefined, p: "p50" | "p90" | "p95" | "p99" | "max" | "mean"): number | undefined {
+export function lat(o: object | null | undefined, p: "p50" | "p90" | "p95" | "p99" | "max" | "mean"): number | undefined {
   if (!o) return undefined;
-  const a = o.latency_ms;
-  if (a && typeof a === "object" && typeof a[p] === "number") return a[p];
-  const b = o.latency;
+  const a = (o as { latency_ms?: Record<string, unknown> }).latency_ms;
+  if (a && typeof a === "object" && typeof a[p] === "number") return a[p] as number;
+  const b = (o as { latency?: Record<string, unknown> }).latency;
   if (b && typeof b === "object") {
-    if (typeof b[p + "_ms"] === "number") return b[p + "_ms"];
-    if (typeof b[p] === "number") return b[p];
+    if (typeof b[p + "_ms"] === "number") return b[p + "_ms"] as number;
+    if (typeof b[p] === "number") return b[p] as number;
   }
   return undefined;
 }

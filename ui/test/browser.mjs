@@ -26,15 +26,46 @@ export async function launch() {
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-// axe runs axe-core on the page and returns its serious and critical violations.
+// axe runs axe-core on the page in both themes (switching the page's
+// data-theme in place, then back) and returns its violations, of any
+// impact, each named with its theme.
 export async function axe(page) {
-  await page.addScriptTag({ content: axeSource });
-  const r = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const res = await window.axe.run(document, { resultTypes: ["violations"] });
-    return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
-  });
-  return r.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  const first = await page.evaluate(() => document.documentElement.dataset.theme || "dark");
+  const out = [];
+  for (const theme of [first, first === "dark" ? "light" : "dark"]) {
+    const r = await page.evaluate(async (t) => {
+      document.documentElement.dataset.theme = t;
+      // eslint-disable-next-line no-undef
+      const res = await window.axe.run(document, { resultTypes: ["violations"] });
+      return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+    }, theme);
+    for (const v of r) out.push({ theme, ...v });
+  }
+  await page.evaluate((t) => (document.documentElement.dataset.theme = t), first);
+  return out;
+}
+
+// axeThemes runs axe-core on the page as a person opens it in the dark and
+// in the light theme (the stored choice, a reload each, waiting for ready, a
+// selector), leaving the dark theme set, and returns every violation (of
+// both themes each time, see axe).
+export async function axeThemes(page, ready) {
+  const out = [];
+  for (const theme of ["dark", "light"]) {
+    await page.evaluate((t) => localStorage.setItem("headroom.theme", t), theme);
+    await page.reload();
+    await page.waitForSelector(ready);
+    await page.waitForFunction((t) => (document.documentElement.dataset.theme || "dark") === t, theme);
+    out.push(...(await axe(page)));
+  }
+  await page.evaluate(() => localStorage.setItem("headroom.theme", "dark"));
+  return out;
+}
+
+// plotted is each chart's title and how many values it plots (data-plotted).
+export function plotted(page, scope = "") {
+  return page.$$eval(`${scope} figure.chart`, (fs) => fs.map((f) => ({ title: f.getAttribute("aria-label"), plotted: Number(f.dataset.plotted || 0) })));
 }
 
 export async function shot(page, name) {

@@ -90,12 +90,8 @@ test("the dashboard against a real headroom serve", async (t) => {
     page = await signIn(ctx, srv.tokens.admin);
     assert.match(await page.textContent(".who"), /admin/);
     await check(page, "jobs");
-    // How long the first page takes on loopback (recorded, not asserted).
-    const t0 = Date.now();
     await page.goto(srv.url + "/jobs");
     await page.waitForSelector("table.list tbody tr");
-    const load = await page.evaluate(() => performance.getEntriesByType("navigation")[0].toJSON());
-    writeFileSync(ARTIFACTS + "first-page.json", JSON.stringify({ jobs_page_rendered_ms: Date.now() - t0, dom_content_loaded_ms: Math.round(load.domContentLoadedEventEnd), load_ms: Math.round(load.loadEventEnd) }, null, 2));
   });
 
   await t.test("a plan shows its validation problem at its line, then saves", async () => {
@@ -228,7 +224,7 @@ test("the dashboard against a real headroom serve", async (t) => {
     await octx.close();
   });
 
-  await t.test("axe-core finds no serious or critical violation on any page", () => {
+  await t.test("axe-core finds no violation of any impact on any page", () => {
     writeFileSync(ARTIFACTS + "axe.json", JSON.stringify(violations, null, 2));
     assert.deepEqual(violations, []);
   });

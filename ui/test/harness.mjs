@@ -2,7 +2,7 @@
 // loopback port with a temporary SQLite store and tokens made by
 // `headroom token create`, and a tiny loopback HTTP target for its runs.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -87,6 +87,58 @@ export async function serve() {
       if (exited === null) {
         proc.kill("SIGTERM"); // by its own PID
         await waitFor(() => exited !== null, "headroom serve to stop", 15000).catch(() => proc.kill("SIGKILL"));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// kneeTarget starts knee-target.mjs in its own node process on 127.0.0.1.
+export async function kneeTarget() {
+  const proc = spawn(process.execPath, [new URL("./knee-target.mjs", import.meta.url).pathname], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  const port = await waitFor(() => Number(out.trim().split("\n")[0]) || null, "the knee target's port", 15000);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM"); // by its own PID
+        await waitFor(() => proc.exitCode !== null || proc.signalCode !== null, "the knee target to stop", 10000).catch(() => proc.kill("SIGKILL"));
+      }
+    },
+  };
+}
+
+// prometheus starts Debian's Prometheus on a free loopback port, scraping
+// the given host:port targets (job "target") every second, with its data in
+// a temporary folder. It fails with how to install it when it is missing.
+export async function prometheus(targets) {
+  const bin = process.env.PROMETHEUS ?? "/usr/bin/prometheus";
+  if (!existsSync(bin)) throw new Error(`${bin} not found: install Debian's prometheus (apt-get install prometheus, or make obs-deps)`);
+  const dir = mkdtempSync(join(tmpdir(), "headroom-prom-"));
+  const port = await freePort();
+  const cfg = join(dir, "prometheus.yml");
+  writeFileSync(
+    cfg,
+    `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: target\n    static_configs:\n      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]\n`,
+  );
+  const proc = spawn(bin, [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  proc.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${log}`);
+    return (await fetch(url + "/-/ready").catch(() => null))?.ok;
+  }, "prometheus /-/ready", 60000);
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM"); // by its own PID
+        await waitFor(() => proc.exitCode !== null || proc.signalCode !== null, "prometheus to stop", 20000).catch(() => proc.kill("SIGKILL"));
       }
       rmSync(dir, { recursive: true, force: true });
     },

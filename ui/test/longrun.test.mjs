@@ -1,12 +1,11 @@
 // A one-hour run (3,600 windows × 5 request names) and a study with findings,
 // served by the fixture (test/fixture-server.mjs) in the API's shapes: the
 // dashboard opens them whole (no per-point DOM: a canvas per chart), axe-core
-// finds nothing serious, and the time to open the hour is written to
-// artifacts/timings.json (measured, not asserted: machines differ).
+// finds no violation, every chart plots the hour. How long the hour takes
+// to open is a benchmark (scripts/bench.mjs, make bench), not a test.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { ARTIFACTS, axe, launch, shot, waitFor } from "./browser.mjs";
+import { axe, launch, shot, waitFor } from "./browser.mjs";
 import { server, start } from "./fixture-server.mjs";
 import { ensureBuilt } from "./harness.mjs";
 
@@ -28,26 +27,22 @@ after(async () => {
 });
 
 test("a one-hour run opens whole, every request name included", async () => {
-  const t0 = Date.now();
   await page.goto(url + "/jobs/1");
   await page.waitForFunction(() => {
     const s = document.querySelector("#seconds");
     return s && s.dataset.seconds === "3600" && s.dataset.names === "5" && s.dataset.nameSeconds === "3600";
   }, null, { timeout: 120000 });
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  const openMs = Date.now() - t0;
   // Every chart holds the hour on one canvas.
   const charts = await page.$$eval("figure.chart", (fs) => fs.map((f) => ({ points: Number(f.dataset.points), canvases: f.querySelectorAll("canvas").length })));
   assert.ok(charts.length >= 5);
   for (const c of charts) assert.deepEqual(c, { points: 3600, canvases: 1 });
+  for (const c of await page.$$eval("figure.chart", (fs) => fs.map((f) => Number(f.dataset.plotted)))) assert.ok(c >= 3600, `a chart plots the hour: ${c} values`);
   // Hovering the charts moves uPlot's cursor; the page answers.
   const box = await page.$eval('figure.chart[aria-label^="Latency, all"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
-  const h0 = Date.now();
   for (let i = 0; i < 40; i++) await page.mouse.move(box.x + (box.w * i) / 40, box.y + box.h / 2);
-  const hoverMs = Date.now() - h0;
+  await page.waitForSelector(".u-legend .u-value");
   const domNodes = await page.evaluate(() => document.getElementsByTagName("*").length);
-  writeFileSync(ARTIFACTS + "timings.json", JSON.stringify({ one_hour_run_open_ms: openMs, hover_40_moves_ms: hoverMs, dom_nodes: domNodes }, null, 2));
-  console.log(`one-hour run opened in ${openMs} ms; 40 cursor moves in ${hoverMs} ms; ${domNodes} DOM nodes`);
   assert.ok(domNodes < 3000, `DOM stays small: ${domNodes} nodes`);
   await shot(page, "fixture-one-hour-run");
   assert.deepEqual(await axe(page), []);

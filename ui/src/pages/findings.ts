@@ -1,4 +1,4 @@
-import { api, J, lat } from "../api";
+import { api, J, lat, Reading, StepLevel } from "../api";
 import { chart, Chart, cssVar, Data } from "../charts";
 import { fmt, h, ms, pct, when } from "../dom";
 import type { Page } from "../router";
@@ -14,14 +14,28 @@ function pick(o: J | undefined, snake: string): any {
 
 const sec = (t: unknown) => (typeof t === "string" && !t.startsWith("0001-") ? Date.parse(t) / 1000 : NaN);
 
-// series reads a reading's samples when the server sends them: [[t, v]…] or {t:[], v:[]}.
-function samples(r: J): [number[], number[]] | null {
-  const s = r.series ?? r.samples ?? r.values;
-  if (Array.isArray(s) && s.length && Array.isArray(s[0])) {
-    return [s.map((p: any[]) => (typeof p[0] === "string" ? Date.parse(p[0]) / 1000 : p[0] > 1e11 ? p[0] / 1000 : p[0])), s.map((p: any[]) => Number(p[1]))];
-  }
-  if (s && Array.isArray(s.t) && Array.isArray(s.v)) return [s.t, s.v];
-  return null;
+// samples is a reading's signal over the study: [{t, v}…] as unix seconds and values.
+export function samples(r: Pick<Reading, "samples">): [number[], number[]] | null {
+  const pts = (r.samples ?? [])
+    .map((p): [number, number] => [Date.parse(p.t) / 1000, p.v])
+    .filter(([t, v]) => isFinite(t) && isFinite(v))
+    .sort((a, b) => a[0] - b[0]);
+  return pts.length ? [pts.map((p) => p[0]), pts.map((p) => p[1])] : null;
+}
+
+// levels is a reading's mean level at each step against the step's throughput,
+// in rising throughput: the signal against load.
+export function levels(r: Pick<Reading, "steps">): { judged: boolean; x: number[]; ok: (number | null)[]; bad: (number | null)[] } | null {
+  const pts: StepLevel[] = (r.steps ?? []).filter((p) => isFinite(p.throughput_rps) && isFinite(p.level)).sort((a, b) => a.throughput_rps - b.throughput_rps);
+  if (!pts.length) return null;
+  // Levels that name no step (no phase) carry no verdict: all plot as one series.
+  const judged = pts.some((p) => p.phase);
+  return {
+    judged,
+    x: pts.map((p) => p.throughput_rps),
+    ok: pts.map((p) => (!judged || p.acceptable ? p.level : null)),
+    bad: pts.map((p) => (judged && !p.acceptable ? p.level : null)),
+  };
 }
 
 export const findingsPage: Page = async (root, { id }) => {
@@ -40,7 +54,8 @@ export const findingsPage: Page = async (root, { id }) => {
   const findings: J[] = fd.findings ?? fd.correlation?.findings ?? [];
   const corr: J = fd.correlation ?? {};
   const win: J = corr.window ?? {};
-  const windows: J[] = (wd.windows ?? []).filter((w: J) => !w.name);
+  // The all-requests row ("all"; older servers sent no name).
+  const windows: J[] = (wd.windows ?? []).filter((w: J) => !w.name || w.name === "all");
   const t = windows.map((w) => Date.parse(w.start) / 1000);
   const range: [number, number] | null = t.length ? [t[0], t[t.length - 1] + 1] : null;
   const bStart = sec(pick(win, "baseline_start")),
@@ -89,6 +104,54 @@ export const findingsPage: Page = async (root, { id }) => {
     ),
   );
 
+  // signal draws a reading: its samples on the latency's time axis and its
+  // level at each step against throughput.
+  const signal = (r: J): HTMLElement => {
+    const name = `${r.title ?? r.signal}${r.unit ? ` (${r.unit})` : ""}`;
+    if (!r.available && r.available !== undefined) return h("p.muted", `${r.title ?? r.signal}: not available: ${r.reason ?? ""}`);
+    const box = h("div.reading", { "data-signal": r.signal });
+    const s = samples(r);
+    if (s) {
+      const c = chart({ title: `${name} over time${r.resource ? ` — ${r.resource}` : ""}`, y: r.unit ?? "", sync, bands, xRange: () => range, height: 160, align: true, series: [{ label: r.title ?? r.signal, color: "--c5", width: 2 }] }, [s[0], s[1]] as Data);
+      c.el.classList.add("over-time");
+      charts.push(c);
+      box.append(c.el);
+    } else box.append(h("p.muted.small", `${name}: no samples over time in this document.`));
+    const l = levels(r);
+    if (l) {
+      const c = chart(
+        {
+          title: `${name} against load (mean per step)`,
+          x: "throughput req/s",
+          time: false,
+          y: r.unit ?? "",
+          height: 160,
+          align: true,
+          series: l.judged
+            ? [
+                { label: "acceptable step", color: "--ok", points: true },
+                { label: "unacceptable step", color: "--bad", points: true },
+              ]
+            : [{ label: "step", color: "--c5", points: true }],
+        },
+        (l.judged ? [l.x, l.ok, l.bad] : [l.x, l.ok]) as Data,
+      );
+      c.el.classList.add("against-load");
+      charts.push(c);
+      box.append(c.el);
+    }
+    box.append(
+      h(
+        "p.small.muted",
+        `baseline ${fmt(r.baseline, 3)}, degraded ${fmt(r.degraded, 3)}, peak ${fmt(r.peak, 3)}`,
+        r.lead_seconds != null ? ` · moved ${fmt(Math.abs(r.lead_seconds))} s ${r.lead_seconds >= 0 ? "before" : "after"} the knee` : "",
+        r.pearson != null ? ` · r=${fmt(r.pearson, 2)} with p99` : "",
+        r.query ? h("code.q", r.query) : null,
+      ),
+    );
+    return box;
+  };
+
   const list = h("section", { id: "findings" }, h("h2", `Findings (${findings.length})`));
   for (const f of findings) {
     const ev: J = f.evidence ?? {};
@@ -101,41 +164,7 @@ export const findingsPage: Page = async (root, { id }) => {
       f.recommendation ? h("p", h("strong", "Recommendation: "), f.recommendation) : null,
     );
     const readings: J[] = [ev.signal, ...(ev.related ?? [])].filter(Boolean);
-    for (const r of readings) {
-      if (!r.available && r.available !== undefined) {
-        card.append(h("p.muted", `${r.title ?? r.signal}: not available: ${r.reason ?? ""}`));
-        continue;
-      }
-      const s = samples(r);
-      let data: Data;
-      let series;
-      if (s) {
-        data = [s[0], s[1]] as Data;
-        series = [{ label: `${r.title ?? r.signal} (${r.unit ?? ""})`, color: "--c5", width: 2 }];
-      } else {
-        // Without samples: the baseline and degraded means and the peak, each over its window.
-        const xs = [bStart, bEnd, dStart, dEnd].filter(isFinite);
-        const at = (x: number, from: number, to: number, v: number) => (x >= from && x <= to && isFinite(from) ? v : null);
-        data = [xs, xs.map((x) => (r.has_baseline ? at(x, bStart, bEnd, r.baseline) : null)), xs.map((x) => at(x, dStart, dEnd, r.degraded)), xs.map((x) => at(x, dStart, dEnd, r.peak))] as Data;
-        series = [
-          { label: "baseline mean", color: "--ok", width: 3 },
-          { label: "degraded mean", color: "--bad", width: 3 },
-          { label: "peak", color: "--c3", dash: [4, 4] },
-        ];
-      }
-      const c = chart({ title: `${r.title ?? r.signal}${r.unit ? ` (${r.unit})` : ""}${r.resource ? ` — ${r.resource}` : ""}`, y: r.unit ?? "", sync, bands, xRange: () => range, height: 160, align: true, series }, data);
-      charts.push(c);
-      card.append(
-        c.el,
-        h(
-          "p.small.muted",
-          `baseline ${fmt(r.baseline, 3)}, degraded ${fmt(r.degraded, 3)}, peak ${fmt(r.peak, 3)}`,
-          r.lead_seconds != null ? ` · moved ${fmt(Math.abs(r.lead_seconds))} s ${r.lead_seconds >= 0 ? "before" : "after"} the knee` : "",
-          r.pearson != null ? ` · r=${fmt(r.pearson, 2)} with p99` : "",
-          r.query ? h("code.q", r.query) : null,
-        ),
-      );
-    }
+    for (const r of readings) card.append(signal(r));
     if (ev.span) card.append(h("p", `Span ${ev.span.name}: +${ms(ev.span.added_ms)} self-time per trace (${pct(ev.span.share, 0)} of the added latency)`, ev.span.statement ? h("code.q", ev.span.statement) : null));
     if (ev.queries?.length) card.append(h("ul", ev.queries.map((q: string) => h("li", h("code", q)))));
     if (ev.traces?.length) card.append(traceTable(ev.traces, "Traces behind this finding"));
@@ -143,6 +172,10 @@ export const findingsPage: Page = async (root, { id }) => {
   }
   if (!findings.length) list.append(h("p.muted", "No findings."));
   root.append(list);
+
+  // Every signal read, over time and against load, finding or not.
+  const sigs: J[] = corr.signals ?? [];
+  if (sigs.length) root.append(h("section", { id: "signals" }, h("h2", `Signals (${sigs.length})`), sigs.map((r) => h("article.card.signal", { "data-signal": r.signal }, signal(r)))));
 
   // Span breakdown of the slow traces against the baseline's.
   const br: J | undefined = corr.spans;

@@ -1,4 +1,4 @@
-import type { J } from "../api";
+import type { Job, Step } from "../api";
 import { lat } from "../api";
 import { fmt, h, ms, pct } from "../dom";
 import { verdictBadge } from "./jobs";
@@ -7,7 +7,7 @@ const SEARCH = new Set(["baseline", "explore", "search"]);
 
 // bracket is what the search knows so far: the highest acceptable and the
 // lowest unacceptable rate of the single-instance steps.
-export function bracket(steps: J[]): { lo: number; hi: number } {
+export function bracket(steps: Step[]): { lo: number; hi: number } {
   let lo = 0;
   let hi = 0;
   for (const s of steps) {
@@ -18,9 +18,35 @@ export function bracket(steps: J[]): { lo: number; hi: number } {
   return { lo, hi };
 }
 
-// ladder renders a study's steps in the order run, with the bracket narrowing.
-export function ladder(steps: J[], job: J, live?: { lo: number; hi: number }): HTMLElement {
-  const sorted = [...steps].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+const startOf = (s: Step) => {
+  const t = typeof s.start === "string" && !s.start.startsWith("0001-") ? Date.parse(s.start) : NaN;
+  return isNaN(t) ? Infinity : t;
+};
+
+// inOrderRun sorts steps by when they started; steps without a start keep
+// their place after those with one (the server lists them as stored).
+export function inOrderRun(steps: Step[]): Step[] {
+  return steps.map((s, i) => ({ s, i })).sort((a, b) => startOf(a.s) - startOf(b.s) || a.i - b.i).map((x) => x.s);
+}
+
+// byPhase groups steps by phase, the phases in the order they first ran.
+export function byPhase(steps: Step[]): { phase: string; steps: Step[] }[] {
+  const out: { phase: string; steps: Step[] }[] = [];
+  for (const s of inOrderRun(steps)) {
+    const phase = String(s.phase ?? "");
+    const g = out.find((x) => x.phase === phase);
+    if (g) g.steps.push(s);
+    else out.push({ phase, steps: [s] });
+  }
+  return out;
+}
+
+const COLUMNS = ["Step", "Phase", "Rate it/s", "Offered", "Throughput req/s", "p50", "p95", "p99", "Errors", "In flight", "Verdict"];
+
+// ladder renders a study's steps grouped by phase in the order they ran, with the bracket narrowing.
+export function ladder(steps: Step[], job: Pick<Job, "status">, live?: { lo: number; hi: number }): HTMLElement {
+  const groups = byPhase(steps);
+  const sorted = groups.flatMap((g) => g.steps);
   const fromSteps = bracket(sorted);
   // The search's own bracket (from its phase events) when it is newer.
   const lo = Math.max(fromSteps.lo, live?.lo ?? 0);
@@ -49,31 +75,35 @@ export function ladder(steps: J[], job: J, live?: { lo: number; hi: number }): H
     ),
     bar,
     h(
-      "table.list",
-      h("caption.sr", "Study steps"),
-      h("thead", h("tr", ["Step", "Phase", "Rate it/s", "Offered", "Throughput req/s", "p50", "p95", "p99", "Errors", "In flight", "Verdict"].map((c) => h("th", { scope: "col" }, c)))),
-      h(
-        "tbody",
-        sorted.length
-          ? sorted.map((s) =>
-              h(
-                "tr",
-                { "data-verdict": s.verdict },
-                h("td.num", s.index),
-                h("td", s.phase),
-                h("td.num", fmt(s.rate)),
-                h("td.num", fmt(s.offered)),
-                h("td.num", fmt(s.throughput)),
-                h("td.num", ms(lat(s, "p50"))),
-                h("td.num", ms(lat(s, "p95"))),
-                h("td.num", ms(lat(s, "p99"))),
-                h("td.num", pct(s.error_rate)),
-                h("td.num", fmt(s.in_flight)),
-                h("td", verdictBadge(s.verdict), s.reasons?.length ? h("div.small.muted", s.reasons.join("; ")) : null),
+      "table.list.ladder",
+      h("caption.sr", "Study steps, by phase in the order they ran"),
+      h("thead", h("tr", COLUMNS.map((c) => h("th", { scope: "col" }, c)))),
+      groups.length
+        ? groups.map((g) =>
+            h(
+              "tbody",
+              { "data-phase": g.phase },
+              h("tr.phase-head", h("th", { scope: "colgroup", colspan: COLUMNS.length }, `${g.phase || "steps"} (${g.steps.length})`)),
+              g.steps.map((s) =>
+                h(
+                  "tr.step",
+                  { "data-verdict": s.verdict, "data-phase": g.phase },
+                  h("td.num", s.index),
+                  h("td", s.phase),
+                  h("td.num", fmt(s.rate)),
+                  h("td.num", fmt(s.offered)),
+                  h("td.num", fmt(s.throughput)),
+                  h("td.num", ms(lat(s, "p50"))),
+                  h("td.num", ms(lat(s, "p95"))),
+                  h("td.num", ms(lat(s, "p99"))),
+                  h("td.num", pct(s.error_rate)),
+                  h("td.num", fmt(s.in_flight)),
+                  h("td", verdictBadge(s.verdict), s.reasons?.length ? h("div.small.muted", s.reasons.join("; ")) : null),
+                ),
               ),
-            )
-          : h("tr", h("td", { colspan: 11 }, "No step finished yet.")),
-      ),
+            ),
+          )
+        : h("tbody", h("tr", h("td", { colspan: COLUMNS.length }, "No step finished yet."))),
     ),
   );
 }

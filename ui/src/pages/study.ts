@@ -1,9 +1,9 @@
 import uPlot from "uplot";
-import { api, FINISHED, J, lat } from "../api";
+import { api, FINISHED, Get, J, Job, lat, Step } from "../api";
 import { chart, Chart, Data } from "../charts";
 import { dur, fmt, h, ms, pct } from "../dom";
 import type { Page } from "../router";
-import { statusBadge, verdictBadge } from "./jobs";
+import { readiness, statusBadge } from "./jobs";
 import { ladder } from "./ladder";
 
 // usl is X(N) = λN / (1 + σ(N−1) + κN(N−1)).
@@ -12,17 +12,18 @@ export function usl(n: number, u: J): number {
 }
 
 export const studyPage: Page = async (root, { id }) => {
-  let job: J;
+  let job: Job;
   try {
-    job = await api(`/jobs/${id}`);
+    job = await api<Job>(`/jobs/${id}`);
   } catch (e) {
     root.append(h("h1", `Study #${id}`), h("p.error", { role: "alert" }, (e as Error).message));
     return;
   }
   root.append(
-    h("h1", `Study #${id} `, statusBadge(job.status), " ", verdictBadge(job.verdict)),
+    h("h1", `Study #${id} `, statusBadge(job.status), " ", readiness(job)),
     h("p", h("a", { href: `/jobs/${id}` }, "Live view and seconds"), " · ", h("a", { href: `/jobs/${id}/findings` }, "Findings")),
   );
+  if (job.summary?.readiness) root.append(h("p#readiness", { "data-ready": String(job.summary.ready) }, job.summary.readiness));
   if (job.kind !== "study") {
     root.append(h("p", "This job is a run, not a study."));
     return;
@@ -33,7 +34,7 @@ export const studyPage: Page = async (root, { id }) => {
   } catch (e) {
     if (!FINISHED.has(job.status)) {
       // Still running: the ladder from /steps is what there is.
-      const d = await api(`/jobs/${id}/steps`).catch(() => ({ steps: [] }));
+      const d = await api<Get<"/jobs/{id}/steps">>(`/jobs/${id}/steps`).catch(() => ({ steps: [] }));
       root.append(h("p.muted", "The study is still running; its analysis appears when it ends."), ladder(d.steps ?? [], job));
       return;
     }
@@ -209,7 +210,7 @@ export const studyPage: Page = async (root, { id }) => {
       h("h3", "Arithmetic"),
       h("ol.arith", (r.arithmetic ?? []).map((a: string) => h("li.mono", a))),
     ),
-    h("section", ladder([...(st.steps ?? []), ...(p.steps ?? [])], job)),
+    h("section.ladder", ladder([...(st.steps ?? []), ...(p.steps ?? [])] as Step[], job)), // study.json's steps
   );
   if (st.notes?.length) root.append(h("section", h("h2", "Notes"), h("ul", st.notes.map((n: string) => h("li", n)))));
   return () => charts.forEach((c) => c.destroy());
