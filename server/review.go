@@ -9,7 +9,6 @@ import (
 
 	"github.com/headroom-sre/headroom/compare"
 	"github.com/headroom-sre/headroom/pipeline"
-	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -111,29 +110,12 @@ func (sc *scheduler) review(ctx context.Context, s store.Schedule) {
 // queue creates the job of a scheduled review as POST /api/v1/jobs does:
 // the latest plan version, checked against the server's allow-list.
 func (sc *scheduler) queue(ctx context.Context, s store.Schedule) (store.Job, string, error) {
-	sp, err := sc.s.st.GetPlan(ctx, s.PlanID, 0)
-	if err != nil {
-		return store.Job{}, "", err
-	}
-	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
+	sp, p, err := sc.s.loadPlan(ctx, s.PlanID, 0)
 	if err != nil {
 		return store.Job{}, sp.Name, err
 	}
-	settings := sc.s.capSettings(pipeline.Settings{})
-	if err := sc.s.allow.check(p, settings); err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	raw, err := json.Marshal(settings)
-	if err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	job, err := sc.s.st.CreateJob(ctx, store.Job{PlanID: sp.ID, PlanVersion: sp.Version, Kind: s.Kind,
-		Settings: raw, Target: jobTarget(p, settings)})
-	if err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	sc.s.runner.poke()
-	return job, sp.Name, nil
+	job, err := sc.s.enqueue(ctx, sp, p, pipeline.Kind(s.Kind), pipeline.Settings{})
+	return job, sp.Name, err
 }
 
 // wait polls job id until it has finished or ctx ends.

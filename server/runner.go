@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -287,30 +286,17 @@ func (r *runner) prepare(ctx context.Context, job store.Job) (*plan.Plan, pipeli
 			return nil, settings, fmt.Errorf("settings: %w", err)
 		}
 	}
-	sp, err := r.s.st.GetPlan(ctx, job.PlanID, job.PlanVersion)
+	_, p, err := r.s.loadPlan(ctx, job.PlanID, job.PlanVersion)
 	if err != nil {
 		return nil, settings, fmt.Errorf("plan %d version %d: %w", job.PlanID, job.PlanVersion, err)
 	}
-	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
-	if err != nil {
+	if settings, err = r.s.checkSettings(settings); err != nil {
 		return nil, settings, err
 	}
-	if r.s.cfg.DataDir != "" {
-		p.File = filepath.Join(r.s.cfg.DataDir, planFile(sp.Name)) // data files resolve beside it
-	}
-	settings = r.s.capSettings(settings)
-	if err := r.s.allow.check(p, settings); err != nil {
+	if err := r.s.checkSettingsURLs(p, settings); err != nil {
 		return nil, settings, err
 	}
 	return p, settings, nil
-}
-
-// capSettings lowers a job's max_rate to the server's --max-rate.
-func (s *Server) capSettings(st pipeline.Settings) pipeline.Settings {
-	if s.cfg.MaxRate > 0 && (st.MaxRate <= 0 || st.MaxRate > s.cfg.MaxRate) {
-		st.MaxRate = s.cfg.MaxRate
-	}
-	return st
 }
 
 // jobStatus is the job status an outcome becomes.

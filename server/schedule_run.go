@@ -11,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -18,14 +19,25 @@ import (
 // field ("*/5 * * * * *") and descriptors ("@hourly", "@every 10s").
 var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// parseCron parses a schedule's cron expression; errors are errInvalid.
-func parseCron(expr string) (cron.Schedule, error) {
+// parseCron parses a schedule's cron expression; errors are errInvalid. Its
+// runs may not come closer than minGap ("@every 1ns" is refused).
+func parseCron(expr string, minGap time.Duration) (cron.Schedule, error) {
 	if strings.TrimSpace(expr) == "" {
 		return nil, fmt.Errorf("%w: cron is required (e.g. \"0 2 * * *\", \"@every 10m\")", errInvalid)
 	}
 	cs, err := cronParser.Parse(expr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cron %q: %v", errInvalid, expr, err)
+	}
+	// The closest two runs come: a seconds field or a short @every shows
+	// within the first runs after any instant.
+	prev := cs.Next(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	for i := 0; i < 64 && !prev.IsZero(); i++ {
+		next := cs.Next(prev)
+		if gap := next.Sub(prev); !next.IsZero() && gap < minGap {
+			return nil, fmt.Errorf("%w: cron %q runs %s apart; this server allows one run per %s at most", errInvalid, expr, gap, minGap)
+		}
+		prev = next
 	}
 	return cs, nil
 }
@@ -39,7 +51,7 @@ func parseCron(expr string) (cron.Schedule, error) {
 // time), and its next run is computed from then.
 type scheduler struct {
 	s     *Server
-	allow allowList // webhook destinations
+	allow plan.HostList // webhook destinations
 	link  string    // base of the links in webhooks
 	wake  chan struct{}
 	wg    sync.WaitGroup
@@ -54,10 +66,10 @@ type scheduler struct {
 	warned  map[int64]bool // schedules without a next run, logged once
 }
 
-func newScheduler(s *Server) *scheduler {
-	allow := allowList(s.cfg.WebhookAllow)
-	if allow == nil {
-		allow = allowList(DefaultAllow)
+func newScheduler(s *Server) (*scheduler, error) {
+	allow, err := webhookList(s.cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &scheduler{
 		s: s, allow: allow, link: strings.TrimSuffix(s.cfg.PublicURL, "/"),
@@ -69,7 +81,7 @@ func newScheduler(s *Server) *scheduler {
 		},
 		retries: 5, backoff: time.Second, maxWait: 30 * time.Second,
 		running: map[int64]bool{}, warned: map[int64]bool{},
-	}
+	}, nil
 }
 
 // poke makes the loop look at the schedules now.
