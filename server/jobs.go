@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/headroom-sre/headroom/pipeline"
-		"github.com/headroom-sre/headroom/store"
+	"github.com/headroom-sre/headroom/store"
 )
 
 // jobJSON is a job as the API shows it.

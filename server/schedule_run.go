@@ -52,7 +52,7 @@ func parseCron(expr string, minGap time.Duration) (cron.Schedule, error) {
 type scheduler struct {
 	s     *Server
 	allow plan.HostList // webhook destinations
-	link  string    // base of the links in webhooks
+	link  string        // base of the links in webhooks
 	wake  chan struct{}
 	wg    sync.WaitGroup
 
