@@ -19,7 +19,7 @@ func writeMarkdown(w io.Writer, v *view, o Options) error {
 	b.WriteString("*" + mdText(strings.Join(subtitle(v), " · ")) + "*\n\n")
 
 	b.WriteString("## Executive summary\n\n")
-	fmt.Fprintf(&b, "**%s**\n\n%s\n\n", v.Sentence, v.Paragraph)
+	fmt.Fprintf(&b, "**%s**\n\n%s\n\n", mdText(v.Sentence), mdText(v.Paragraph))
 	b.WriteString("| Check | Threshold | Measured | Result | Note |\n|---|---|---|---|---|\n")
 	for _, c := range v.Checks {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(c.Name), cell(c.Threshold), cell(c.Measured), resultWord(c.Status), cell(c.Note))

@@ -206,7 +206,7 @@ func bindJSON(c echo.Context, v any) error {
 	dec := jsonDecoder(c.Request().Body)
 	if err := dec.Decode(v); err != nil {
 		var he *echo.HTTPError
-		if errors.As(err, &he) {
+		if errors.As(err, &he) || isTooLarge(err) {
 			return err
 		}
 		return fmt.Errorf("%w: body: %v", errBadRequest, err)

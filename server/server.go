@@ -199,7 +199,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	schedDone := s.sched.start(runCtx, ln.Addr())
 	hs := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout, // the event stream lifts its own
 		IdleTimeout:       s.cfg.IdleTimeout,
