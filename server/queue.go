@@ -157,3 +157,14 @@ func checkWebhookURL(l plan.HostList, raw string) error {
 	}
 	return nil
 }
+
+// queueLatest queues a job of the latest version of planID with the
+// server's default settings (a schedule's review).
+func (s *Server) queueLatest(ctx context.Context, planID int64, kind pipeline.Kind) (store.Job, string, error) {
+	sp, p, err := s.loadPlan(ctx, planID, 0)
+	if err != nil {
+		return store.Job{}, sp.Name, err
+	}
+	job, err := s.enqueue(ctx, sp, p, kind, pipeline.Settings{})
+	return job, sp.Name, err
+}

@@ -168,8 +168,8 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(st)
-	s.runner = newRunner(s)
-	if s.sched, err = newScheduler(s); err != nil {
+	s.runner = newRunner(s.deps())
+	if s.sched, err = newScheduler(s.deps(), cfg); err != nil {
 		return nil, err
 	}
 	s.echo = s.routes()

@@ -150,7 +150,7 @@ func summaryLine(raw json.RawMessage) string {
 // backoff on network errors, 408, 429 and 5xx (a Retry-After in seconds is
 // honoured, up to maxWait), and records each attempt on the review.
 func (sc *scheduler) deliver(ctx context.Context, s store.Schedule, rv store.Review, msg webhookMessage) store.Review {
-	log := sc.s.log.With("schedule", s.ID, "review", rv.ID)
+	log := sc.d.log.With("schedule", s.ID, "review", rv.ID)
 	wctx := context.WithoutCancel(ctx)
 	if err := sc.checkWebhook(s.Webhook); err != nil {
 		rv.WebhookStatus = webhookRefused + ": " + err.Error()
