@@ -73,6 +73,10 @@ func newRecorder(t *testing.T) *recorder {
 		if strings.Contains(seen.String(), secretValue) {
 			rec.secret.Store(true)
 		}
+		if strings.HasPrefix(r.URL.Path, "/redirect") {
+			http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/fail") {
 			http.Error(w, "down", http.StatusInternalServerError)
 			return
@@ -350,6 +354,34 @@ func TestSecuritySuite(t *testing.T) {
 		{"base_url on the forbidden host", "refused by host", "422 on target.base_url",
 			func(t *testing.T, l *lab) {
 				l.refused(t, l.plan("fb", parts{base: "http://" + l.bad.addr, target: "  allow: [127.0.0.2]\n"}), "target.base_url", 0)
+			}},
+		{"the target redirects to 127.0.0.1:<another port>", "followed (the plan allows the host)", "not followed: redirect_blocked",
+			func(t *testing.T, l *lab) {
+				other, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				var hits atomic.Int64
+				go func() {
+					for {
+						c, err := other.Accept()
+						if err != nil {
+							return
+						}
+						hits.Add(1)
+						c.Close()
+					}
+				}()
+				y := strings.Replace(l.plan("redir", parts{}), "get: /ok", "get: \"/redirect?to=http://"+other.Addr().String()+"/\"", 1)
+				id := l.startJob(t, l.createPlan(t, y), "run", nil)
+				l.waitJob(t, id, 30*time.Second, isFinished)
+				if n := hits.Load(); n != 0 {
+					t.Fatalf("a redirect led %d connections to %s", n, other.Addr())
+				}
+				if l.tgt.n.Load() == 0 {
+					t.Fatal("the target got no request: the redirect was never tried")
+				}
 			}},
 		{"Host: payments.prod.internal", "sent as given", "422 on target.headers.Host",
 			func(t *testing.T, l *lab) {
