@@ -60,7 +60,7 @@ func loadData(ctx context.Context, p *plan.Plan) (*dataSet, error) {
 func readSandboxed(ctx context.Context, lim plan.Files, name string) ([]string, [][]string, error) {
 	name = filepath.FromSlash(name)
 	if !filepath.IsLocal(name) {
-		return nil, nil, fmt.Errorf("%s: a data file is a relative path inside the data folder, without ..", name)
+		return nil, nil, fmt.Errorf("%s: a data file is a relative path inside the data folder (no .. and no absolute path)", name)
 	}
 	root, err := os.OpenRoot(lim.Dir)
 	if err != nil {
