@@ -76,7 +76,7 @@ func TestExplainWithBrokenTempo(t *testing.T) {
 		{"connection refused", refused, []string{"not available", "connection refused"}},
 		{"server error", func(t *testing.T) string {
 			return fixed(t, http.StatusInternalServerError, "text/plain", "error querying ingesters").URL
-		}, []string{"not available", "HTTP 500", "error querying ingesters"}},
+		}, []string{"not available", "HTTP 500", "24 bytes of text/plain"}}, // summarised, never quoted
 		{"bad JSON and protobuf", func(t *testing.T) string {
 			return fixed(t, http.StatusOK, "application/json", `{"traces":[{"traceID":`).URL
 		}, []string{"traces: not available: the trace store failed", "want protobuf"}},

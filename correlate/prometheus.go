@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"sort"
 	"time"
 
@@ -44,6 +46,32 @@ type QueryError struct {
 
 func (e *QueryError) Error() string { return fmt.Sprintf("query %s: %v", e.Query, e.Err) }
 func (e *QueryError) Unwrap() error { return e.Err }
+
+// summarized shows a remote system's error by its kind only: the text of
+// a reply (which a misdirected URL could fill with anything) is never
+// quoted to whoever reads the findings. The error itself stays wrapped.
+type summarized struct{ err error }
+
+func (s summarized) Error() string {
+	var apiErr *v1.Error
+	if errors.As(s.err, &apiErr) {
+		if localStatus.MatchString(apiErr.Msg) { // the client's own words for the status code
+			return apiErr.Msg
+		}
+		return fmt.Sprintf("%s (the reply is not shown)", apiErr.Type)
+	}
+	var ue *url.Error
+	if errors.As(s.err, &ue) {
+		return fmt.Sprintf("%s: %v", ue.Op, ue.Err)
+	}
+	return s.err.Error()
+}
+
+func (s summarized) Unwrap() error { return s.err }
+
+// localStatus matches the messages client_golang writes itself for an
+// HTTP status (no reply text in them).
+var localStatus = regexp.MustCompile(`^((server|client) error: \d+|bad response code \d+)$`)
 
 // Prometheus reads range queries from a Prometheus server's HTTP API.
 type Prometheus struct {
@@ -85,7 +113,7 @@ func (p *Prometheus) QueryRange(ctx context.Context, query string, start, end ti
 		if ctx.Err() == context.DeadlineExceeded {
 			return nil, fmt.Errorf("prometheus %s: no answer within %s: %w", p.URL, p.timeout, err)
 		}
-		return nil, fmt.Errorf("prometheus %s: %w", p.URL, err)
+		return nil, fmt.Errorf("prometheus %s: %w", p.URL, summarized{err})
 	}
 	m, ok := val.(model.Matrix)
 	if !ok {

@@ -246,11 +246,9 @@ func get(ctx context.Context, c *http.Client, u, accept string) ([]byte, string,
 		return nil, "", fmt.Errorf("reading the answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		snippet := strings.TrimSpace(string(body))
-		if len(snippet) > 200 {
-			snippet = snippet[:200] + "…"
-		}
-		return nil, "", &statusError{Code: resp.StatusCode, Body: snippet}
+		// The reply is summarised, never quoted: whoever reads the report
+		// must not read what a remote system answered.
+		return nil, "", &statusError{Code: resp.StatusCode, Body: fmt.Sprintf("%d bytes of %s", len(body), cmpOr(resp.Header.Get("Content-Type"), "unknown type"))}
 	}
 	return body, resp.Header.Get("Content-Type"), nil
 }
@@ -270,4 +268,11 @@ func notFound(err error) error {
 		return fmt.Errorf("%w (evicted or never received): %v", ErrTraceNotFound, err)
 	}
 	return err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -108,7 +108,9 @@ func (e *engine) roundTrip(rt http.RoundTripper, req *http.Request, body []byte)
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return nil, fmt.Errorf("redirect to %q: not http or https", loc)
 		}
-		if !e.plan.Allowed(u.Hostname()) {
+		if !e.plan.Allowed(u.Hostname()) || (e.plan.Sandbox != nil && !sameEndpoint(req.URL, u)) {
+			// A shared server's plan was checked endpoint by endpoint: a
+			// redirect may not lead to another port (127.0.0.1:22).
 			return nil, fmt.Errorf("%w: %s", errRedirectBlocked, u.Host)
 		}
 		if n >= maxRedirects {
@@ -164,4 +166,14 @@ func newBodyReader(b []byte) *bodyReader {
 	r := &bodyReader{}
 	r.Reset(b)
 	return r
+}
+
+// sameEndpoint reports whether two URLs reach one host and port.
+func sameEndpoint(a, b *url.URL) bool {
+	ea, err := plan.URLEndpoint(a.String())
+	if err != nil {
+		return false
+	}
+	eb, err := plan.URLEndpoint(b.String())
+	return err == nil && ea == eb
 }

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ func TestReferencePlanCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newEngine(p, Options{Warn: func(string) {}})
+	e, err := newEngine(context.Background(), p, Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatalf("the reference plan does not compile: %v", err)
 	}

@@ -51,7 +51,7 @@ type Result struct {
 // or aborted run returns what it has, with Result.Aborted saying why an
 // abort rule stopped it.
 func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
-	e, err := newEngine(p, opts)
+	e, err := newEngine(ctx, p, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ type engine struct {
 	warned   sync.Map // warning key → struct{}
 }
 
-func newEngine(p *plan.Plan, opts Options) (*engine, error) {
+func newEngine(ctx context.Context, p *plan.Plan, opts Options) (*engine, error) {
 	if p == nil {
 		return nil, fmt.Errorf("generator: no plan")
 	}
@@ -135,7 +135,7 @@ func newEngine(p *plan.Plan, opts Options) (*engine, error) {
 		e.cappedAt = maxRate
 		e.warn("max_rate", fmt.Sprintf("the load profile asks for more than abort.max_rate %g/s; the offered rate is capped at %g/s", maxRate, maxRate))
 	}
-	if e.data, err = loadData(p); err != nil {
+	if e.data, err = loadData(ctx, p); err != nil {
 		return nil, err
 	}
 	e.env = readEnv(p.Target.Env, opts.LookupEnv)

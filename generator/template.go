@@ -19,13 +19,34 @@ type text struct {
 // static reports whether the text is a plain literal.
 func (t text) static() bool { return t.t == nil }
 
-// render appends the text, executed against data, to buf.
+// maxRendered is the most a request's rendered text (its URL, a header,
+// its body) may grow to: a template of a few bytes cannot send megabytes.
+const maxRendered = 1 << 20
+
+// errTooLarge is a rendered text past maxRendered.
+var errTooLarge = fmt.Errorf("the rendered request is larger than %d bytes", maxRendered)
+
+// render appends the text, executed against data, to buf; buf may not
+// grow past maxRendered.
 func (t text) render(buf *bytes.Buffer, data any) error {
 	if t.t == nil {
+		if buf.Len()+len(t.lit) > maxRendered {
+			return errTooLarge
+		}
 		buf.WriteString(t.lit)
 		return nil
 	}
-	return t.t.Execute(buf, data)
+	return t.t.Execute(cappedWriter{buf}, data)
+}
+
+// cappedWriter writes to a buffer until it holds maxRendered bytes.
+type cappedWriter struct{ buf *bytes.Buffer }
+
+func (w cappedWriter) Write(p []byte) (int, error) {
+	if w.buf.Len()+len(p) > maxRendered {
+		return 0, errTooLarge
+	}
+	return w.buf.Write(p)
 }
 
 // scope is what templates of one step may refer to.
@@ -49,6 +70,12 @@ func compileText(src string, sc scope) (text, error) {
 			msg = strings.TrimPrefix(msg[i+2:], ":1: ")
 		}
 		return text{}, fmt.Errorf("template %q: %s", src, msg)
+	}
+	if len(t.Templates()) > 1 {
+		return text{}, fmt.Errorf("template %q: define and block are not allowed", src)
+	}
+	if err := plainActions(t.Tree.Root); err != nil {
+		return text{}, fmt.Errorf("template %q: %w", src, err)
 	}
 	var refErr error
 	walkFields(t.Tree.Root, func(ident []string) {
@@ -95,6 +122,63 @@ func (sc scope) check(ident []string) error {
 		return fmt.Errorf("%s: unknown field (use .data, .vars or .env)", ref)
 	}
 	return nil
+}
+
+// plainActions refuses what lets a short template do much or see all:
+// loops (range), scope changes (with), other templates (template, define,
+// block) and the whole data (a bare . or $), which holds the environment.
+func plainActions(n parse.Node) error {
+	var err error
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		if err != nil || n == nil {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			if len(n.Decl) > 0 {
+				err = fmt.Errorf("variables ($%s) are not allowed", strings.TrimPrefix(n.Decl[0].Ident[0], "$"))
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.ChainNode:
+			walk(n.Node)
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			err = fmt.Errorf("range is not allowed")
+		case *parse.WithNode:
+			err = fmt.Errorf("with is not allowed")
+		case *parse.TemplateNode:
+			err = fmt.Errorf("template is not allowed")
+		case *parse.DotNode:
+			err = fmt.Errorf("a bare . is not allowed (use .data.<source>.<column>, .vars.<name> or .env.<NAME>)")
+		case *parse.VariableNode:
+			err = fmt.Errorf("%s is not allowed (use .data, .vars or .env)", strings.Join(n.Ident, "."))
+		}
+	}
+	walk(n)
+	return err
 }
 
 // walkFields calls visit with the identifiers of every field reference in
@@ -162,8 +246,8 @@ const alphanumeric = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 
 // randString is n random letters and digits.
 func randString(n int) (string, error) {
-	if n < 0 || n > 1<<20 {
-		return "", fmt.Errorf("randString %d: length must be within 0..1048576", n)
+	if n < 0 || n > 1<<16 {
+		return "", fmt.Errorf("randString %d: length must be within 0..65536", n)
 	}
 	b := make([]byte, n)
 	for i := range b {

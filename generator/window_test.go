@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -67,7 +68,7 @@ func TestLastWindowIsNeverASliver(t *testing.T) {
 // start, driven by hand.
 func collectorAt(t *testing.T, p *plan.Plan, start time.Time) (*engine, *collector, *[]Second) {
 	t.Helper()
-	e, err := newEngine(p, Options{Warn: func(string) {}})
+	e, err := newEngine(context.Background(), p, Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

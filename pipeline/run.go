@@ -52,7 +52,7 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 		}
 		return nil, err
 	}
-	r := &RunResult{Kind: KindRun, Plan: p.Name, Result: res, SLO: Evaluate(p.Objectives(), res), Findings: []correlate.Finding{}}
+	r := &RunResult{Kind: KindRun, Plan: p.Name, Result: res, SLO: Evaluate(p.RunObjectives(), res), Findings: []correlate.Finding{}}
 	cancelled := ctx.Err() != nil && res.Aborted == ""
 	switch {
 	case cancelled:

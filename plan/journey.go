@@ -21,7 +21,7 @@ func (d *decoder) journeys(n *yaml.Node, field string, dst *[]Journey) error {
 		j := Journey{Weight: 1}
 		problem = cmp.Or(problem, d.object(it, path, fields{
 			"name":   func(n *yaml.Node, f string) error { return d.setString(n, f, &j.Name) },
-			"weight": func(n *yaml.Node, f string) error { return d.setInt(n, f, &j.Weight, atLeastOne) },
+			"weight": func(n *yaml.Node, f string) error { return d.setInt(n, f, &j.Weight, atLeastOne, maxUsers) },
 			"steps":  func(n *yaml.Node, f string) error { return d.steps(n, f, &j.Steps) },
 		}))
 		if j.Name == "" {

@@ -91,6 +91,25 @@ func (p *Plan) Objectives() []Objective {
 	return out
 }
 
+// DefaultErrorCeiling is the error rate a run must stay under when its plan
+// states no error-rate objective: a run whose requests mostly (or all)
+// failed has not passed, objectives or not.
+const DefaultErrorCeiling = 0.5
+
+// RunObjectives are Objectives plus, when none of them bounds the error
+// rate, "error_rate < 50%" named as the default (DefaultErrorCeiling).
+func (p *Plan) RunObjectives() []Objective {
+	out := p.Objectives()
+	for _, o := range out {
+		if o.Kind == ErrorRate {
+			return out
+		}
+	}
+	o := rateObjective("error_rate", ErrorRate, "<", DefaultErrorCeiling)
+	o.Threshold += " (default)"
+	return append(out, o)
+}
+
 // objective turns a parsed threshold into an Objective.
 func (t Threshold) objective() Objective {
 	switch t.Metric {

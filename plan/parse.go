@@ -39,6 +39,10 @@ func LoadFile(path string) (*Plan, error) {
 // One problem comes back as that *Error; several as Errors, one line each
 // in line order. A file that is not YAML at all gives one *Error.
 func Parse(file string, data []byte) (*Plan, error) {
+	return parse(file, data, Rules{})
+}
+
+func parse(file string, data []byte, r Rules) (*Plan, error) {
 	if len(data) > maxPlanBytes {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("plan is larger than %d MiB", maxPlanBytes>>20)}
 	}
@@ -52,6 +56,7 @@ func Parse(file string, data []byte) (*Plan, error) {
 	if d.stop == nil {
 		p.withDefaults()
 		d.validate(p)
+		d.checkRules(p, r)
 	}
 	if err := gather(d.found); err != nil {
 		return nil, err

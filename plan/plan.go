@@ -28,6 +28,9 @@ type Plan struct {
 	// File is the path the plan was read from ("" when parsed from bytes);
 	// relative data files are resolved against its directory.
 	File string
+	// Sandbox bounds the data files a shared server reads for this plan
+	// (set by ParseWith under Rules.Shared); nil reads them as given.
+	Sandbox *Files
 }
 
 // Target is the system under test.

@@ -33,10 +33,10 @@ func (d *decoder) target(n *yaml.Node, field string, t *Target) error {
 		"base_url":    func(n *yaml.Node, f string) error { return d.setString(n, f, &t.BaseURL) },
 		"environment": func(n *yaml.Node, f string) error { return d.setString(n, f, &t.Environment) },
 		"allow":       func(n *yaml.Node, f string) error { return d.setStringList(n, f, &t.Allow) },
-		"timeout":     func(n *yaml.Node, f string) error { return d.setDuration(n, f, &t.Timeout, positive) },
+		"timeout":     func(n *yaml.Node, f string) error { return d.setDuration(n, f, &t.Timeout, positive, maxTimeout) },
 		"headers":     func(n *yaml.Node, f string) error { return d.setStringMap(n, f, &t.Headers) },
 		"env":         func(n *yaml.Node, f string) error { return d.setStringList(n, f, &t.Env) },
-		"max_conns":   func(n *yaml.Node, f string) error { return d.setInt(n, f, &t.MaxConns, nonNegative) },
+		"max_conns":   func(n *yaml.Node, f string) error { return d.setInt(n, f, &t.MaxConns, nonNegative, maxUsers) },
 		"insecure_tls": func(n *yaml.Node, f string) error {
 			return d.setBool(n, f, &t.Insecure)
 		},
@@ -45,20 +45,20 @@ func (d *decoder) target(n *yaml.Node, field string, t *Target) error {
 
 func (d *decoder) slo(n *yaml.Node, field string, s *SLO) error {
 	return d.object(n, field, fields{
-		"p50":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.P50, positive) },
-		"p95":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.P95, positive) },
-		"p99":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.P99, positive) },
-		"max":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Max, positive) },
+		"p50":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.P50, positive, maxWait) },
+		"p95":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.P95, positive, maxWait) },
+		"p99":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.P99, positive, maxWait) },
+		"max":            func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Max, positive, maxWait) },
 		"error_rate":     func(n *yaml.Node, f string) error { return d.setFractionPtr(n, f, &s.ErrorRate) },
-		"min_throughput": func(n *yaml.Node, f string) error { return d.setRate(n, f, &s.MinThroughput) },
+		"min_throughput": func(n *yaml.Node, f string) error { return d.setRate(n, f, &s.MinThroughput, maxMeasured) },
 	})
 }
 
 func (d *decoder) load(n *yaml.Node, field string, l *Load) error {
 	return d.object(n, field, fields{
 		"model":   func(n *yaml.Node, f string) error { return d.setString(n, f, (*string)(&l.Model)) },
-		"max_vus": func(n *yaml.Node, f string) error { return d.setInt(n, f, &l.MaxVUs, positive) },
-		"start":   func(n *yaml.Node, f string) error { return d.setFloat(n, f, &l.Start, nonNegative) },
+		"max_vus": func(n *yaml.Node, f string) error { return d.setInt(n, f, &l.MaxVUs, positive, maxUsers) },
+		"start":   func(n *yaml.Node, f string) error { return d.setFloat(n, f, &l.Start, nonNegative, maxRate) },
 		"stages":  func(n *yaml.Node, f string) error { return d.stages(n, f, &l.Stages) },
 	})
 }
@@ -75,8 +75,8 @@ func (d *decoder) stages(n *yaml.Node, field string, dst *[]Stage) error {
 		d.lines[path] = it.Line
 		s := Stage{Target: -1}
 		problem = cmp.Or(problem, d.object(it, path, fields{
-			"duration": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Duration, positive) },
-			"target":   func(n *yaml.Node, f string) error { return d.setFloat(n, f, &s.Target, nonNegative) },
+			"duration": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Duration, positive, maxLong) },
+			"target":   func(n *yaml.Node, f string) error { return d.setFloat(n, f, &s.Target, nonNegative, maxRate) },
 		}))
 		if at := joinPath(path, "duration"); s.Duration == 0 && d.settled(at) {
 			problem = cmp.Or(problem, d.errorf(it, at, "required"))
@@ -117,9 +117,9 @@ func (d *decoder) data(n *yaml.Node, field string, dst *map[string]DataSource) e
 func (d *decoder) abort(n *yaml.Node, field string, a *Abort) error {
 	return d.object(n, field, fields{
 		"error_rate": func(n *yaml.Node, f string) error { return d.setFractionPtr(n, f, &a.ErrorRate) },
-		"for":        func(n *yaml.Node, f string) error { return d.setDuration(n, f, &a.For, positive) },
-		"max_rate":   func(n *yaml.Node, f string) error { return d.setRate(n, f, &a.MaxRate) },
-		"p99":        func(n *yaml.Node, f string) error { return d.setDuration(n, f, &a.P99, positive) },
+		"for":        func(n *yaml.Node, f string) error { return d.setDuration(n, f, &a.For, positive, maxWait) },
+		"max_rate":   func(n *yaml.Node, f string) error { return d.setRate(n, f, &a.MaxRate, maxRate) },
+		"p99":        func(n *yaml.Node, f string) error { return d.setDuration(n, f, &a.P99, positive, maxWait) },
 	})
 }
 
@@ -138,29 +138,29 @@ func (d *decoder) observe(n *yaml.Node, field string, o *Observe) error {
 func (d *decoder) capacity(n *yaml.Node, field string, c *Capacity) error {
 	lessThanOne := rule{func(v float64) bool { return v < 1 }, "must be below 100%"}
 	return d.object(n, field, fields{
-		"start_rate":    func(n *yaml.Node, f string) error { return d.setRate(n, f, &c.StartRate, positive) },
-		"step_duration": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &c.StepDuration, positive) },
+		"start_rate":    func(n *yaml.Node, f string) error { return d.setRate(n, f, &c.StartRate, positive, maxRate) },
+		"step_duration": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &c.StepDuration, positive, maxWait) },
 		"warmup":        func(n *yaml.Node, f string) error { return d.setFraction(n, f, &c.Warmup, lessThanOne) },
 		"precision":     func(n *yaml.Node, f string) error { return d.setFraction(n, f, &c.Precision, positive, lessThanOne) },
-		"cooldown":      func(n *yaml.Node, f string) error { return d.setDuration(n, f, &c.Cooldown) },
-		"instances":     func(n *yaml.Node, f string) error { return d.setInt(n, f, &c.Instances, atLeastOne) },
+		"cooldown":      func(n *yaml.Node, f string) error { return d.setDuration(n, f, &c.Cooldown, maxWait) },
+		"instances":     func(n *yaml.Node, f string) error { return d.setInt(n, f, &c.Instances, atLeastOne, maxCount) },
 		"verify_url":    func(n *yaml.Node, f string) error { return d.setString(n, f, &c.VerifyURL) },
-		"stress_factor": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &c.StressFactor, atLeastOne) },
+		"stress_factor": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &c.StressFactor, atLeastOne, maxCount) },
 		"autoscale_at":  func(n *yaml.Node, f string) error { return d.setFraction(n, f, &c.AutoscaleAt, positive) },
-		"required_rps":  func(n *yaml.Node, f string) error { return d.setRate(n, f, &c.RequiredRPS) },
+		"required_rps":  func(n *yaml.Node, f string) error { return d.setRate(n, f, &c.RequiredRPS, maxMeasured) },
 		"assess_url":    func(n *yaml.Node, f string) error { return d.setString(n, f, &c.AssessURL) },
 	})
 }
 
 func (d *decoder) business(n *yaml.Node, field string, b *Business) error {
 	return d.object(n, field, fields{
-		"active_users": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &b.ActiveUsers, nonNegative) },
+		"active_users": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &b.ActiveUsers, nonNegative, maxMeasured) },
 		"requests_per_user_per_minute": func(n *yaml.Node, f string) error {
-			return d.setFloat(n, f, &b.RequestsPerUserPerMinute, nonNegative)
+			return d.setFloat(n, f, &b.RequestsPerUserPerMinute, nonNegative, maxMeasured)
 		},
-		"peak_factor":       func(n *yaml.Node, f string) error { return d.setFloat(n, f, &b.PeakFactor, nonNegative) },
-		"launch_multiplier": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &b.LaunchMultiplier, positive) },
-		"ha_min_instances":  func(n *yaml.Node, f string) error { return d.setInt(n, f, &b.HAMinInstances, atLeastOne) },
+		"peak_factor":       func(n *yaml.Node, f string) error { return d.setFloat(n, f, &b.PeakFactor, nonNegative, maxCount) },
+		"launch_multiplier": func(n *yaml.Node, f string) error { return d.setFloat(n, f, &b.LaunchMultiplier, positive, maxCount) },
+		"ha_min_instances":  func(n *yaml.Node, f string) error { return d.setInt(n, f, &b.HAMinInstances, atLeastOne, maxCount) },
 	})
 }
 

@@ -33,7 +33,7 @@ func (d *decoder) step(n *yaml.Node, field string) (Step, error) {
 		"json":    func(n *yaml.Node, f string) (err error) { s.JSON, err = d.jsonValue(n, f, 0); return err },
 		"form":    func(n *yaml.Node, f string) error { return d.setStringMap(n, f, &s.Form) },
 		"body":    func(n *yaml.Node, f string) error { return d.bodyText(n, f, &s.Body) },
-		"timeout": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Timeout, positive) },
+		"timeout": func(n *yaml.Node, f string) error { return d.setDuration(n, f, &s.Timeout, positive, maxTimeout) },
 		"think":   func(n *yaml.Node, f string) error { return d.setRange(n, f, &s.Think) },
 		"chance":  func(n *yaml.Node, f string) error { return d.setFloat(n, f, &s.Chance, zeroToOne) },
 		"extract": func(n *yaml.Node, f string) error { return d.extractions(n, f, &s.Extract) },

@@ -24,7 +24,22 @@ var (
 	positive    = rule{func(v float64) bool { return v > 0 }, "must be > 0"}
 	atLeastOne  = rule{func(v float64) bool { return v >= 1 }, "must be >= 1"}
 	zeroToOne   = rule{func(v float64) bool { return v >= 0 && v <= 1 }, "must be between 0 and 1"}
+
+	// The ceilings every number a plan sets stays under, so that a typo or
+	// a hostile plan cannot ask for what no run can give.
+	maxRate     = atMost(1e6, "1000000/s")      // rates offered (iterations/s)
+	maxUsers    = atMost(1e5, "100000")         // virtual users, connections
+	maxLong     = atMost(24*3600, "24h")        // a stage, a soak
+	maxWait     = atMost(3600, "1h")            // step lengths, cool-downs, abort windows, SLO latencies
+	maxTimeout  = atMost(600, "10m")            // one request
+	maxCount    = atMost(1000, "1000")          // instances, multipliers, weights per mille
+	maxMeasured = atMost(1e12, "1000000000000") // business inputs, measured throughput
 )
+
+// atMost is a rule with a ceiling; text is the ceiling as a person writes it.
+func atMost(limit float64, text string) rule {
+	return rule{func(v float64) bool { return v <= limit }, "must be at most " + text}
+}
 
 // scalar resolves n and returns it when it is a non-null scalar; ok is
 // false for null.
@@ -215,6 +230,9 @@ func (d *decoder) setRange(n *yaml.Node, field string, dst *Range) error {
 	}
 	if min > max {
 		return d.errorf(s, field, "range %s goes down (write the shorter time first)", s.Value)
+	}
+	if max > time.Hour {
+		return d.errorf(s, field, "must be at most 1h, got %s", s.Value)
 	}
 	*dst = Range{Min: min, Max: max}
 	return nil

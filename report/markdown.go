@@ -15,11 +15,11 @@ import (
 // as PNG files in o.ChartDir.
 func writeMarkdown(w io.Writer, v *view, o Options) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", v.Title)
-	b.WriteString("*" + strings.Join(subtitle(v), " · ") + "*\n\n")
+	fmt.Fprintf(&b, "# %s\n\n", mdText(v.Title))
+	b.WriteString("*" + mdText(strings.Join(subtitle(v), " · ")) + "*\n\n")
 
 	b.WriteString("## Executive summary\n\n")
-	fmt.Fprintf(&b, "**%s**\n\n%s\n\n", v.Sentence, v.Paragraph)
+	fmt.Fprintf(&b, "**%s**\n\n%s\n\n", mdText(v.Sentence), mdText(v.Paragraph))
 	b.WriteString("| Check | Threshold | Measured | Result | Note |\n|---|---|---|---|---|\n")
 	for _, c := range v.Checks {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(c.Name), cell(c.Threshold), cell(c.Measured), resultWord(c.Status), cell(c.Note))
@@ -76,7 +76,7 @@ func writeMarkdown(w io.Writer, v *view, o Options) error {
 	if len(v.Notes) > 0 {
 		b.WriteString("## Notes\n\n")
 		for _, n := range v.Notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+			fmt.Fprintf(&b, "- %s\n", mdText(n))
 		}
 		b.WriteString("\n")
 	}
@@ -124,10 +124,19 @@ func resultWord(s status) string {
 }
 
 // cell makes text safe inside a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
-}
+func cell(s string) string { return mdText(s) }
+
+// mdEscaper escapes what Markdown (and the HTML it lets through) would
+// read as links, images, code or tags: a plan's names and descriptions
+// are text. Emphasis marks other than * are left as they are (harmless,
+// and "error_rate" stays readable).
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "[", `\[`, "]", `\]`, "|", `\|`,
+	"<", `\<`, ">", `\>`, "&", `\&`, "\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// mdText is s as literal Markdown text on one line.
+func mdText(s string) string { return mdEscaper.Replace(s) }
 
 func mdPairs(b *strings.Builder, title string, ps []pair) {
 	if len(ps) == 0 {
@@ -146,7 +155,7 @@ func mdPlan(b *strings.Builder, p *planView) {
 		return
 	}
 	if p.Description != "" {
-		fmt.Fprintf(b, "%s\n\n", p.Description)
+		fmt.Fprintf(b, "%s\n\n", mdText(p.Description))
 	}
 	mdPairs(b, "Service and environment", p.Service)
 	mdPairs(b, "Objectives (SLOs)", p.Objectives)

@@ -17,21 +17,21 @@ import (
 // sentence (report.Verdict, against the plan's baseline as the report
 // compares by default), the single-instance capacity of a study, and the
 // top finding.
-func (s *Server) answer(ctx context.Context, jobID, planID int64, art pipeline.Artifact, p *plan.Plan) map[string]any {
+func (d deps) answer(ctx context.Context, jobID, planID int64, art pipeline.Artifact, p *plan.Plan) map[string]any {
 	o := report.Options{Plan: p}
-	if b, err := s.st.Baseline(ctx, planID); err == nil && b != jobID {
-		if j, err := s.st.GetJob(ctx, b); err == nil && len(j.Result) > 0 {
+	if b, err := d.st.Baseline(ctx, planID); err == nil && b != jobID {
+		if j, err := d.st.GetJob(ctx, b); err == nil && len(j.Result) > 0 {
 			if base, err := pipeline.Decode(j.Result); err == nil && base.Kind == art.Kind {
 				o.Baseline = &base
 			}
 		}
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Warn("baseline for the job's verdict", "job", jobID, "err", err)
+		d.log.Warn("baseline for the job's verdict", "job", jobID, "err", err)
 	}
 	out := map[string]any{}
 	ready, sentence, err := report.Verdict(art, o)
 	if err != nil {
-		s.log.Warn("job's verdict", "job", jobID, "err", err)
+		d.log.Warn("job's verdict", "job", jobID, "err", err)
 		return out
 	}
 	out["ready"], out["readiness"] = ready, sentence
@@ -57,10 +57,10 @@ func (s *Server) answer(ctx context.Context, jobID, planID int64, art pipeline.A
 
 // answerOf is answer for a job as it finishes; a cancelled job's context
 // still reads its baseline.
-func (s *Server) answerOf(ctx context.Context, j store.Job, art pipeline.Artifact, p *plan.Plan) map[string]any {
+func (d deps) answerOf(ctx context.Context, j store.Job, art pipeline.Artifact, p *plan.Plan) map[string]any {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	return s.answer(ctx, j.ID, j.PlanID, art, p)
+	return d.answer(ctx, j.ID, j.PlanID, art, p)
 }
 
 // withAnswer is summary (a JSON object) with answer's fields added.

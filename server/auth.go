@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,13 +22,20 @@ func validRole(r store.Role) bool { return rank[r] > 0 }
 const tokenKey = "headroom.token"
 
 // authenticate reads the bearer token (or, on the events stream, which an
-// EventSource opens without headers, ?access_token=), checks it against
-// the store and keeps it on the context. No or an unknown token is a 401.
+// EventSource opens without headers, a ?ticket= from POST
+// …/events/ticket; a token never goes in a URL), checks it against the
+// store and keeps it on the context. No or an unknown token is a 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw := bearer(c.Request())
-		if raw == "" && strings.HasSuffix(c.Path(), "/events") {
-			raw = c.QueryParam("access_token")
+		if raw == "" && c.Path() == "/api/v1/jobs/:id/events" && c.QueryParam("ticket") != "" {
+			id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+			tok, ok := s.tickets.use(c.QueryParam("ticket"), id, time.Now())
+			if err != nil || !ok {
+				return fmt.Errorf("%w: the event-stream ticket is unknown, expired or for another job: POST /api/v1/jobs/%s/events/ticket for a new one", errUnauthorized, c.Param("id"))
+			}
+			c.Set(tokenKey, tok)
+			return next(c)
 		}
 		if raw == "" {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)

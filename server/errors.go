@@ -79,6 +79,9 @@ func classify(err error) (int, errorBody) {
 		}
 		return http.StatusUnprocessableEntity, errorBody{Error: msg, Problems: ps}
 	}
+	if isTooLarge(err) {
+		return http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()}
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg := http.StatusText(he.Code)

@@ -44,6 +44,8 @@ func (s *Server) streamEvents(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	w := c.Response()
+	// A stream lasts as long as its job: the server's write timeout is lifted for it.
+	_ = http.NewResponseController(w.Writer).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")

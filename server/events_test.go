@@ -24,7 +24,7 @@ type sse struct {
 func (ts *testServer) readEvents(t *testing.T, id int64, lastID string, query string) []sse {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("%s/api/v1/jobs/%d/events%s", ts.URL, id, query), nil)
-	if !strings.Contains(query, "access_token") {
+	if !strings.Contains(query, "ticket=") {
 		req.Header.Set("Authorization", "Bearer "+ts.viewer)
 	}
 	if lastID != "" {
@@ -72,9 +72,21 @@ func TestEventsReplayFromLastEventID(t *testing.T) {
 	planID := ts.createPlan(t, runPlan("events", tgt.URL, 3, 20))
 	id := ts.startJob(t, planID, "run", nil)
 
-	// Live: from the start of the job to its end, with the query token an
+	// A token in the URL is not read: no token travels in a URL.
+	if code, _ := ts.do(t, "", http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/events?access_token=%s", id, ts.viewer), "", nil, nil); code != http.StatusUnauthorized {
+		t.Fatalf("events with ?access_token: %d, want 401", code)
+	}
+	// A ticket is for its job only.
+	var tk struct{ Ticket string }
+	if code, body := ts.do(t, ts.viewer, http.MethodPost, fmt.Sprintf("/api/v1/jobs/%d/events/ticket", id), "", nil, &tk); code != http.StatusCreated || tk.Ticket == "" {
+		t.Fatalf("ticket: %d %s", code, body)
+	}
+	if code, _ := ts.do(t, "", http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/events?ticket=%s", id+1000, tk.Ticket), "", nil, nil); code != http.StatusUnauthorized {
+		t.Fatalf("another job's stream with the ticket: %d, want 401", code)
+	}
+	// Live: from the start of the job to its end, with the ticket an
 	// EventSource sends.
-	live := ts.readEvents(t, id, "", "?access_token="+ts.viewer)
+	live := ts.readEvents(t, id, "", "?ticket="+tk.Ticket)
 	kinds := map[string]int{}
 	for i, e := range live {
 		kinds[e.Event]++

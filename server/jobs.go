@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/headroom-sre/headroom/pipeline"
-	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -53,9 +52,6 @@ func (s *Server) createJob(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Kind != pipeline.KindRun && req.Kind != pipeline.KindStudy {
-		return fmt.Errorf("%w: kind %q: want \"run\" or \"study\"", errInvalid, req.Kind)
-	}
 	if req.PlanID <= 0 {
 		return fmt.Errorf("%w: plan_id is required", errInvalid)
 	}
@@ -64,26 +60,11 @@ func (s *Server) createJob(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	sp, err := s.st.GetPlan(ctx, req.PlanID, req.Version)
+	sp, p, err := s.loadPlan(ctx, req.PlanID, req.Version)
 	if err != nil {
 		return err
 	}
-	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
-	if err != nil {
-		return err
-	}
-	settings = s.capSettings(settings)
-	if err := s.allow.check(p, settings); err != nil {
-		return err
-	}
-	raw, err := json.Marshal(settings)
-	if err != nil {
-		return err
-	}
-	job, err := s.st.CreateJob(ctx, store.Job{
-		PlanID: sp.ID, PlanVersion: sp.Version, Kind: string(req.Kind), Settings: raw,
-		Target: jobTarget(p, settings),
-	})
+	job, err := s.enqueue(ctx, sp, p, req.Kind, settings)
 	if err != nil {
 		return err
 	}
@@ -120,6 +101,14 @@ func decodeSettings(raw json.RawMessage) (pipeline.Settings, error) {
 	}
 	if st.MaxRate < 0 || st.Instances < 0 || st.StepDuration < 0 {
 		return st, fmt.Errorf("%w: settings: max_rate, instances and step_duration must not be negative", errInvalid)
+	}
+	switch {
+	case st.MaxRate > 1e6:
+		return st, fmt.Errorf("%w: settings.max_rate %g: must be at most 1000000/s", errInvalid, st.MaxRate)
+	case st.Instances > 1000:
+		return st, fmt.Errorf("%w: settings.instances %d: must be at most 1000", errInvalid, st.Instances)
+	case st.StepDuration > time.Hour:
+		return st, fmt.Errorf("%w: settings.step_duration %s: must be at most 1h", errInvalid, st.StepDuration)
 	}
 	return st, nil
 }

@@ -27,6 +27,7 @@ type metrics struct {
 	windows   prometheus.Counter
 	writeTime prometheus.Histogram
 	load      *loadCollector
+	refused   prometheus.Counter
 }
 
 func newMetrics(_ *store.Store) *metrics {
@@ -53,8 +54,11 @@ func newMetrics(_ *store.Store) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
 		load: newLoadCollector(),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_http_connections_refused_total", Help: "Connections closed at once because the server had --max-conns open.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.running, m.finished, m.windows, m.writeTime, m.load,
+	m.reg.MustRegister(m.refused, m.requests, m.duration, m.running, m.finished, m.windows, m.writeTime, m.load,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -77,7 +81,7 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		method := c.Request().Method
+		method := methodLabel(c.Request().Method)
 		m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 		if route != "/api/v1/jobs/:id/events" { // a stream's length is not an answer time
 			m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
@@ -213,4 +217,15 @@ func promBuckets(h *hdrhistogram.Histogram) (count uint64, sum float64, buckets 
 		buckets[b] = uint64(cum)
 	}
 	return uint64(total), h.Mean() * float64(total) / 1e6, buckets
+}
+
+// methodLabel is a request's method as a label: one of the methods HTTP
+// defines, or "other", so a client cannot add series at will.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

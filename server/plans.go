@@ -12,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/headroom-sre/headroom/pipeline"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -42,11 +41,8 @@ func (s *Server) readPlan(c echo.Context, file string) (*plan.Plan, string, erro
 	if err != nil {
 		return nil, "", err // the body limit's 413 comes through here
 	}
-	p, err := plan.Parse(file, body)
+	p, err := s.parsePlan(file, body)
 	if err != nil {
-		return nil, "", err
-	}
-	if err := s.allow.check(p, pipeline.Settings{}); err != nil {
 		return nil, "", err
 	}
 	return p, string(body), nil
@@ -210,7 +206,7 @@ func bindJSON(c echo.Context, v any) error {
 	dec := jsonDecoder(c.Request().Body)
 	if err := dec.Decode(v); err != nil {
 		var he *echo.HTTPError
-		if errors.As(err, &he) {
+		if errors.As(err, &he) || isTooLarge(err) {
 			return err
 		}
 		return fmt.Errorf("%w: body: %v", errBadRequest, err)

@@ -24,7 +24,7 @@ const storeTimeout = 30 * time.Second
 // second in flight. The hooks may come from several goroutines: one lock
 // for the figures, one writer goroutine for the store.
 type recorder struct {
-	s   *Server
+	d   deps
 	a   *activeJob
 	log *slog.Logger
 
@@ -43,8 +43,8 @@ type recorder struct {
 	written chan struct{}
 }
 
-func newRecorder(s *Server, a *activeJob, log *slog.Logger) *recorder {
-	r := &recorder{s: s, a: a, log: log, hist: generator.NewHistogram(),
+func newRecorder(d deps, a *activeJob, log *slog.Logger) *recorder {
+	r := &recorder{d: d, a: a, log: log, hist: generator.NewHistogram(),
 		writes: make(chan func(), 256), written: make(chan struct{})}
 	go r.writer()
 	return r
@@ -86,10 +86,10 @@ func (r *recorder) event(typ string, data any) {
 	}
 	ctx, cancel := r.ctx()
 	defer cancel()
-	if _, err := r.s.st.AppendEvent(ctx, r.a.id, typ, raw); err != nil {
+	if _, err := r.d.st.AppendEvent(ctx, r.a.id, typ, raw); err != nil {
 		r.log.Error("write event", "type", typ, "err", err)
 	}
-	r.s.live.notify(r.a.id)
+	r.d.live.notify(r.a.id)
 }
 
 // window writes one closed second: its rows (all requests, then each
@@ -114,13 +114,13 @@ func (r *recorder) window(w pipeline.Window) {
 
 	ctx, cancel := r.ctx()
 	defer cancel()
-	if err := r.s.st.AppendWindows(ctx, r.a.id, storeWindows(r.a.id, seq, w)); err != nil {
+	if err := r.d.st.AppendWindows(ctx, r.a.id, storeWindows(r.a.id, seq, w)); err != nil {
 		r.log.Error("write window", "seq", seq, "err", err)
 	}
-	r.s.metrics.windows.Inc()
-	r.s.metrics.load.add(r.a.id, w.SecondRecord)
+	r.d.metrics.windows.Inc()
+	r.d.metrics.load.add(r.a.id, w.SecondRecord)
 	r.event("window", liveWindow(w))
-	r.s.metrics.writeTime.Observe(time.Since(start).Seconds())
+	r.d.metrics.writeTime.Observe(time.Since(start).Seconds())
 }
 
 // storeWindows is a window as the store keeps it: one row for all
@@ -164,7 +164,7 @@ func (r *recorder) step(st capacity.Step) {
 	r.a.mu.Unlock()
 	ctx, cancel := r.ctx()
 	defer cancel()
-	if err := r.s.st.AddStep(ctx, r.a.id, st.Index, string(st.Phase), raw); err != nil {
+	if err := r.d.st.AddStep(ctx, r.a.id, st.Index, string(st.Phase), raw); err != nil {
 		r.log.Error("write step", "step", st.Index, "err", err)
 	}
 	r.event("step", st)
@@ -177,7 +177,7 @@ func (r *recorder) phase(name string) {
 	r.a.mu.Unlock()
 	ctx, cancel := r.ctx()
 	defer cancel()
-	if err := r.s.st.SetPhase(ctx, r.a.id, name); err != nil {
+	if err := r.d.st.SetPhase(ctx, r.a.id, name); err != nil {
 		r.log.Error("write phase", "phase", name, "err", err)
 	}
 	r.event("phase", map[string]any{"phase": name})
@@ -256,7 +256,7 @@ func (r *recorder) finish(status store.Status, doc any, cause error) {
 			raw, _ := json.Marshal(f)
 			docs = append(docs, raw)
 		}
-		if err := r.s.st.SetFindings(ctx, r.a.id, docs); err != nil {
+		if err := r.d.st.SetFindings(ctx, r.a.id, docs); err != nil {
 			r.log.Error("write findings", "err", err)
 		}
 		for _, f := range findings {
@@ -264,11 +264,11 @@ func (r *recorder) finish(status store.Status, doc any, cause error) {
 		}
 	}
 	r.event("status", map[string]any{"status": status, "error": msg})
-	if err := r.s.st.FinishJob(ctx, r.a.id, status, sumRaw, result, msg); err != nil {
+	if err := r.d.st.FinishJob(ctx, r.a.id, status, sumRaw, result, msg); err != nil {
 		r.log.Error("write job end", "status", status, "err", err)
 	}
-	r.s.live.notify(r.a.id)
-	r.s.metrics.finished.WithLabelValues(string(r.a.kind), string(status)).Inc()
+	r.d.live.notify(r.a.id)
+	r.d.metrics.finished.WithLabelValues(string(r.a.kind), string(status)).Inc()
 	r.log.Info("job finished", "status", status, "err", msg)
 }
 

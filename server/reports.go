@@ -81,7 +81,7 @@ func (s *Server) getReport(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("report of job %d: %w", j.ID, err)
 	}
-	c.Response().Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=job-%d.%s", j.ID, format.Extension()))
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="job-%d.%s"`, j.ID, strings.TrimPrefix(format.Extension(), ".")))
 	return c.Blob(http.StatusOK, format.ContentType(), buf.Bytes())
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/headroom-sre/headroom/compare"
 	"github.com/headroom-sre/headroom/pipeline"
-	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -54,7 +53,7 @@ func toReviewsJSON(rs []store.Review, limit int) []reviewJSON {
 // waits for it to finish (on whichever server claims it), judges it
 // against the plan's baseline, stores the review and delivers the webhook.
 func (sc *scheduler) review(ctx context.Context, s store.Schedule) {
-	log := sc.s.log.With("schedule", s.ID, "plan", s.PlanID, "kind", s.Kind)
+	log := sc.d.log.With("schedule", s.ID, "plan", s.PlanID, "kind", s.Kind)
 	rv := store.Review{ScheduleID: s.ID}
 	var planName string
 	job, name, err := sc.queue(ctx, s)
@@ -78,7 +77,7 @@ func (sc *scheduler) review(ctx context.Context, s store.Schedule) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if rv.JobID != 0 {
-		if err := sc.s.st.SetVerdict(wctx, rv.JobID, rv.Verdict); err != nil {
+		if err := sc.d.st.SetVerdict(wctx, rv.JobID, rv.Verdict); err != nil {
 			log.Error("set the job's verdict", "job", rv.JobID, "err", err)
 		}
 	}
@@ -86,7 +85,7 @@ func (sc *scheduler) review(ctx context.Context, s store.Schedule) {
 	if s.Webhook != "" {
 		rv.WebhookStatus = webhookPending
 	}
-	rv, err = sc.s.st.AddReview(wctx, rv)
+	rv, err = sc.d.st.AddReview(wctx, rv)
 	if err != nil {
 		log.Error("store the review", "err", err)
 		return
@@ -101,7 +100,7 @@ func (sc *scheduler) review(ctx context.Context, s store.Schedule) {
 	}
 	summary := json.RawMessage(nil)
 	if rv.JobID != 0 {
-		if j, err := sc.s.st.GetJob(wctx, rv.JobID); err == nil {
+		if j, err := sc.d.st.GetJob(wctx, rv.JobID); err == nil {
 			summary = j.Summary
 		}
 	}
@@ -111,37 +110,15 @@ func (sc *scheduler) review(ctx context.Context, s store.Schedule) {
 // queue creates the job of a scheduled review as POST /api/v1/jobs does:
 // the latest plan version, checked against the server's allow-list.
 func (sc *scheduler) queue(ctx context.Context, s store.Schedule) (store.Job, string, error) {
-	sp, err := sc.s.st.GetPlan(ctx, s.PlanID, 0)
-	if err != nil {
-		return store.Job{}, "", err
-	}
-	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
-	if err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	settings := sc.s.capSettings(pipeline.Settings{})
-	if err := sc.s.allow.check(p, settings); err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	raw, err := json.Marshal(settings)
-	if err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	job, err := sc.s.st.CreateJob(ctx, store.Job{PlanID: sp.ID, PlanVersion: sp.Version, Kind: s.Kind,
-		Settings: raw, Target: jobTarget(p, settings)})
-	if err != nil {
-		return store.Job{}, sp.Name, err
-	}
-	sc.s.runner.poke()
-	return job, sp.Name, nil
+	return sc.d.jobs.queueLatest(ctx, s.PlanID, pipeline.Kind(s.Kind))
 }
 
 // wait polls job id until it has finished or ctx ends.
 func (sc *scheduler) wait(ctx context.Context, id int64) (store.Job, error) {
-	t := time.NewTicker(sc.s.cfg.Poll)
+	t := time.NewTicker(sc.d.poll)
 	defer t.Stop()
 	for {
-		j, err := sc.s.st.GetJob(ctx, id)
+		j, err := sc.d.st.GetJob(ctx, id)
 		if err != nil {
 			return store.Job{ID: id}, err
 		}
@@ -177,14 +154,14 @@ func (sc *scheduler) judge(ctx context.Context, job store.Job) (string, int64, [
 	if derr != nil {
 		return reviewFail, 0, []string{fmt.Sprintf("job %d result: %v", job.ID, derr)}
 	}
-	baseID, err := sc.s.st.Baseline(ctx, job.PlanID)
+	baseID, err := sc.d.st.Baseline(ctx, job.PlanID)
 	if errors.Is(err, store.ErrNotFound) || baseID == job.ID {
 		return reviewPass, 0, []string{fmt.Sprintf("job %d passed; the plan has no baseline to compare with (PUT /api/v1/plans/%d/baseline)", job.ID, job.PlanID)}
 	}
 	if err != nil {
 		return reviewFail, 0, []string{fmt.Sprintf("read the plan's baseline: %v", err)}
 	}
-	baseJob, err := sc.s.st.GetJob(ctx, baseID)
+	baseJob, err := sc.d.st.GetJob(ctx, baseID)
 	if err != nil {
 		return reviewFail, baseID, []string{fmt.Sprintf("read baseline job %d: %v", baseID, err)}
 	}
@@ -219,7 +196,7 @@ func decodeResult(j store.Job) (pipeline.Artifact, error) {
 }
 
 func (sc *scheduler) updateReview(ctx context.Context, rv store.Review) {
-	if err := sc.s.st.UpdateReview(ctx, rv); err != nil {
-		sc.s.log.Error("update the review", "review", rv.ID, "err", err)
+	if err := sc.d.st.UpdateReview(ctx, rv); err != nil {
+		sc.d.log.Error("update the review", "review", rv.ID, "err", err)
 	}
 }

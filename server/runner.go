@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -24,7 +23,7 @@ var errCancelRequested = errors.New("cancel requested")
 // Config.MaxJobs at once and one per target host, across every server on
 // the same store. Its state is this struct; one goroutine per job.
 type runner struct {
-	s    *Server
+	d    deps
 	wake chan struct{}
 	wg   sync.WaitGroup
 
@@ -56,8 +55,8 @@ type progress struct {
 	RunningOn string  `json:"running_on"`
 }
 
-func newRunner(s *Server) *runner {
-	return &runner{s: s, wake: make(chan struct{}, 1), active: map[int64]*activeJob{}}
+func newRunner(d deps) *runner {
+	return &runner{d: d, wake: make(chan struct{}, 1), active: map[int64]*activeJob{}}
 }
 
 // poke makes the loop look for queued jobs now.
@@ -71,7 +70,7 @@ func (r *runner) poke() {
 // loop claims and watches jobs until ctx ends, then waits for the running
 // ones (shutdown has cancelled them).
 func (r *runner) loop(ctx context.Context) {
-	t := time.NewTicker(r.s.cfg.Poll)
+	t := time.NewTicker(r.d.poll)
 	defer t.Stop()
 	for {
 		r.claim(ctx)
@@ -102,20 +101,20 @@ func (r *runner) shutdown() {
 func (r *runner) claim(ctx context.Context) {
 	for {
 		r.mu.Lock()
-		full := r.stopping || len(r.active) >= r.s.cfg.MaxJobs
+		full := r.stopping || len(r.active) >= r.d.maxJobs
 		r.mu.Unlock()
 		if full {
 			return
 		}
 		busy, err := r.busyTargets(ctx)
 		if err != nil {
-			r.s.log.Error("list running jobs", "err", err)
+			r.d.log.Error("list running jobs", "err", err)
 			return
 		}
-		job, err := r.s.st.ClaimJob(ctx, r.s.cfg.Owner, busy)
+		job, err := r.d.st.ClaimJob(ctx, r.d.owner, busy)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.s.log.Error("claim a job", "err", err)
+				r.d.log.Error("claim a job", "err", err)
 			}
 			return
 		}
@@ -128,7 +127,7 @@ func (r *runner) claim(ctx context.Context) {
 
 // busyTargets are the targets of every job running on any server.
 func (r *runner) busyTargets(ctx context.Context) ([]string, error) {
-	jobs, _, err := r.s.st.ListJobs(ctx, store.JobFilter{Status: store.Running, Limit: 1000})
+	jobs, _, err := r.d.st.ListJobs(ctx, store.JobFilter{Status: store.Running, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +160,7 @@ func (r *runner) watchCancels(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	for _, id := range ids {
-		j, err := r.s.st.GetJob(ctx, id)
+		j, err := r.d.st.GetJob(ctx, id)
 		if err != nil || !j.CancelRequested {
 			continue
 		}
@@ -193,7 +192,7 @@ func (r *runner) progressOf(id int64) *progress {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return &progress{Phase: a.phase, Windows: a.windows, Steps: a.steps,
-		ElapsedS: time.Since(a.started).Seconds(), RunningOn: r.s.cfg.Owner}
+		ElapsedS: time.Since(a.started).Seconds(), RunningOn: r.d.owner}
 }
 
 // start runs a claimed job on its own goroutine.
@@ -203,7 +202,7 @@ func (r *runner) start(ctx context.Context, job store.Job) {
 	r.mu.Lock()
 	r.active[job.ID] = a
 	r.mu.Unlock()
-	r.s.metrics.running.Inc()
+	r.d.metrics.running.Inc()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -212,8 +211,8 @@ func (r *runner) start(ctx context.Context, job store.Job) {
 			r.mu.Lock()
 			delete(r.active, job.ID)
 			r.mu.Unlock()
-			r.s.metrics.running.Dec()
-			r.s.metrics.load.remove(job.ID)
+			r.d.metrics.running.Dec()
+			r.d.metrics.load.remove(job.ID)
 			r.poke() // its target is free: a queued job may start
 		}()
 		r.run(jctx, a, job)
@@ -222,8 +221,8 @@ func (r *runner) start(ctx context.Context, job store.Job) {
 
 // run drives one job from claimed to finished.
 func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
-	log := r.s.log.With("job", job.ID, "kind", job.Kind, "target", job.Target)
-	rec := newRecorder(r.s, a, log)
+	log := r.d.log.With("job", job.ID, "kind", job.Kind, "target", job.Target)
+	rec := newRecorder(r.d, a, log)
 	if job.CancelRequested {
 		rec.finish(store.Cancelled, nil, errCancelRequested)
 		return
@@ -231,7 +230,7 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 	rec.event("status", map[string]any{"status": store.Running})
 	log.Info("job started")
 
-	p, settings, err := r.prepare(context.WithoutCancel(ctx), job)
+	p, settings, err := r.d.jobs.prepare(context.WithoutCancel(ctx), job)
 	if err != nil {
 		rec.finish(store.Failed, nil, err)
 		return
@@ -248,14 +247,14 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 		err = rerr
 		if res != nil {
 			doc, outcome = res, res.Outcome
-			rec.setRun(res, r.s.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindRun, Run: res}, p))
+			rec.setRun(res, r.d.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindRun, Run: res}, p))
 		}
 	case pipeline.KindStudy:
 		res, rerr := pipeline.Study(ctx, p, settings, rec.hooks())
 		err = rerr
 		if res != nil {
 			doc, outcome = res, res.Outcome
-			rec.setStudy(res, r.s.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindStudy, Study: res}, p))
+			rec.setStudy(res, r.d.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindStudy, Study: res}, p))
 		}
 	default:
 		err = fmt.Errorf("unknown job kind %q", job.Kind)
@@ -280,37 +279,24 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 
 // prepare reads the job's plan version and settings and checks them
 // again: the allow-list or the plan may have changed while it was queued.
-func (r *runner) prepare(ctx context.Context, job store.Job) (*plan.Plan, pipeline.Settings, error) {
+func (s *Server) prepare(ctx context.Context, job store.Job) (*plan.Plan, pipeline.Settings, error) {
 	var settings pipeline.Settings
 	if len(job.Settings) > 0 {
 		if err := json.Unmarshal(job.Settings, &settings); err != nil {
 			return nil, settings, fmt.Errorf("settings: %w", err)
 		}
 	}
-	sp, err := r.s.st.GetPlan(ctx, job.PlanID, job.PlanVersion)
+	_, p, err := s.loadPlan(ctx, job.PlanID, job.PlanVersion)
 	if err != nil {
 		return nil, settings, fmt.Errorf("plan %d version %d: %w", job.PlanID, job.PlanVersion, err)
 	}
-	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
-	if err != nil {
+	if settings, err = s.checkSettings(settings); err != nil {
 		return nil, settings, err
 	}
-	if r.s.cfg.DataDir != "" {
-		p.File = filepath.Join(r.s.cfg.DataDir, planFile(sp.Name)) // data files resolve beside it
-	}
-	settings = r.s.capSettings(settings)
-	if err := r.s.allow.check(p, settings); err != nil {
+	if err := s.checkSettingsURLs(p, settings); err != nil {
 		return nil, settings, err
 	}
 	return p, settings, nil
-}
-
-// capSettings lowers a job's max_rate to the server's --max-rate.
-func (s *Server) capSettings(st pipeline.Settings) pipeline.Settings {
-	if s.cfg.MaxRate > 0 && (st.MaxRate <= 0 || st.MaxRate > s.cfg.MaxRate) {
-		st.MaxRate = s.cfg.MaxRate
-	}
-	return st
 }
 
 // jobStatus is the job status an outcome becomes.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -18,14 +19,25 @@ import (
 // field ("*/5 * * * * *") and descriptors ("@hourly", "@every 10s").
 var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// parseCron parses a schedule's cron expression; errors are errInvalid.
-func parseCron(expr string) (cron.Schedule, error) {
+// parseCron parses a schedule's cron expression; errors are errInvalid. Its
+// runs may not come closer than minGap ("@every 1ns" is refused).
+func parseCron(expr string, minGap time.Duration) (cron.Schedule, error) {
 	if strings.TrimSpace(expr) == "" {
 		return nil, fmt.Errorf("%w: cron is required (e.g. \"0 2 * * *\", \"@every 10m\")", errInvalid)
 	}
 	cs, err := cronParser.Parse(expr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cron %q: %v", errInvalid, expr, err)
+	}
+	// The closest two runs come: a seconds field or a short @every shows
+	// within the first runs after any instant.
+	prev := cs.Next(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	for i := 0; i < 64 && !prev.IsZero(); i++ {
+		next := cs.Next(prev)
+		if gap := next.Sub(prev); !next.IsZero() && gap < minGap {
+			return nil, fmt.Errorf("%w: cron %q runs %s apart; this server allows one run per %s at most", errInvalid, expr, gap, minGap)
+		}
+		prev = next
 	}
 	return cs, nil
 }
@@ -38,9 +50,9 @@ func parseCron(expr string) (cron.Schedule, error) {
 // due while no server was up runs once when one starts (not once per missed
 // time), and its next run is computed from then.
 type scheduler struct {
-	s     *Server
-	allow allowList // webhook destinations
-	link  string    // base of the links in webhooks
+	d     deps
+	allow plan.HostList // webhook destinations
+	link  string        // base of the links in webhooks
 	wake  chan struct{}
 	wg    sync.WaitGroup
 
@@ -54,13 +66,13 @@ type scheduler struct {
 	warned  map[int64]bool // schedules without a next run, logged once
 }
 
-func newScheduler(s *Server) *scheduler {
-	allow := allowList(s.cfg.WebhookAllow)
-	if allow == nil {
-		allow = allowList(DefaultAllow)
+func newScheduler(d deps, cfg Config) (*scheduler, error) {
+	allow, err := webhookList(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &scheduler{
-		s: s, allow: allow, link: strings.TrimSuffix(s.cfg.PublicURL, "/"),
+		d: d, allow: allow, link: strings.TrimSuffix(cfg.PublicURL, "/"),
 		wake: make(chan struct{}, 1),
 		client: &http.Client{
 			Timeout: 10 * time.Second,
@@ -69,7 +81,7 @@ func newScheduler(s *Server) *scheduler {
 		},
 		retries: 5, backoff: time.Second, maxWait: 30 * time.Second,
 		running: map[int64]bool{}, warned: map[int64]bool{},
-	}
+	}, nil
 }
 
 // poke makes the loop look at the schedules now.
@@ -96,7 +108,7 @@ func (sc *scheduler) start(ctx context.Context, addr net.Addr) <-chan struct{} {
 }
 
 func (sc *scheduler) loop(ctx context.Context) {
-	t := time.NewTicker(sc.s.cfg.Poll)
+	t := time.NewTicker(sc.d.poll)
 	defer t.Stop()
 	for {
 		sc.due(ctx, time.Now())
@@ -112,10 +124,10 @@ func (sc *scheduler) loop(ctx context.Context) {
 // due starts a review of every enabled schedule due at now that this
 // server wins the claim of.
 func (sc *scheduler) due(ctx context.Context, now time.Time) {
-	scs, err := sc.s.st.ListSchedules(ctx)
+	scs, err := sc.d.st.ListSchedules(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			sc.s.log.Error("list schedules", "err", err)
+			sc.d.log.Error("list schedules", "err", err)
 		}
 		return
 	}
@@ -125,7 +137,7 @@ func (sc *scheduler) due(ctx context.Context, now time.Time) {
 		}
 		cs, err := cronParser.Parse(s.Cron)
 		if err != nil {
-			sc.s.log.Warn("schedule with a bad cron expression skipped", "schedule", s.ID, "cron", s.Cron, "err", err)
+			sc.d.log.Warn("schedule with a bad cron expression skipped", "schedule", s.ID, "cron", s.Cron, "err", err)
 			continue
 		}
 		if s.NextRun == nil {
@@ -134,7 +146,7 @@ func (sc *scheduler) due(ctx context.Context, now time.Time) {
 			sc.mu.Lock()
 			if !sc.warned[s.ID] {
 				sc.warned[s.ID] = true
-				sc.s.log.Warn("schedule without a next run skipped: update it through the API", "schedule", s.ID)
+				sc.d.log.Warn("schedule without a next run skipped: update it through the API", "schedule", s.ID)
 			}
 			sc.mu.Unlock()
 			continue
@@ -142,10 +154,10 @@ func (sc *scheduler) due(ctx context.Context, now time.Time) {
 		if s.NextRun.After(now) {
 			continue
 		}
-		won, err := sc.s.st.ClaimScheduleRun(ctx, s.ID, *s.NextRun, now, cs.Next(now))
+		won, err := sc.d.st.ClaimScheduleRun(ctx, s.ID, *s.NextRun, now, cs.Next(now))
 		if err != nil {
 			if ctx.Err() == nil {
-				sc.s.log.Error("claim a schedule's run", "schedule", s.ID, "err", err)
+				sc.d.log.Error("claim a schedule's run", "schedule", s.ID, "err", err)
 			}
 			continue
 		}
@@ -153,7 +165,7 @@ func (sc *scheduler) due(ctx context.Context, now time.Time) {
 			continue // another server took it, or it changed meanwhile
 		}
 		if late := now.Sub(*s.NextRun); late > time.Minute {
-			sc.s.log.Warn("schedule came due while no server ran it: running it once now", "schedule", s.ID,
+			sc.d.log.Warn("schedule came due while no server ran it: running it once now", "schedule", s.ID,
 				"due", s.NextRun.Format(time.RFC3339), "late", late.Round(time.Second).String())
 		}
 		sc.mu.Lock()
@@ -163,7 +175,7 @@ func (sc *scheduler) due(ctx context.Context, now time.Time) {
 		}
 		sc.mu.Unlock()
 		if busy {
-			sc.s.log.Warn("schedule skipped: its previous review is still under way", "schedule", s.ID)
+			sc.d.log.Warn("schedule skipped: its previous review is still under way", "schedule", s.ID)
 			continue
 		}
 		sc.wg.Add(1)

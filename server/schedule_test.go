@@ -177,7 +177,7 @@ func waitReviews(t *testing.T, ts *testServer, id int64, within time.Duration, o
 func TestScheduleRunsReviewsAndDelivers(t *testing.T) {
 	tgt := target(t)
 	hook := newHookReceiver(t)
-	ts := startServer(t, server.Config{})
+	ts := startServer(t, server.Config{MinScheduleInterval: time.Second})
 	planID := ts.createPlan(t, runPlan("nightly", tgt.URL, 1, 20))
 	var sc schedule
 	code, body := postJSON(t, ts, ts.admin, http.MethodPost, "/api/v1/schedules",

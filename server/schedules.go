@@ -4,15 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/headroom-sre/headroom/pipeline"
-	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -164,7 +161,7 @@ func (s *Server) applySchedule(c echo.Context, sc *store.Schedule, req scheduleR
 	if k := pipeline.Kind(sc.Kind); k != pipeline.KindRun && k != pipeline.KindStudy {
 		return fmt.Errorf("%w: kind %q: want \"run\" or \"study\"", errInvalid, sc.Kind)
 	}
-	cs, err := parseCron(sc.Cron)
+	cs, err := parseCron(sc.Cron, s.cfg.MinScheduleInterval)
 	if err != nil {
 		return err
 	}
@@ -172,18 +169,11 @@ func (s *Server) applySchedule(c echo.Context, sc *store.Schedule, req scheduleR
 		return err
 	}
 	// The plan must exist and aim where this server may send load.
-	sp, err := s.st.GetPlan(c.Request().Context(), sc.PlanID, 0)
+	_, _, err = s.loadPlan(c.Request().Context(), sc.PlanID, 0)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: plan_id %d: no such plan", errInvalid, sc.PlanID)
 	}
 	if err != nil {
-		return err
-	}
-	p, err := plan.Parse(planFile(sp.Name), []byte(sp.YAML))
-	if err != nil {
-		return err
-	}
-	if err := s.allow.check(p, s.capSettings(pipeline.Settings{})); err != nil {
 		return err
 	}
 	next := cs.Next(time.Now())
@@ -226,19 +216,6 @@ func (s *Server) listReviews(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"reviews": toReviewsJSON(rs, limit)})
 }
 
-// checkWebhook refuses a webhook that is not an http(s) URL to a host on
-// the webhook allow-list; "" (no webhook) is fine.
-func (sc *scheduler) checkWebhook(raw string) error {
-	if raw == "" {
-		return nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: webhook %q: want an http:// or https:// URL", errInvalid, raw)
-	}
-	if !sc.allow.allows(u.Host) {
-		return fmt.Errorf("%w: webhook host %s is outside this server's webhook allow-list (%s)",
-			errInvalid, normalHost(u.Host), strings.Join(sc.allow, ", "))
-	}
-	return nil
-}
+// checkWebhook refuses a webhook that is not an http(s) URL to an
+// endpoint on the webhook allow-list; "" (no webhook) is fine.
+func (sc *scheduler) checkWebhook(raw string) error { return checkWebhookURL(sc.allow, raw) }

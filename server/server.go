@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -52,6 +54,31 @@ type Config struct {
 	// PublicURL is the base of the links in review webhooks; "" is
 	// http://<listen address>.
 	PublicURL string
+
+	// PlanEnv are the environment variables a plan's target.env may read
+	// (--plan-env); nil is none.
+	PlanEnv []string
+	// ObserveAllow are where a plan's observe URLs may point (host[:port]
+	// entries, --observe-allow); nil is DefaultAllow.
+	ObserveAllow []string
+	// MaxVUs caps load.max_vus and a closed model's virtual users; a plan
+	// asking for more is refused at that field's line. Default 1000.
+	MaxVUs int
+	// MaxDataBytes and MaxDataRows bound one data file; defaults 16 MiB
+	// and 1,000,000 rows.
+	MaxDataBytes int64
+	MaxDataRows  int
+	// MaxConns caps the open connections; one past it is closed at once.
+	// Default 512.
+	MaxConns int
+	// ReadTimeout bounds reading a whole request (headers and body),
+	// WriteTimeout writing an answer (the event stream excepted), and
+	// IdleTimeout a kept-alive connection between requests. Defaults 30s,
+	// 2m and 60s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MinScheduleInterval is the shortest time between two runs of a
+	// schedule; default 1 minute.
+	MinScheduleInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -77,6 +104,22 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ObserveAllow == nil {
+		c.ObserveAllow = DefaultAllow
+	}
+	if c.WebhookAllow == nil {
+		c.WebhookAllow = DefaultAllow
+	}
+	if c.MaxVUs <= 0 {
+		c.MaxVUs = 1000
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 512
+	}
+	c.ReadTimeout = cmp.Or(max(c.ReadTimeout, 0), 30*time.Second)
+	c.WriteTimeout = cmp.Or(max(c.WriteTimeout, 0), 2*time.Minute)
+	c.IdleTimeout = cmp.Or(max(c.IdleTimeout, 0), 60*time.Second)
+	c.MinScheduleInterval = cmp.Or(max(c.MinScheduleInterval, 0), time.Minute)
 	return c
 }
 
@@ -86,7 +129,10 @@ type Server struct {
 	cfg     Config
 	st      *store.Store
 	log     *slog.Logger
-	allow   allowList
+	rules   plan.Rules // what a plan may do here
+	own     *ownAddr   // the address Serve listens on
+	csp     string     // the dashboard's content security policy
+	tickets *tickets   // event-stream tickets
 	echo    *echo.Echo
 	metrics *metrics
 	runner  *runner
@@ -103,19 +149,29 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	if cfg.MaxRate < 0 {
 		return nil, fmt.Errorf("max rate %g: must not be negative", cfg.MaxRate)
 	}
+	own := &ownAddr{}
+	rules, err := rulesFrom(cfg, own)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:     cfg,
 		st:      st,
 		log:     cfg.Logger,
-		allow:   allowList(cfg.Allow),
+		rules:   rules,
+		own:     own,
+		csp:     dashboardCSP(cfg.UI),
+		tickets: newTickets(),
 		live:    newHub(),
 		windows: newWindowCache(),
 		pdfSlot: make(chan struct{}, 1),
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(st)
-	s.runner = newRunner(s)
-	s.sched = newScheduler(s)
+	s.runner = newRunner(s.deps())
+	if s.sched, err = newScheduler(s.deps(), cfg); err != nil {
+		return nil, err
+	}
 	s.echo = s.routes()
 	return s, nil
 }
@@ -137,15 +193,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(runnerDone)
 		s.runner.loop(runCtx)
 	}()
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.own.v.Store(a)
+	}
 	schedDone := s.sched.start(runCtx, ln.Addr())
 	hs := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout, // the event stream lifts its own
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String(), "owner", s.cfg.Owner, "allow", s.cfg.Allow, "max_rate", s.cfg.MaxRate)
+	go func() { served <- hs.Serve(limitConns(ln, s.cfg.MaxConns, s.metrics.refused)) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "owner", s.cfg.Owner, "allow", s.rules.Load.String(),
+		"observe_allow", s.rules.Observe.String(), "plan_env", s.cfg.PlanEnv, "max_rate", s.cfg.MaxRate, "max_vus", s.cfg.MaxVUs)
 
 	var err error
 	select {
@@ -191,16 +255,30 @@ func (s *Server) Recover(ctx context.Context) error {
 	return nil
 }
 
-// EnsureAdmin creates an admin token when the store has none and returns
-// its plaintext ("" when tokens exist): the first start of an empty store
-// prints it once.
+// ErrNoAdmin is EnsureAdmin's answer for a store whose admin tokens were
+// all revoked: none is made behind the operators' backs.
+var ErrNoAdmin = errors.New("the store has no admin token left")
+
+// EnsureAdmin creates an admin token when the store never had a token and
+// returns its plaintext, for the caller to hand over once ("" when the
+// store had tokens). A store that has tokens but no admin among them gets
+// ErrNoAdmin: an admin is made with `headroom token create --role admin`.
 func (s *Server) EnsureAdmin(ctx context.Context) (string, error) {
-	n, err := s.st.CountTokens(ctx)
+	had, err := s.st.HadTokens(ctx)
 	if err != nil {
 		return "", fmt.Errorf("count tokens: %w", err)
 	}
-	if n > 0 {
-		return "", nil
+	if had {
+		toks, err := s.st.ListTokens(ctx)
+		if err != nil {
+			return "", fmt.Errorf("list tokens: %w", err)
+		}
+		for _, t := range toks {
+			if t.Role == store.Admin {
+				return "", nil
+			}
+		}
+		return "", ErrNoAdmin
 	}
 	plain, _, err := s.st.CreateToken(ctx, "admin", store.Admin)
 	if err != nil {
@@ -217,7 +295,8 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(s.metrics.middleware)
 	e.Use(s.logRequests)
-	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", s.cfg.MaxBody)))
+	e.Use(s.securityHeaders)
+	e.Use(bodyLimit(s.cfg.MaxBody))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -244,6 +323,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/jobs/:id/steps", s.getSteps, viewer)
 	api.GET("/jobs/:id/findings", s.getFindings, viewer)
 	api.GET("/jobs/:id/events", s.streamEvents, viewer)
+	api.POST("/jobs/:id/events/ticket", s.createTicket, viewer)
 	api.POST("/jobs/:id/cancel", s.cancelJob, operator)
 	api.GET("/jobs/:id/report", s.getReport, viewer)
 

@@ -70,12 +70,12 @@ func reviewMessage(link, planName string, s store.Schedule, rv store.Review, sum
 		target = link + "/jobs/" + strconv.FormatInt(rv.JobID, 10)
 	}
 	icon := map[string]string{reviewPass: ":white_check_mark:", reviewRegression: ":warning:", reviewFail: ":x:"}[rv.Verdict]
-	head := fmt.Sprintf("%s Headroom readiness review of *%s* (%s): *%s*", icon, planName, s.Kind, rv.Verdict)
+	head := fmt.Sprintf("%s Headroom readiness review of *%s* (%s): *%s*", icon, slackEscape(planName), slackEscape(s.Kind), rv.Verdict)
 	if rv.BaselineJobID != 0 {
 		head += fmt.Sprintf(" against baseline job %d", rv.BaselineJobID)
 	}
 	if line := summaryLine(summary); line != "" {
-		head += "\n" + line
+		head += "\n" + slackEscape(line)
 	}
 	reasons := rv.Reasons
 	if reasons == nil {
@@ -83,7 +83,7 @@ func reviewMessage(link, planName string, s store.Schedule, rv store.Review, sum
 	}
 	var bullets strings.Builder
 	for _, r := range reasons {
-		bullets.WriteString("• " + r + "\n")
+		bullets.WriteString("• " + slackEscape(r) + "\n")
 	}
 	blocks := []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: head}}}
 	if bullets.Len() > 0 {
@@ -102,6 +102,14 @@ func reviewMessage(link, planName string, s store.Schedule, rv store.Review, sum
 			Summary: summary, Link: target, At: rv.Created},
 	}
 }
+
+// slackEscaper escapes the three characters Slack reads as control
+// sequences (<!channel>, <@user>, <http://x|a link>) and entities; a
+// plan's name and the reasons are text.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// slackEscape is s safe inside a Slack mrkdwn or plain text field.
+func slackEscape(s string) string { return slackEscaper.Replace(s) }
 
 // summaryLine is the job summary's headline figures, "" when it has none.
 func summaryLine(raw json.RawMessage) string {
@@ -142,7 +150,7 @@ func summaryLine(raw json.RawMessage) string {
 // backoff on network errors, 408, 429 and 5xx (a Retry-After in seconds is
 // honoured, up to maxWait), and records each attempt on the review.
 func (sc *scheduler) deliver(ctx context.Context, s store.Schedule, rv store.Review, msg webhookMessage) store.Review {
-	log := sc.s.log.With("schedule", s.ID, "review", rv.ID)
+	log := sc.d.log.With("schedule", s.ID, "review", rv.ID)
 	wctx := context.WithoutCancel(ctx)
 	if err := sc.checkWebhook(s.Webhook); err != nil {
 		rv.WebhookStatus = webhookRefused + ": " + err.Error()

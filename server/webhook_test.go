@@ -159,13 +159,22 @@ func TestWebhookOutsideAllowListIsRefused(t *testing.T) {
 
 func TestParseCron(t *testing.T) {
 	for _, ok := range []string{"0 2 * * *", "*/5 * * * * *", "@hourly", "@every 3s", "30 9 * * 1-5"} {
-		if _, err := parseCron(ok); err != nil {
+		if _, err := parseCron(ok, time.Second); err != nil {
 			t.Errorf("parseCron(%q): %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "every night", "61 * * * *", "* * *"} {
-		if _, err := parseCron(bad); err == nil {
+		if _, err := parseCron(bad, time.Second); err == nil {
 			t.Errorf("parseCron(%q) accepted it", bad)
 		}
+	}
+	// Closer than the minimum interval: refused, naming the gap.
+	for _, tooOften := range []string{"@every 1ns", "@every 30s", "* * * * * *", "*/10 * * * * *", "0,1 * * * *"} {
+		if _, err := parseCron(tooOften, 2*time.Minute); err == nil || !strings.Contains(err.Error(), "apart") {
+			t.Errorf("parseCron(%q) with a 2m minimum: %v, want refused", tooOften, err)
+		}
+	}
+	if _, err := parseCron("*/5 * * * *", 2*time.Minute); err != nil {
+		t.Errorf("every 5 minutes with a 2m minimum: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -92,6 +93,9 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	path = strings.TrimPrefix(path, "//")
 	if path == "" || strings.Contains(path, ":memory:") || strings.Contains(path, "mode=memory") {
 		return fmt.Errorf("store: sqlite needs a file path (in-memory databases are not shared between connections)")
+	}
+	if err := privateFile(path); err != nil {
+		return err
 	}
 	sep := "?"
 	if strings.Contains(path, "?") {
@@ -284,6 +288,30 @@ func exists(ctx context.Context, tx *sqlx.Tx, table string, id int64) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("store: %s %d: %w", strings.TrimSuffix(table, "s"), id, ErrNotFound)
+	}
+	return nil
+}
+
+// privateFile creates the SQLite file readable by its owner only (0600),
+// or makes an existing one so: it holds token hashes and every plan.
+// SQLite gives its -wal and -shm files the main file's mode.
+func privateFile(path string) error {
+	file, _, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+	if file == "" {
+		return nil
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", file, err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("store: make %s private: %w", file, err)
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(file+side, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: make %s private: %w", file+side, err)
+		}
 	}
 	return nil
 }

@@ -125,6 +125,16 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	})
 }
 
+// HadTokens reports whether the store ever held a token, revoked or not:
+// only a store that never had one gets a first admin token by itself.
+func (s *Store) HadTokens(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, "SELECT COUNT(*) FROM tokens"); err != nil {
+		return false, dbErr(err, "store: count tokens")
+	}
+	return n > 0, nil
+}
+
 // CountTokens returns how many live tokens there are (0 on a new store).
 func (s *Store) CountTokens(ctx context.Context) (int, error) {
 	var n int

@@ -138,30 +138,68 @@ export function reportURL(id: number | string, format: string): string {
   return `/api/v1/jobs/${id}/report?format=${format}`;
 }
 
-// Streams a job's events. EventSource resends Last-Event-ID when it reconnects;
-// the first connection starts after `after` (0 = from the first event).
+// Streams a job's events. An EventSource sends no headers, so each
+// connection opens with a one-minute ticket (POST …/events/ticket), never
+// the token itself in the URL. EventSource resends Last-Event-ID when it
+// reconnects; once it gives up (its ticket expired), a new ticket reopens
+// the stream after the last event seen. The first connection starts after
+// `after` (0 = from the first event).
 export function events(
   id: number | string,
   after: number,
   on: (type: string, data: J, eventID: number) => void,
   onError: (closed: boolean) => void,
 ): () => void {
-  const url = `/api/v1/jobs/${id}/events?after=${after}&access_token=${encodeURIComponent(session.token)}`;
-  const es = new EventSource(url);
+  let es: EventSource | null = null;
+  let stopped = false;
+  let last = after;
+  let failures = 0;
   const types = ["window", "step", "phase", "finding", "status", "end", "event"];
-  for (const t of types) {
-    es.addEventListener(t, (e) => {
-      const me = e as MessageEvent;
-      let data: J = {};
-      try {
-        data = JSON.parse(me.data);
-      } catch {
-        data = { raw: me.data };
+  const open = async (): Promise<void> => {
+    let ticket = "";
+    try {
+      const t = await api<{ ticket: string }>(`/jobs/${id}/events/ticket`, { method: "POST" });
+      ticket = t.ticket;
+    } catch {
+      if (!stopped) onError(true);
+      return;
+    }
+    if (stopped) return;
+    const src = new EventSource(`/api/v1/jobs/${id}/events?after=${last}&ticket=${encodeURIComponent(ticket)}`);
+    es = src;
+    for (const t of types) {
+      src.addEventListener(t, (e) => {
+        const me = e as MessageEvent;
+        let data: J = {};
+        try {
+          data = JSON.parse(me.data);
+        } catch {
+          data = { raw: me.data };
+        }
+        failures = 0;
+        const n = Number(me.lastEventId) || 0;
+        if (n > last) last = n;
+        on(t, data, n);
+        if (t === "end") {
+          stopped = true;
+          src.close();
+        }
+      });
+    }
+    src.onerror = () => {
+      const closed = src.readyState === EventSource.CLOSED;
+      if (closed && !stopped && failures < 3) {
+        failures++;
+        onError(false);
+        void open();
+        return;
       }
-      on(t, data, Number(me.lastEventId) || 0);
-      if (t === "end") es.close();
-    });
-  }
-  es.onerror = () => onError(es.readyState === EventSource.CLOSED);
-  return () => es.close();
+      onError(closed);
+    };
+  };
+  void open();
+  return () => {
+    stopped = true;
+    es?.close();
+  };
 }

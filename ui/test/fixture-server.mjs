@@ -12,6 +12,7 @@ import { extname, join } from "node:path";
 
 const DIST = new URL("../dist/", import.meta.url).pathname;
 const NAMES = ["list products", "product detail", "add to cart", "checkout", "login"];
+const TICKETS = new Map(); // event-stream ticket → token
 const TOKENS = { "fixture-admin": { name: "fixture admin", role: "admin" }, "fixture-viewer": { name: "fixture viewer", role: "viewer" } };
 
 // A deterministic pseudo-random source, so every start draws the same data.
@@ -141,10 +142,16 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { "Content-Type": types[extname(f)] ?? "application/octet-stream" });
     return res.end(readFileSync(f));
   }
-  const tok = (req.headers.authorization ?? "").replace(/^Bearer /, "") || url.searchParams.get("access_token");
+  // The event stream takes a ticket, as the server's does: never a token in the URL.
+  const tok = (req.headers.authorization ?? "").replace(/^Bearer /, "") || TICKETS.get(url.searchParams.get("ticket") ?? "");
   const me = TOKENS[tok];
   if (!me) return send(res, 401, { error: "unauthorized" });
   let m;
+  if ((m = p.match(/^\/api\/v1\/jobs\/(\d+)\/events\/ticket$/)) && req.method === "POST") {
+    const ticket = `t${TICKETS.size + 1}-${m[1]}`;
+    TICKETS.set(ticket, tok);
+    return send(res, 201, { ticket, expires: new Date(Date.now() + 60000).toISOString() });
+  }
   if (p === "/api/v1/me") return send(res, 200, me);
   if (p === "/api/v1/jobs") return send(res, 200, { jobs, total: jobs.length });
   if ((m = p.match(/^\/api\/v1\/jobs\/(\d+)(\/\w+)?$/))) {
