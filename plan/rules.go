@@ -124,6 +124,7 @@ func (d *decoder) checkRules(p *Plan, r Rules) {
 	d.checkMaxVUs(p, r.MaxVUs)
 	d.checkLoadURL(r, "target.base_url", p.Target.BaseURL)
 	d.checkLoadURL(r, "capacity.verify_url", p.Capacity.VerifyURL)
+	d.checkLoadURL(r, "capacity.assess_url", p.Capacity.AssessURL)
 	for i, a := range p.Target.Allow {
 		if e, err := ParseEndpoint(a, 0); err == nil && !r.Load.allowsHost(e.Host) {
 			d.errorAt(d.lineOf("target.allow"), indexPath("target.allow", i),
