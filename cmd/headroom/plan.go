@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/headroom-sre/headroom/derive"
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// planCmd is `headroom plan <subcommand>`: plans grounded in production.
+func planCmd(args []string, stdout, stderr io.Writer) int {
+	subs := map[string]command{
+		"from-logs": {"derive a plan from access logs (nginx/Apache combined, JSON lines)", planFromLogsCmd},
+		"check":     {"compare a plan's mix and rates with access logs, warn where they part", planCheckCmd},
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		planUsage(stderr, subs)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "headroom plan: unknown subcommand %q\n", args[0])
+		planUsage(stderr, subs)
+		return exitUsage
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func planUsage(w io.Writer, subs map[string]command) {
+	names := make([]string, 0, len(subs))
+	for n := range subs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "usage: headroom plan <subcommand> [flags] [args]")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", n, subs[n].summary)
+	}
+}
+
+// logFlags are the flags that say how to read access logs.
+type logFlags struct {
+	format, fTime, fMethod, fPath, fStatus, fAddr, fAgent, fSession *string
+	gap                                                             *time.Duration
+	maxBad                                                          *int64
+	quiet                                                           *bool
+}
+
+func addLogFlags(fs *flag.FlagSet) *logFlags {
+	d := derive.DefaultFields
+	return &logFlags{
+		format:   fs.String("format", "auto", "log format: combined (nginx/Apache), json (one object a line) or auto"),
+		fTime:    fs.String("field-time", d.Time, "JSON lines: the time field (RFC 3339, Unix seconds, or 02/Jan/2006:15:04:05 -0700)"),
+		fMethod:  fs.String("field-method", d.Method, "JSON lines: the method field (empty when --field-path holds the whole request line)"),
+		fPath:    fs.String("field-path", d.Path, "JSON lines: the path field (path and query, or \"GET /x HTTP/1.1\")"),
+		fStatus:  fs.String("field-status", d.Status, "JSON lines: the status field"),
+		fAddr:    fs.String("field-addr", d.Addr, "JSON lines: the client address field"),
+		fAgent:   fs.String("field-agent", d.Agent, "JSON lines: the User-Agent field"),
+		fSession: fs.String("field-session", "", "JSON lines: a session key field (cookie, user id, token); default: address + agent"),
+		gap:      fs.Duration("gap", 30*time.Minute, "a client's pause longer than this starts a new session"),
+		maxBad:   fs.Int64("max-bad-lines", 0, "skip up to this many unreadable lines (0: the first is an error)"),
+		quiet:    fs.Bool("quiet", false, "print no progress line"),
+	}
+}
+
+func (f *logFlags) options(stderr io.Writer) (derive.LogOptions, error) {
+	format := derive.Format(*f.format)
+	switch format {
+	case derive.FormatAuto, derive.FormatCombined, derive.FormatJSON:
+	default:
+		return derive.LogOptions{}, fmt.Errorf("--format %q: want combined, json or auto", *f.format)
+	}
+	if *f.gap <= 0 {
+		return derive.LogOptions{}, fmt.Errorf("--gap %v: want a positive duration", *f.gap)
+	}
+	o := derive.LogOptions{
+		Format: format,
+		Fields: derive.Fields{Time: *f.fTime, Method: *f.fMethod, Path: *f.fPath, Status: *f.fStatus,
+			Addr: *f.fAddr, Agent: *f.fAgent, Session: *f.fSession},
+		Gap: *f.gap, MaxBadLines: *f.maxBad,
+	}
+	if !*f.quiet {
+		o.Progress = func(p derive.Progress) {
+			rate := float64(p.Lines) / max(p.Took.Seconds(), 1e-9)
+			end := "\r"
+			if p.Done {
+				end = "\n"
+			}
+			fmt.Fprintf(stderr, "\r%s: %d lines, %.1f MiB, %.0f lines/s%s", p.File, p.Lines, float64(p.Bytes)/(1<<20), rate, end)
+		}
+	}
+	return o, nil
+}
+
+// planFromLogsCmd is `headroom plan from-logs [flags] FILE…`.
+func planFromLogsCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan from-logs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom plan from-logs [--out plan.yaml] [--base-url URL] [--format combined|json] [--gap 30m] FILE…")
+		fs.PrintDefaults()
+	}
+	lf := addLogFlags(fs)
+	out := fs.String("out", "", "write the plan here instead of stdout")
+	name := fs.String("name", "derived", "the plan's name")
+	baseURL := fs.String("base-url", "", "the plan's target.base_url (default a placeholder)")
+	coverage := fs.Float64("coverage", 0.9, "keep the most frequent journeys until they cover this share of sessions")
+	maxJourneys := fs.Int("journeys", 8, "keep at most this many journeys")
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "headroom plan from-logs: want one or more log files")
+		fs.Usage()
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "headroom plan from-logs: %v\n", err)
+		return exitUsage
+	}
+	if *coverage <= 0 || *coverage > 1 {
+		return fail(fmt.Errorf("--coverage %v: want a share in (0, 1]", *coverage))
+	}
+	opts, err := lf.options(stderr)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	prof, err := derive.ReadLogFiles(ctx, files, opts)
+	if err != nil {
+		return fail(err)
+	}
+	var buf bytes.Buffer
+	popts := derive.PlanOptions{Name: *name, BaseURL: *baseURL, Coverage: *coverage, MaxJourneys: *maxJourneys,
+		Command: "headroom plan from-logs " + strings.Join(args, " ")}
+	if err := derive.WritePlan(&buf, prof, popts); err != nil {
+		return fail(err)
+	}
+	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-logs")
+}
+
+// writePlanOut validates a derived plan and writes it to path or stdout.
+func writePlanOut(data []byte, path string, stdout, stderr io.Writer, cmd string) int {
+	if _, err := plan.Parse(path, data); err != nil {
+		// a derived plan that does not validate is our bug; show both
+		fmt.Fprintf(stderr, "%s: the derived plan does not validate (please report this):\n", cmd)
+		printError(stderr, cmd, err)
+		stdout.Write(data)
+		return exitFailed
+	}
+	if path == "" {
+		stdout.Write(data)
+		return exitOK
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		fmt.Fprintf(stderr, "%s: --out: %v\n", cmd, err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "%s: wrote %s\n", cmd, path)
+	return exitOK
+}
+
+// planCheckCmd is `headroom plan check plan.yaml --logs FILE…`.
+func planCheckCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom plan check [--points 5] plan.yaml --logs FILE [--logs FILE…]")
+		fs.PrintDefaults()
+	}
+	var logs multiFlag
+	fs.Var(&logs, "logs", "an access log to compare with (repeatable)")
+	lf := addLogFlags(fs)
+	points := fs.Float64("points", 5, "warn when a route's share differs by more than this many percentage points")
+	minShare := fs.Float64("min-share", 1, "warn when a production route with at least this percentage of requests is missing from the plan")
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) != 1 || len(logs) == 0 {
+		fmt.Fprintln(stderr, "headroom plan check: want one plan file and at least one --logs FILE")
+		fs.Usage()
+		return exitUsage
+	}
+	p, err := plan.LoadFile(files[0])
+	if err != nil {
+		printError(stderr, "headroom plan check", err)
+		return exitUsage
+	}
+	opts, err := lf.options(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom plan check: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	prof, err := derive.ReadLogFiles(ctx, logs, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom plan check: %v\n", err)
+		return exitUsage
+	}
+	c := derive.Check(p, prof, derive.CheckOptions{Points: *points, MinShare: *minShare / 100})
+	c.WriteText(stdout, prof)
+	if len(c.Warnings) > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
