@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -80,10 +82,11 @@ func ReadLog(ctx context.Context, r io.Reader, name string, opts LogOptions) (*P
 }
 
 func describeSources(paths []string, f Format) string {
-	s := fmt.Sprint(paths)
-	if len(paths) == 1 {
-		s = paths[0]
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = filepath.Base(p)
 	}
+	s := strings.Join(names, ", ")
 	if f == "" {
 		f = FormatAuto
 	}

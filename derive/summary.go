@@ -74,18 +74,25 @@ func (a *Analyzer) rates() Rates {
 		span = 1
 	}
 	r.Mean = float64(a.requests) / span
-	firstMin, lastMin := a.first.Unix()/60, a.last.Unix()/60
+	firstSec, lastSec := a.first.Unix(), a.last.Unix()+1 // [firstSec, lastSec) holds the span
+	firstMin, lastMin := firstSec/60, (lastSec-1)/60
 	var per []float64
 	for m := firstMin; m <= lastMin; m++ {
 		c := a.minutes[m]
-		if float64(c)/60 > r.PeakMinute {
-			r.PeakMinute, r.PeakMinAt = float64(c)/60, time.Unix(m*60, 0).UTC()
+		// a partial first or last minute counts for the seconds it covers,
+		// when it covers half a minute (or the whole log is shorter)
+		covered := min(lastSec, m*60+60) - max(firstSec, m*60)
+		if covered >= min(30, lastSec-firstSec) {
+			if rps := float64(c) / float64(covered); rps > r.PeakMinute {
+				r.PeakMinute, r.PeakMinAt = rps, time.Unix(m*60, 0).UTC()
+			}
 		}
-		// whole minutes only: the first and last are partial unless the log is shorter
-		if (m == firstMin || m == lastMin) && lastMin-firstMin >= 2 {
-			continue
+		if covered == 60 {
+			per = append(per, float64(c)/60)
 		}
-		per = append(per, float64(c)/60)
+	}
+	if len(per) == 0 { // shorter than a whole minute: the span's own rate
+		per = append(per, r.Mean)
 	}
 	sort.Float64s(per)
 	r.Minutes = len(per)

@@ -152,6 +152,11 @@ func writeStep(b *bufio.Writer, r *Route, p *Profile) {
 	fmt.Fprintf(b, "      - name: %s\n", yq(r.Key()))
 	fmt.Fprintf(b, "        %s: %s   # %s requests, %.1f%% of all; e.g. %s\n", strings.ToLower(r.Method), yq(stepPath(r)),
 		count(r.Count), 100*p.Share(*r), r.Example)
+	for _, prm := range r.Params {
+		if prm.Kind != ParamID && prm.Kind != ParamUUID {
+			fmt.Fprintf(b, "        # PLACEHOLDER: %s is one value seen (%s); an id from an earlier response goes here (extract it)\n", prm.Kind, prm.Example)
+		}
+	}
 	switch r.Method {
 	case "POST", "PUT", "PATCH":
 		fmt.Fprintf(b, "        # PLACEHOLDER: the request body (json: {...}); logs do not record it\n")
@@ -199,7 +204,9 @@ func stepPath(r *Route) string {
 		}
 		v := url.QueryEscape(q.Example)
 		switch {
-		case q.Numeric && q.Max >= q.Min:
+		case q.Numeric && q.Max == q.Min:
+			v = fmt.Sprint(q.Min)
+		case q.Numeric && q.Max > q.Min:
 			v = fmt.Sprintf("{{ randInt %d %d }}", q.Min, q.Max)
 		case secretName(q.Name):
 			v = "PLACEHOLDER"
@@ -244,10 +251,13 @@ func writeBusiness(b *bufio.Writer, p *Profile, perIter float64) {
 	if p.SessionSeconds <= 0 || p.Rates.Mean <= 0 {
 		return
 	}
-	perUserMin := float64(p.SessionRequests) / (p.SessionSeconds / 60)
+	// a session lasts from its first request to its last, plus one median
+	// pause after the last (the reading time logs cannot see)
+	seconds := p.SessionSeconds + float64(p.Sessions)*p.Think.P50.Seconds()
+	perUserMin := float64(p.SessionRequests) / (seconds / 60)
 	users := p.Rates.Mean * 60 / perUserMin
-	fmt.Fprintf(b, "\n# From the sessions: %s requests over %s of session time; mean concurrent users = mean rate / per-user rate.\n",
-		count(p.SessionRequests), time.Duration(p.SessionSeconds*float64(time.Second)).Round(time.Second))
+	fmt.Fprintf(b, "\n# From the sessions: %s requests over %s of session time (each session's span plus one median pause);\n# active users = the mean rate ÷ a user's rate.\n",
+		count(p.SessionRequests), time.Duration(seconds*float64(time.Second)).Round(time.Second))
 	fmt.Fprintf(b, "business:\n")
 	fmt.Fprintf(b, "  active_users: %s   # %s req/min ÷ %s req/min a user\n", num(math.Max(1, math.Round(users))), num(p.Rates.Mean*60), num(perUserMin))
 	fmt.Fprintf(b, "  requests_per_user_per_minute: %s\n", num(perUserMin))
@@ -273,8 +283,11 @@ func journeyName(i int, j Journey) string {
 
 // yq quotes s as a YAML double-quoted scalar.
 func yq(s string) string {
-	out, _ := json.Marshal(s)
-	return string(out)
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // count formats n with thousands separators: 23,847.
