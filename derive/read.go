@@ -46,16 +46,24 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
-// ReadLogFiles reads the access logs at paths, in order, into one Profile.
+// ReadLogFiles reads the access logs at paths, in order, into one Profile;
+// the path "-" is standard input.
 func ReadLogFiles(ctx context.Context, paths []string, opts LogOptions) (*Profile, error) {
 	a := NewAnalyzer(opts.Gap)
 	var skipped int64
 	for _, path := range paths {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
+		f := os.Stdin
+		if path != "-" {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				return nil, err
+			}
 		}
-		n, err := readLog(ctx, a, f, path, opts, skipped)
+		name := path
+		if path == "-" {
+			name = "stdin"
+		}
+		n, err := readLog(ctx, a, f, name, opts, skipped)
 		f.Close()
 		skipped = n
 		if err != nil {
@@ -85,6 +93,9 @@ func describeSources(paths []string, f Format) string {
 	names := make([]string, len(paths))
 	for i, p := range paths {
 		names[i] = filepath.Base(p)
+		if p == "-" {
+			names[i] = "standard input"
+		}
 	}
 	s := strings.Join(names, ", ")
 	if f == "" {

@@ -98,6 +98,9 @@ func (f *logFlags) options(stderr io.Writer) (derive.LogOptions, error) {
 			end := "\r"
 			if p.Done {
 				end = "\n"
+				if rss := peakRSS(); rss > 0 {
+					end = fmt.Sprintf(", peak RSS %.0f MiB\n", float64(rss)/(1<<20))
+				}
 			}
 			fmt.Fprintf(stderr, "\r%s: %d lines, %.1f MiB, %.0f lines/s%s", p.File, p.Lines, float64(p.Bytes)/(1<<20), rate, end)
 		}
@@ -226,6 +229,24 @@ func planCheckCmd(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// peakRSS is the process's peak resident memory in bytes (Linux's VmHWM);
+// 0 where it cannot be read.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // multiFlag is a repeatable string flag.
