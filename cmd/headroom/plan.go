@@ -22,6 +22,7 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	subs := map[string]command{
 		"from-logs": {"derive a plan from access logs (nginx/Apache combined, JSON lines)", planFromLogsCmd},
 		"check":     {"compare a plan's mix and rates with access logs, warn where they part", planCheckCmd},
+		"from-har":  {"turn a HAR 1.2 recording into a plan of its journey (extractions, think times)", planFromHARCmd},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		planUsage(stderr, subs)
@@ -158,6 +159,51 @@ func planFromLogsCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-logs")
+}
+
+// planFromHARCmd is `headroom plan from-har [flags] FILE.har`.
+func planFromHARCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan from-har", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom plan from-har [--out plan.yaml] [--base-url URL] [--host HOST] FILE.har")
+		fs.PrintDefaults()
+	}
+	out := fs.String("out", "", "write the plan here instead of stdout")
+	name := fs.String("name", "recorded", "the plan's name")
+	baseURL := fs.String("base-url", "", "the plan's target.base_url (default the recording's origin)")
+	host := fs.String("host", "", "keep the requests to this host (default the first that is not a static asset)")
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "headroom plan from-har: want exactly one HAR file")
+		fs.Usage()
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "headroom plan from-har: %s: %v\n", files[0], err)
+		return exitUsage
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	h, err := derive.ReadHAR(f)
+	if err != nil {
+		return fail(err)
+	}
+	var buf bytes.Buffer
+	if err := derive.FromHAR(&buf, h, derive.HAROptions{Name: *name, BaseURL: *baseURL, Host: *host,
+		Command: "headroom plan from-har " + strings.Join(args, " ")}); err != nil {
+		return fail(err)
+	}
+	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-har")
 }
 
 // writePlanOut validates a derived plan and writes it to path or stdout.

@@ -109,3 +109,25 @@ func TestPlanFromLogsBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanFromHAR(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"plan", "from-har", "--base-url", "http://127.0.0.1:9", "../../derive/testdata/shop.har"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if _, err := plan.Parse("recorded.yaml", stdout.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "{{ .vars.cart_id }}") {
+		t.Errorf("no extraction reused:\n%s", stdout.String())
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.har")
+	os.WriteFile(bad, []byte(`{"log":{"entries":[{"request":{"url":"http://x/"}}]}}`), 0o644)
+	stdout.Reset()
+	stderr.Reset()
+	if code := dispatch([]string{"plan", "from-har", bad}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "log.entries[0].request") {
+		t.Errorf("bad HAR: exit %d, %q", code, stderr.String())
+	}
+}
