@@ -20,9 +20,10 @@ import (
 // planCmd is `headroom plan <subcommand>`: plans grounded in production.
 func planCmd(args []string, stdout, stderr io.Writer) int {
 	subs := map[string]command{
-		"from-logs": {"derive a plan from access logs (nginx/Apache combined, JSON lines)", planFromLogsCmd},
-		"check":     {"compare a plan's mix and rates with access logs, warn where they part", planCheckCmd},
-		"from-har":  {"turn a HAR 1.2 recording into a plan of its journey (extractions, think times)", planFromHARCmd},
+		"from-logs":    {"derive a plan from access logs (nginx/Apache combined, JSON lines)", planFromLogsCmd},
+		"check":        {"compare a plan's mix and rates with access logs, warn where they part", planCheckCmd},
+		"from-openapi": {"a skeleton plan from an OpenAPI 3 document: one journey per operation", planFromOpenAPICmd},
+		"from-har":     {"turn a HAR 1.2 recording into a plan of its journey (extractions, think times)", planFromHARCmd},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		planUsage(stderr, subs)
@@ -204,6 +205,49 @@ func planFromHARCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-har")
+}
+
+// planFromOpenAPICmd is `headroom plan from-openapi [flags] openapi.yaml`.
+func planFromOpenAPICmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan from-openapi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom plan from-openapi [--out plan.yaml] [--base-url URL] openapi.yaml|json")
+		fs.PrintDefaults()
+	}
+	out := fs.String("out", "", "write the plan here instead of stdout")
+	name := fs.String("name", "", "the plan's name (default the document's title)")
+	baseURL := fs.String("base-url", "", "the plan's target.base_url (default the document's first absolute server)")
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "headroom plan from-openapi: want exactly one OpenAPI document")
+		fs.Usage()
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "headroom plan from-openapi: %s: %v\n", files[0], err)
+		return exitUsage
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		return fail(err)
+	}
+	doc, err := derive.LoadOpenAPI(context.Background(), data)
+	if err != nil {
+		return fail(err)
+	}
+	var buf bytes.Buffer
+	if err := derive.FromOpenAPI(&buf, doc, derive.OpenAPIOptions{Name: *name, BaseURL: *baseURL,
+		Command: "headroom plan from-openapi " + strings.Join(args, " ")}); err != nil {
+		return fail(err)
+	}
+	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-openapi")
 }
 
 // writePlanOut validates a derived plan and writes it to path or stdout.

@@ -131,3 +131,21 @@ func TestPlanFromHAR(t *testing.T) {
 		t.Errorf("bad HAR: exit %d, %q", code, stderr.String())
 	}
 }
+
+func TestPlanFromOpenAPI(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"plan", "from-openapi", "../../derive/testdata/shop-openapi.yaml"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	p, err := plan.Parse("openapi.yaml", stdout.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Journeys) != 7 || p.Target.BaseURL != "http://127.0.0.1:18081" {
+		t.Errorf("%d journeys, base %s: want 7 and the document's server", len(p.Journeys), p.Target.BaseURL)
+	}
+	stderr.Reset()
+	if code := dispatch([]string{"plan", "from-openapi", "plan_test.go"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "plan_test.go:") {
+		t.Errorf("not a document: exit %d, %q", code, stderr.String())
+	}
+}
