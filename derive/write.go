@@ -190,7 +190,9 @@ func stepPath(r *Route) string {
 			segs[i] = fmt.Sprintf("{{ randInt %d %d }}", prm.Min, prm.Max)
 		case s == ParamUUID:
 			segs[i] = "{{ uuid }}"
-		case s == ParamToken:
+		case s == ParamID && prm.Kind == "":
+			segs[i] = "{{ randInt 1 1000 }}" // no values seen (Prometheus): a guess
+		case s == ParamToken || prm.Example == "":
 			segs[i] = "PLACEHOLDER"
 		default:
 			segs[i] = prm.Example

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/headroom-sre/headroom/derive"
 	"github.com/headroom-sre/headroom/plan"
 )
@@ -248,6 +250,63 @@ func planFromOpenAPICmd(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-openapi")
+}
+
+// planFromPrometheusCmd is `headroom plan from-prometheus --prometheus URL
+// --selector '{job="shop"}' --range 7d`.
+func planFromPrometheusCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan from-prometheus", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: headroom plan from-prometheus --prometheus URL [--selector '{job=\"shop\"}'] [--range 7d] [--metric NAME] [--route LABEL] [--method LABEL] [--out plan.yaml]")
+		fs.PrintDefaults()
+	}
+	url := fs.String("prometheus", "", "Prometheus base URL (required)")
+	sel := fs.String("selector", "", "label matchers of the service's series, e.g. '{job=\"shop\"}'")
+	metric := fs.String("metric", "http_request_duration_seconds_count", "a counter of requests with a route label")
+	route := fs.String("route", "route", "the route label")
+	method := fs.String("method", "", "the method label (empty when the route label reads \"GET /path\")")
+	rng := fs.String("range", "7d", "how far back from now (Prometheus durations: 30m, 24h, 7d)")
+	step := fs.Duration("step", 0, "resolution of the rate series (default range/500, at least a minute)")
+	scrape := fs.Duration("scrape-interval", 15*time.Second, "the scrape interval (the rate window is at least 4 of them)")
+	rpupm := fs.Float64("requests-per-user-per-minute", 0, "business: a user's requests a minute, to state active users (default 2, marked a placeholder)")
+	out := fs.String("out", "", "write the plan here instead of stdout")
+	name := fs.String("name", "derived-from-prometheus", "the plan's name")
+	baseURL := fs.String("base-url", "", "the plan's target.base_url (default a placeholder)")
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "headroom plan from-prometheus: %v\n", err)
+		return exitUsage
+	}
+	if len(files) != 0 {
+		return fail(fmt.Errorf("unexpected arguments %q", files))
+	}
+	d, err := model.ParseDuration(*rng)
+	if err != nil || d <= 0 {
+		return fail(fmt.Errorf("--range %q: want a duration such as 30m, 24h or 7d", *rng))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	prof, err := derive.FromPrometheus(ctx, derive.PromOptions{URL: *url, Selector: *sel, Metric: *metric, Route: *route,
+		Method: *method, Range: time.Duration(d), Step: *step, Scrape: *scrape})
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(stderr, "mix:  %s\nrate: %s\n", prof.MixQuery, prof.RateQuery)
+	var buf bytes.Buffer
+	if err := derive.WritePromPlan(&buf, prof, derive.PromPlanOptions{Name: *name, BaseURL: *baseURL, RequestsPerUserPerMinute: *rpupm,
+		Command: "headroom plan from-prometheus " + strings.Join(args, " ")}); err != nil {
+		return fail(err)
+	}
+	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-prometheus")
 }
 
 // writePlanOut validates a derived plan and writes it to path or stdout.
