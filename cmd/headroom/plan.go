@@ -22,10 +22,11 @@ import (
 // planCmd is `headroom plan <subcommand>`: plans grounded in production.
 func planCmd(args []string, stdout, stderr io.Writer) int {
 	subs := map[string]command{
-		"from-logs":    {"derive a plan from access logs (nginx/Apache combined, JSON lines)", planFromLogsCmd},
-		"check":        {"compare a plan's mix and rates with access logs, warn where they part", planCheckCmd},
-		"from-openapi": {"a skeleton plan from an OpenAPI 3 document: one journey per operation", planFromOpenAPICmd},
-		"from-har":     {"turn a HAR 1.2 recording into a plan of its journey (extractions, think times)", planFromHARCmd},
+		"from-logs":       {"derive a plan from access logs (nginx/Apache combined, JSON lines)", planFromLogsCmd},
+		"check":           {"compare a plan's mix and rates with access logs, warn where they part", planCheckCmd},
+		"from-openapi":    {"a skeleton plan from an OpenAPI 3 document: one journey per operation", planFromOpenAPICmd},
+		"from-prometheus": {"derive the mix, rates and business figures from a service's request counters", planFromPrometheusCmd},
+		"from-har":        {"turn a HAR 1.2 recording into a plan of its journey (extractions, think times)", planFromHARCmd},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		planUsage(stderr, subs)

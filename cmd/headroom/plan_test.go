@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +149,64 @@ func TestPlanFromOpenAPI(t *testing.T) {
 	stderr.Reset()
 	if code := dispatch([]string{"plan", "from-openapi", "plan_test.go"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "plan_test.go:") {
 		t.Errorf("not a document: exit %d, %q", code, stderr.String())
+	}
+}
+
+// recordedPrometheus answers the two queries of from-prometheus as a
+// Prometheus did: the increase by route, and the rate series.
+func recordedPrometheus(t *testing.T) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		q := r.Form.Get("query")
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/query":
+			if !strings.HasPrefix(q, "sum by (route) (increase(http_request_duration_seconds_count{job=\"shop\"}[1w]))") {
+				t.Errorf("mix query %q", q)
+			}
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[
+				{"metric":{"route":"GET /v1/products/{id}"},"value":[1765000000,"6000.4"]},
+				{"metric":{"route":"GET /v1/products"},"value":[1765000000,"3000"]},
+				{"metric":{"route":"POST /v1/checkout"},"value":[1765000000,"1000"]}]}}`)
+		case "/api/v1/query_range":
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"matrix","result":[
+				{"metric":{},"values":[[1765000000,"10"],[1765000600,"12"],[1765001200,"30"],[1765001800,"11"],[1765002400,"10"]]}]}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+}
+
+func TestPlanFromPrometheus(t *testing.T) {
+	prom := recordedPrometheus(t)
+	defer prom.Close()
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"plan", "from-prometheus", "--prometheus", prom.URL, "--selector", `{job="shop"}`, "--range", "7d"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	p, err := plan.Parse("prom.yaml", stdout.Bytes())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	if len(p.Journeys) != 3 || p.Journeys[0].Weight != 600 || p.Journeys[2].Weight != 100 {
+		t.Errorf("journeys %+v: want weights 600, 300, 100", p.Journeys)
+	}
+	// sustained = the median step (11 req/s); peak 30 req/s
+	if p.Business.PeakFactor < 2.7 || p.Business.PeakFactor > 2.8 || p.Business.ActiveUsers != 330 {
+		t.Errorf("business %+v: want 330 users at 2 req/min (11 req/s) and peak factor 30/11", p.Business)
+	}
+	if !strings.Contains(stderr.String(), "mix:  sum by (route)") || !strings.Contains(stdout.String(), "# The rate: sum(rate(") {
+		t.Errorf("the queries are not shown:\n%s\n%s", stderr.String(), stdout.String())
+	}
+
+	stderr.Reset()
+	prom.Close()
+	if code := dispatch([]string{"plan", "from-prometheus", "--prometheus", prom.URL}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), prom.URL) {
+		t.Errorf("unreachable Prometheus: exit %d, %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := dispatch([]string{"plan", "from-prometheus", "--prometheus", prom.URL, "--range", "7x"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "--range") {
+		t.Errorf("bad range: exit %d, %q", code, stderr.String())
 	}
 }
