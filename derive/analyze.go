@@ -28,6 +28,7 @@ type Analyzer struct {
 	gap time.Duration
 
 	requests, other int64
+	noRoute         int64 // well-formed lines whose request names no route
 	first, last     time.Time
 	routes          []*routeStat
 	routeIndex      map[string]int32 // "METHOD template" → index

@@ -165,3 +165,18 @@ func FuzzParseCombined(f *testing.F) {
 		_ = parseCombined(line, &r)
 	})
 }
+
+func TestReadLogCountsLinesWithoutARoute(t *testing.T) {
+	log := `10.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "-" 400 0 "-" "-"
+10.0.0.1 - - [01/Dec/2026:10:00:01 +0000] "OPTIONS * HTTP/1.1" 200 0 "-" "-"
+10.0.0.1 - - [01/Dec/2026:10:00:02 +0000] "GET http://shop.example.com/v1/products/7?x=1 HTTP/1.1" 200 10 "-" "a"
+10.0.0.1 - - [01/Dec/2026:10:00:03 +0000] "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" 400 157 "-" "-"
+`
+	p, err := ReadLog(context.Background(), strings.NewReader(log), "a.log", LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Requests != 1 || p.NoRoute != 3 || p.Routes[0].Key() != "GET /v1/products/{id}" {
+		t.Fatalf("requests %d, no route %d, routes %+v: want 1 (the proxy request's path), 3", p.Requests, p.NoRoute, p.Routes)
+	}
+}

@@ -29,6 +29,9 @@ type Profile struct {
 	// OtherRoutes counts requests beyond MaxRoutes distinct routes, folded
 	// into no route.
 	OtherRoutes int64
+	// NoRoute counts well-formed lines whose request names no route ("-",
+	// a TLS handshake on a plain port, "OPTIONS *"); they are not requests.
+	NoRoute int64
 	// OtherJourneys counts sessions whose path was dropped from the
 	// journey table to keep it bounded (rare paths).
 	OtherJourneys int64

@@ -163,6 +163,8 @@ func readLog(ctx context.Context, a *Analyzer, r io.Reader, name string, opts Lo
 			case perr == nil:
 				a.Add(&rec)
 			case perr == errSkip:
+			case perr == errNoRoute:
+				a.noRoute++
 			default:
 				skipped++
 				if skipped > opts.MaxBadLines {

@@ -80,6 +80,28 @@ func (f Fields) withDefaults() Fields {
 // errSkip marks a line that holds no request (blank).
 var errSkip = errors.New("blank line")
 
+// errNoRoute marks a well-formed line whose request names no route: "-"
+// (a connection closed before a request), a TLS handshake sent to a plain
+// port, "OPTIONS *". Such lines are counted, not errors.
+var errNoRoute = errors.New("request names no route")
+
+// routePath returns the path of a request target: an absolute URL (a proxy
+// request) loses its scheme and host; anything not starting with "/" has
+// no route.
+func routePath(p []byte) ([]byte, bool) {
+	for _, scheme := range []string{"http://", "https://"} {
+		if len(p) > len(scheme) && strings.EqualFold(string(p[:len(scheme)]), scheme) {
+			rest := p[len(scheme):]
+			i := bytes.IndexByte(rest, '/')
+			if i < 0 {
+				return []byte("/"), true
+			}
+			return rest[i:], true
+		}
+	}
+	return p, len(p) > 0 && p[0] == '/'
+}
+
 // parseCombined reads one combined- or common-format line into r.
 func parseCombined(line []byte, r *Record) error {
 	*r = Record{}
@@ -111,8 +133,8 @@ func parseCombined(line []byte, r *Record) error {
 		return errors.New("no quoted \"METHOD PATH PROTOCOL\" after the time")
 	}
 	m, p, ok := splitRequest(req)
-	if !ok {
-		return fmt.Errorf("request %q: want \"METHOD PATH PROTOCOL\"", shortBytes(req))
+	if ok {
+		p, ok = routePath(p)
 	}
 	r.Method, r.Path = m, p
 	rest = bytes.TrimLeft(rest, " ")
@@ -125,6 +147,9 @@ func parseCombined(line []byte, r *Record) error {
 		return fmt.Errorf("status %q is not an HTTP status", shortBytes(rest[:end]))
 	}
 	r.Status = st
+	if !ok {
+		return errNoRoute
+	}
 	rest = rest[end:]
 	// bytes, then optionally "referer" "agent"
 	if _, after, ok := quoted(skipField(rest)); ok {
@@ -278,13 +303,17 @@ func (p *jsonParser) parse(line []byte, r *Record) error {
 	if method == "" { // the path field may be a whole request line
 		m, pth, ok := splitRequest([]byte(path))
 		if !ok {
-			return fmt.Errorf("no method field %q, and field %q is not \"METHOD PATH\"", p.paths[1], p.paths[2])
+			return errNoRoute
 		}
 		method, path = m, string(pth)
 	} else {
 		method = internMethod([]byte(method))
 	}
-	r.Method, r.Path = method, []byte(path)
+	rp, ok := routePath([]byte(path))
+	if !ok {
+		return errNoRoute
+	}
+	r.Method, r.Path = method, rp
 	if v[3].Exists() {
 		st := int(v[3].Int())
 		if st < 100 || st > 999 {

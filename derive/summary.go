@@ -19,7 +19,7 @@ func (a *Analyzer) Profile() *Profile {
 	p := &Profile{
 		Requests: a.requests, First: a.first, Last: a.last,
 		Sessions: a.nSessions, SessionRequests: a.sessReqs, SessionSeconds: a.sessSeconds,
-		Think: dist(a.think), OtherRoutes: a.other, OtherJourneys: a.otherJourneys,
+		Think: dist(a.think), OtherRoutes: a.other, OtherJourneys: a.otherJourneys, NoRoute: a.noRoute,
 	}
 	for _, rs := range a.routes {
 		r := Route{Method: rs.method, Template: rs.template, Count: rs.count, Statuses: rs.statuses,

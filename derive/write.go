@@ -46,6 +46,9 @@ func Selected(p *Profile, opts PlanOptions) []Journey {
 	var out []Journey
 	var covered int64
 	for _, j := range p.Journeys {
+		if !sendable(j) {
+			continue
+		}
 		if len(out) >= opts.MaxJourneys || (p.Sessions > 0 && float64(covered) >= opts.Coverage*float64(p.Sessions)) {
 			break
 		}
@@ -70,6 +73,9 @@ func WritePlan(w io.Writer, p *Profile, opts PlanOptions) error {
 		routes[p.Routes[i].Key()] = &p.Routes[i]
 	}
 	journeys := Selected(p, opts)
+	if len(journeys) == 0 {
+		return fmt.Errorf("no session holds a request a plan can send (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)")
+	}
 	var kept int64
 	var keptReqs float64
 	for _, j := range journeys {
@@ -101,6 +107,9 @@ func WritePlan(w io.Writer, p *Profile, opts PlanOptions) error {
 			break
 		}
 		pf("#   %-44s %12s  %5.1f%%\n", r.Key(), count(r.Count), 100*p.Share(r))
+	}
+	if p.NoRoute > 0 {
+		pf("#   (not counted: %s lines whose request named no route, e.g. \"-\" or a TLS handshake)\n", count(p.NoRoute))
 	}
 	if p.OtherRoutes > 0 {
 		pf("#   (beyond %d routes) %s requests\n", MaxRoutes, count(p.OtherRoutes))
@@ -134,7 +143,7 @@ func WritePlan(w io.Writer, p *Profile, opts PlanOptions) error {
 		pf("    steps:\n")
 		for k, key := range j.Steps {
 			r := routes[key]
-			if r == nil { // requests beyond MaxRoutes
+			if r == nil || !planMethod(r.Method) { // requests beyond MaxRoutes, or a method plans do not send
 				continue
 			}
 			writeStep(b, r, p)
@@ -177,7 +186,8 @@ func stepPath(r *Route) string {
 	segs := strings.Split(r.Template, "/")
 	k := 0
 	for i, s := range segs {
-		if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
+		if !isPlaceholder(s) {
+			segs[i] = literal(s)
 			continue
 		}
 		var prm Param
@@ -195,7 +205,7 @@ func stepPath(r *Route) string {
 		case s == ParamToken || prm.Example == "":
 			segs[i] = "PLACEHOLDER"
 		default:
-			segs[i] = prm.Example
+			segs[i] = literal(prm.Example)
 		}
 	}
 	path := strings.Join(segs, "/")
@@ -205,6 +215,7 @@ func stepPath(r *Route) string {
 			continue // an optional parameter: leave it out
 		}
 		v := url.QueryEscape(q.Example)
+		name := url.QueryEscape(q.Name)
 		switch {
 		case q.Numeric && q.Max == q.Min:
 			v = fmt.Sprint(q.Min)
@@ -213,13 +224,56 @@ func stepPath(r *Route) string {
 		case secretName(q.Name):
 			v = "PLACEHOLDER"
 		}
-		qs = append(qs, q.Name+"="+v)
+		qs = append(qs, name+"="+v)
 	}
 	if len(qs) > 0 {
 		path += "?" + strings.Join(qs, "&")
 	}
 	return path
 }
+
+// sendable says whether a plan can send at least one of j's requests.
+func sendable(j Journey) bool {
+	for _, k := range j.Steps {
+		if m, _, ok := strings.Cut(k, " "); ok && planMethod(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// planMethod says whether a plan step can send method.
+func planMethod(m string) bool { return methodRank(m) < len(methods) }
+
+func isPlaceholder(s string) bool {
+	switch s {
+	case ParamID, ParamUUID, ParamHash, ParamToken, ParamSlug:
+		return true
+	}
+	return false
+}
+
+// literal keeps a path part from reading as a template or breaking the URL.
+func literal(s string) string {
+	if !strings.ContainsAny(s, "{}% \t\"\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(c) // already escaped
+		case c == '{' || c == '}' || c == '%' || c <= ' ' || c == '"' || c == '\\' || c >= 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 func secretName(n string) bool {
 	n = strings.ToLower(n)
