@@ -1,10 +1,10 @@
 package derive
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,8 +105,8 @@ func (a *Analyzer) Add(r *Record) {
 
 // route finds or adds r's route and counts r in it; -1 beyond MaxRoutes.
 func (a *Analyzer) route(r *Record) int32 {
-	tmpl := Template(string(r.Path))
-	a.keyBuf = append(append(append(a.keyBuf[:0], r.Method...), ' '), tmpl...)
+	a.keyBuf = append(append(a.keyBuf[:0], r.Method...), ' ')
+	a.keyBuf = appendTemplate(a.keyBuf, r.Path)
 	idx, ok := a.routeIndex[string(a.keyBuf)]
 	if !ok {
 		if len(a.routes) >= MaxRoutes {
@@ -114,8 +114,9 @@ func (a *Analyzer) route(r *Record) int32 {
 			return -1
 		}
 		idx = int32(len(a.routes))
-		a.routeIndex[string(a.keyBuf)] = idx
-		rs := &routeStat{method: r.Method, template: tmpl, statuses: map[int]int64{}, think: newThinkHist()}
+		key := string(a.keyBuf)
+		a.routeIndex[key] = idx
+		rs := &routeStat{method: r.Method, template: key[len(r.Method)+1:], statuses: map[int]int64{}, think: newThinkHist()}
 		path := string(r.Path)
 		if i := strings.IndexAny(path, "?#"); i >= 0 {
 			path = path[:i]
@@ -130,40 +131,58 @@ func (a *Analyzer) route(r *Record) int32 {
 	return idx
 }
 
-// observe records the values of rs's placeholders and query parameters.
+// observe records the values of rs's placeholders and query parameters;
+// it allocates only for what it has not seen before.
 func (rs *routeStat) observe(path []byte) {
-	p := string(path) // one allocation a line; the values below are parsed from it
-	query := ""
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p, query = p[:i], p[i+1:]
+	var query []byte
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
+		path, query = path[:i], path[i+1:]
+	}
+	if i := bytes.IndexByte(query, '#'); i >= 0 {
+		query = query[:i]
 	}
 	k := 0
-	for _, seg := range strings.Split(p, "/") {
-		kind := SegmentKind(seg)
-		if kind == "" {
-			continue
+	for rest := path; ; {
+		var seg []byte
+		i := bytes.IndexByte(rest, '/')
+		if i < 0 {
+			seg = rest
+		} else {
+			seg, rest = rest[:i], rest[i+1:]
 		}
-		if k == len(rs.params) {
-			rs.params = append(rs.params, Param{Kind: kind, Min: math.MaxInt64, Max: math.MinInt64, Example: seg})
-		}
-		if kind == ParamID {
-			if n, err := strconv.ParseInt(seg, 10, 64); err == nil {
-				pr := &rs.params[k]
-				pr.Min, pr.Max = min(pr.Min, n), max(pr.Max, n)
+		if kind := segmentKind(seg); kind != "" {
+			if k == len(rs.params) {
+				rs.params = append(rs.params, Param{Kind: kind, Min: math.MaxInt64, Max: math.MinInt64, Example: string(seg)})
 			}
+			if kind == ParamID {
+				if n, ok := parseInt(seg); ok {
+					pr := &rs.params[k]
+					pr.Min, pr.Max = min(pr.Min, n), max(pr.Max, n)
+				}
+			}
+			k++
 		}
-		k++
+		if i < 0 {
+			break
+		}
 	}
-	for query != "" {
-		var kv string
-		kv, query, _ = strings.Cut(query, "&")
-		name, val, _ := strings.Cut(kv, "=")
-		if name == "" {
+	for len(query) > 0 {
+		var kv []byte
+		if i := bytes.IndexByte(query, '&'); i >= 0 {
+			kv, query = query[:i], query[i+1:]
+		} else {
+			kv, query = query, nil
+		}
+		name, val := kv, []byte(nil)
+		if i := bytes.IndexByte(kv, '='); i >= 0 {
+			name, val = kv[:i], kv[i+1:]
+		}
+		if len(name) == 0 {
 			continue
 		}
 		var q *Query
 		for _, x := range rs.query {
-			if x.Name == name {
+			if x.Name == string(name) {
 				q = x
 				break
 			}
@@ -172,18 +191,33 @@ func (rs *routeStat) observe(path []byte) {
 			if len(rs.query) >= maxQueryNames {
 				continue
 			}
-			q = &Query{Name: name, Numeric: true, Min: math.MaxInt64, Max: math.MinInt64, Example: val}
+			q = &Query{Name: string(name), Numeric: true, Min: math.MaxInt64, Max: math.MinInt64, Example: string(val)}
 			rs.query = append(rs.query, q)
 		}
 		q.Count++
 		if q.Numeric {
-			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+			if n, ok := parseInt(val); ok {
 				q.Min, q.Max = min(q.Min, n), max(q.Max, n)
 			} else {
 				q.Numeric = false
 			}
 		}
 	}
+}
+
+// parseInt reads a decimal number of at most 18 digits.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // track adds r to its client's session, closing the session first when

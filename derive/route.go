@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"bytes"
 	"strings"
 )
 
@@ -60,9 +61,41 @@ func Template(path string) string {
 	return b.String()
 }
 
+// appendTemplate appends path's route template to dst, as Template does,
+// without allocating.
+func appendTemplate(dst, path []byte) []byte {
+	if i := bytes.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if len(path) == 0 {
+		return append(dst, '/')
+	}
+	for start := 0; start <= len(path); {
+		end := bytes.IndexByte(path[start:], '/')
+		if end < 0 {
+			end = len(path)
+		} else {
+			end += start
+		}
+		seg := path[start:end]
+		if kind := segmentKind(seg); kind != "" {
+			dst = append(dst, kind...)
+		} else {
+			dst = append(dst, seg...)
+		}
+		if end < len(path) {
+			dst = append(dst, '/')
+		}
+		start = end + 1
+	}
+	return dst
+}
+
 // SegmentKind returns the placeholder that replaces one path segment, or ""
 // when the segment is a fixed part of the route.
-func SegmentKind(seg string) string {
+func SegmentKind(seg string) string { return segmentKind(seg) }
+
+func segmentKind[S string | []byte](seg S) string {
 	n := len(seg)
 	if n == 0 {
 		return ""

@@ -36,6 +36,9 @@ func FuzzTemplate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := Template(s)
+		if b := string(appendTemplate(nil, []byte(s))); b != got {
+			t.Fatalf("appendTemplate(%q) = %q, Template %q", s, b, got)
+		}
 		if Template(got) != got {
 			t.Fatalf("Template is not idempotent on %q: %q then %q", s, got, Template(got))
 		}
