@@ -52,7 +52,7 @@ func planUsage(w io.Writer, subs map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: headroom plan <subcommand> [flags] [args]")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, subs[n].summary)
+		fmt.Fprintf(w, "  %-16s %s\n", n, subs[n].summary)
 	}
 }
 
