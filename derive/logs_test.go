@@ -180,3 +180,21 @@ func TestReadLogCountsLinesWithoutARoute(t *testing.T) {
 		t.Fatalf("requests %d, no route %d, routes %+v: want 1 (the proxy request's path), 3", p.Requests, p.NoRoute, p.Routes)
 	}
 }
+
+func TestPeakMinuteOfALogShorterThanAMinute(t *testing.T) {
+	// 25 s across a minute boundary (10:00:50 .. 10:01:14), 4 requests a second
+	var b strings.Builder
+	t0 := time.Date(2026, 12, 1, 10, 0, 50, 0, time.UTC)
+	for s := 0; s < 25; s++ {
+		for k := 0; k < 4; k++ {
+			fmt.Fprintf(&b, "10.0.0.%d - - [%s] \"GET /a HTTP/1.1\" 200 1 \"-\" \"x\"\n", k, t0.Add(time.Duration(s)*time.Second).Format("02/Jan/2006:15:04:05 -0700"))
+		}
+	}
+	p, err := ReadLog(context.Background(), strings.NewReader(b.String()), "short.log", LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rates.PeakMinute < 4 || p.Rates.PeakMinute > 4.2 || p.Rates.PeakSecond != 4 {
+		t.Errorf("peak minute %v, peak second %v: want the span's own 4 req/s for both", p.Rates.PeakMinute, p.Rates.PeakSecond)
+	}
+}

@@ -82,7 +82,7 @@ func (a *Analyzer) rates() Rates {
 		// a partial first or last minute counts for the seconds it covers,
 		// when it covers half a minute (or the whole log is shorter)
 		covered := min(lastSec, m*60+60) - max(firstSec, m*60)
-		if covered >= min(30, lastSec-firstSec) {
+		if covered >= 30 {
 			if rps := float64(c) / float64(covered); rps > r.PeakMinute {
 				r.PeakMinute, r.PeakMinAt = rps, time.Unix(m*60, 0).UTC()
 			}
@@ -91,7 +91,10 @@ func (a *Analyzer) rates() Rates {
 			per = append(per, float64(c)/60)
 		}
 	}
-	if len(per) == 0 { // shorter than a whole minute: the span's own rate
+	if r.PeakMinute == 0 { // shorter than a minute: the span's own rate
+		r.PeakMinute, r.PeakMinAt = r.Mean, a.first.Truncate(time.Minute).UTC()
+	}
+	if len(per) == 0 { // no whole minute: the span's own rate
 		per = append(per, r.Mean)
 	}
 	sort.Float64s(per)
