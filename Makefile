@@ -17,7 +17,7 @@ build: ui
 
 ## test: vet, unit and integration tests with the race detector. Packages run one
 ## at a time (-p 1): several hold real load tests that must not share 2 cores.
-test: build obs-deps store-deps report-deps
+test: build obs-deps store-deps report-deps derive-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 1 -timeout 30m $(PKGS)
 	$(MAKE) test-ui
@@ -91,6 +91,13 @@ jaeger:
 store-deps:
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
+
+## derive-deps: Debian's nginx, which derive's real-stack test runs as a child
+## process in front of the demo shop (its own config, temp folder, loopback port)
+.PHONY: derive-deps
+derive-deps:
+	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; }
 
 ## report-deps: Debian's chromium (PDF reports and their tests), poppler-utils
 ## (pdfinfo, pdftotext, pdftoppm) and the chart font, when missing

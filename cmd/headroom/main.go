@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"serve":     {"the API, dashboard and job runner over one store", serveCmd},
 		"token":     {"create or list API tokens in a store", tokenCmd},
 		"report":    {"render a saved run or study as HTML, PDF, Markdown or JUnit, with a baseline gate", reportCmd},
+		"plan":      {"derive a plan from production (access logs, HAR) or check one against it", planCmd},
 	}
 }
 
