@@ -47,6 +47,7 @@ bench:
 	GO="$(GO)" BENCH_SECONDS=$(BENCH_SECONDS) BENCH_CONNS=$(BENCH_CONNS) \
 	  BENCH_REPEAT=$(BENCH_REPEAT) BENCH_TOOLS=$(BENCH_TOOLS) BENCH_PROTOS=$(BENCH_PROTOS) \
 	  BENCH_H2_CONNS=$(BENCH_H2_CONNS) bash scripts/bench.sh
+	GO="$(GO)" bash scripts/bench-derive.sh
 	$(MAKE) bench-ui
 
 ## bench-ui: the dashboard's one-hour-run open time and gzipped bundle size
