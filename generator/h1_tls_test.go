@@ -50,7 +50,7 @@ func TestHTTPSRunsOnOwnTLSConnections(t *testing.T) {
 	}))
 	p := newPlan(srv.URL, closedLoad(4, time.Second))
 	p.Target.Insecure = true
-	e, err := newEngine(p, Options{})
+	e, err := newEngine(context.Background(), p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
