@@ -22,7 +22,8 @@ import (
 const shutdownGrace = 10 * time.Second
 
 const demoUsage = `usage: headroom demo shop  [flags]   the demo e-commerce API (headroom demo shop -h)
-       headroom demo front [flags]   a round-robin front for N shops (headroom demo front -h)`
+       headroom demo front [flags]   a round-robin front for N shops (headroom demo front -h)
+       headroom demo pgbouncer-exporter [flags]   PgBouncer's pools and stats for Prometheus`
 
 func demoCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,6 +42,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemoShop(ctx, args[1:], stdout, stderr)
 	case "front":
 		return runDemoFront(ctx, args[1:], stdout, stderr)
+	case "pgbouncer-exporter":
+		return runPgBouncerExporter(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, demoUsage)
 		return exitOK
