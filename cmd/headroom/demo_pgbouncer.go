@@ -47,4 +47,3 @@ func runPgBouncerExporter(ctx context.Context, args []string, stdout, stderr io.
 	return serveUntilDone(ctx, "headroom demo pgbouncer-exporter", srv.Serve,
 		srv.Shutdown, ln, stderr)
 }
-

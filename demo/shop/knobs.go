@@ -42,6 +42,10 @@ type Knobs struct {
 	// The kernel's throttling counters are exported on /metrics under
 	// cAdvisor's names. 0 means no limit.
 	CPULimit float64
+	// HotRow makes every checkout update one shared counter row first in
+	// its transaction, so concurrent checkouts queue on that row's lock
+	// until each commits: lock waits.
+	HotRow bool
 }
 
 // Bounds of the knobs: wide enough for any demo, narrow enough to keep a
@@ -84,6 +88,7 @@ type knobsJSON struct {
 	DownstreamLatency *string  `json:"downstream_latency,omitempty"`
 	Capacity          *int     `json:"capacity,omitempty"`
 	CPULimit          *float64 `json:"cpu_limit,omitempty"`
+	HotRow            *bool    `json:"hot_row,omitempty"`
 }
 
 func (k Knobs) wire() knobsJSON {
@@ -91,7 +96,7 @@ func (k Knobs) wire() knobsJSON {
 	return knobsJSON{
 		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
 		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
-		CPULimit: &k.CPULimit,
+		CPULimit: &k.CPULimit, HotRow: &k.HotRow,
 	}
 }
 
@@ -114,6 +119,9 @@ func (w knobsJSON) patch(k Knobs) (Knobs, error) {
 	}
 	if w.CPULimit != nil {
 		k.CPULimit = *w.CPULimit
+	}
+	if w.HotRow != nil {
+		k.HotRow = *w.HotRow
 	}
 	var err error
 	if w.CPUBurn != nil {

@@ -81,4 +81,5 @@ func (m *metrics) setKnobs(k Knobs) {
 	m.knob.WithLabelValues("downstream_latency").Set(k.DownstreamLatency.Seconds())
 	m.knob.WithLabelValues("capacity").Set(float64(k.Capacity))
 	m.knob.WithLabelValues("cpu_limit").Set(k.CPULimit)
+	m.knob.WithLabelValues("hot_row").Set(b(k.HotRow))
 }
