@@ -49,6 +49,9 @@ const (
 
 // recentOrdersQuery is checkout's lookup of the user's recent orders; it
 // needs idx_orders_user_created (the missing_index knob drops it).
+// latestOrdersQuery reads the user's newest orders (PostgreSQL only).
+const latestOrdersQuery = "SELECT id, total_cents, created_at FROM orders WHERE user_id = ? ORDER BY created_at DESC LIMIT 5"
+
 const recentOrdersQuery = "SELECT COUNT(*), COALESCE(SUM(total_cents), 0) FROM orders WHERE user_id = ? AND created_at >= ?"
 
 func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
@@ -157,6 +160,14 @@ func (s *Server) priceCart(ctx context.Context, cartID string, user int64) (int6
 	since := time.Now().Add(-velocityWindow).UnixMilli()
 	if err := s.queryRow(ctx, s.db, recentOrdersQuery, []any{user, since}, &recent, &recentCents); err != nil {
 		return 0, 0, err
+	}
+	if s.pg {
+		// The user's latest orders, newest first: on PostgreSQL this is the
+		// lookup idx_orders_user_created (user_id, created_at DESC) serves.
+		var latest int
+		if err := s.queryRows(ctx, s.db, latestOrdersQuery, []any{user}, func(*sql.Rows) error { latest++; return nil }); err != nil {
+			return 0, 0, err
+		}
 	}
 	if recent >= velocityLimit {
 		return 0, http.StatusTooManyRequests, fmt.Errorf("too many orders: %d in the last %s", recent, velocityWindow)
