@@ -71,8 +71,8 @@ func componentSignals(kind plan.ComponentKind) []Signal {
 				`sum(irate(pg_stat_database_deadlocks[$rate]))`,
 			}},
 			{Name: sigDBStatements, Title: "statement execution time per second (pg_stat_statements)", Unit: "s/s", Queries: []string{
-				`sum(irate(pg_stat_statements_seconds_total[$rate]))`,           // our queries file, prometheus-community's
-				`sum(irate(pg_stat_statements_total_time_seconds[$rate]))`,      // older community names
+				`sum(irate(pg_stat_statements_seconds_total[$rate]))`,          // our queries file, prometheus-community's
+				`sum(irate(pg_stat_statements_total_time_seconds[$rate]))`,     // older community names
 				`sum(irate(pg_stat_statements_total_exec_time[$rate])) / 1000`, // milliseconds, as the view
 			}},
 		}

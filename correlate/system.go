@@ -13,14 +13,14 @@ import (
 // Finding kinds of the system beyond the service: each names its
 // component in its title ("pooler pgbouncer: …", "database postgres: …").
 const (
-	KindPoolerWait  FindingKind = "pooler_wait"      // a pooler's clients wait for server connections
-	KindDBCPU       FindingKind = "database_cpu"     // the database's own CPU is the limit
-	KindDBLocks     FindingKind = "database_locks"   // backends wait for locks
-	KindDBIndex     FindingKind = "database_index"   // a statement scans a large table; an index is proposed
-	KindHostIO      FindingKind = "host_io"          // iowait, steal or a busy disk on a host
-	KindCacheMiss   FindingKind = "cache_misses"     // a cache's hit ratio fell or it evicts
-	KindCappedConcy FindingKind = "concurrency_cap"  // the service serves at most N requests at once
-	KindDownstream  FindingKind = "downstream_slow"  // a downstream's calls slowed down
+	KindPoolerWait  FindingKind = "pooler_wait"     // a pooler's clients wait for server connections
+	KindDBCPU       FindingKind = "database_cpu"    // the database's own CPU is the limit
+	KindDBLocks     FindingKind = "database_locks"  // backends wait for locks
+	KindDBIndex     FindingKind = "database_index"  // a statement scans a large table; an index is proposed
+	KindHostIO      FindingKind = "host_io"         // iowait, steal or a busy disk on a host
+	KindCacheMiss   FindingKind = "cache_misses"    // a cache's hit ratio fell or it evicts
+	KindCappedConcy FindingKind = "concurrency_cap" // the service serves at most N requests at once
+	KindDownstream  FindingKind = "downstream_slow" // a downstream's calls slowed down
 )
 
 // level is a signal's mean over the baseline and the degraded window.
