@@ -66,7 +66,7 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 			for _, sig := range serviceSignals() {
 				svc[sig.Name], _ = readLevel(ctx, src.Metrics, sig, svcMs, rep.Window, step)
 			}
-			if f, ok := cappedConcurrency(svc, rep.Window, serviceName(in)); ok {
+			if f, ok := cappedConcurrency(svc, rep.Window, rep.Spans, serviceName(in)); ok {
 				sys.findings = append(sys.findings, f)
 			}
 		}
@@ -210,14 +210,19 @@ func serviceName(in Input) string {
 // cappedConcurrency: requests being served flat at N while the CPU stays
 // under half of what the service may use and latency rises — a worker
 // pool, semaphore or connection limit caps it.
-func cappedConcurrency(svc map[string]level, w Window, name string) (Finding, bool) {
+func cappedConcurrency(svc map[string]level, w Window, spans *Breakdown, name string) (Finding, bool) {
 	serving, cpu, cores := svc[sigSvcServing], svc[sigSvcCPU], svc[sigSvcMaxProcs]
 	if !serving.ok || serving.degPeak < 1 || w.DegradedP99Ms < 1.5*w.BaselineP99Ms {
 		return Finding{}, false
 	}
-	// A cap holds throughput below the offered load; a slower dependency
-	// raises concurrency but keeps up with it.
-	if w.DegradedOffered <= 0 || w.DegradedRate >= 0.9*w.DegradedOffered {
+	// A cap holds throughput below the offered load (known for a study's
+	// steps); a slower dependency raises concurrency too, but then its
+	// client spans explain the added latency.
+	if w.DegradedOffered > 1.01*w.DegradedRate {
+		if w.DegradedRate >= 0.9*w.DegradedOffered {
+			return Finding{}, false
+		}
+	} else if downstreamExplains(spans) {
 		return Finding{}, false
 	}
 	n := math.Round(serving.degPeak)
@@ -371,4 +376,19 @@ func withSystem(ctx context.Context, in Input, src Sources, rep *Report, base []
 		}
 	}
 	return append(base, sys.findings...)
+}
+
+// downstreamExplains reports whether calls out of the service explain
+// most of the added latency.
+func downstreamExplains(b *Breakdown) bool {
+	if b == nil {
+		return false
+	}
+	var share float64
+	for _, s := range b.Spans {
+		if s.Client && !s.DB {
+			share += s.Share
+		}
+	}
+	return share >= 0.4
 }
