@@ -101,6 +101,7 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 		}
 	}
 	sys.findings = append(sys.findings, indexFindings(dbName, advice)...)
+	deferDatabaseCPU(sys.findings, rep)
 	return sys
 }
 
@@ -391,4 +392,30 @@ func downstreamExplains(b *Breakdown) bool {
 		}
 	}
 	return share >= 0.4
+}
+
+// deferDatabaseCPU weighs the database's CPU finding down when a statement
+// explains it: an N+1 pattern or a scan an index would avoid burns the
+// CPU, and that is the finding to act on.
+func deferDatabaseCPU(fs []Finding, rep *Report) {
+	cause := ""
+	for _, f := range fs {
+		if f.Kind == KindDBIndex {
+			cause = "a statement scans a large table (the index finding)"
+		}
+	}
+	for _, r := range rep.Repeats {
+		if r.Statement != "" && r.MaxCount >= 10 {
+			cause = fmt.Sprintf("one request repeats %q %d times (N+1)", r.Statement, r.MaxCount)
+		}
+	}
+	if cause == "" {
+		return
+	}
+	for i := range fs {
+		if fs[i].Kind == KindDBCPU {
+			fs[i].Score = math.Min(fs[i].Score, 0.6)
+			fs[i].Evidence.Facts = append(fs[i].Evidence.Facts, "consistent with "+cause+": fix that first")
+		}
+	}
 }
