@@ -152,8 +152,9 @@ func seedPostgres(ctx context.Context, tx *sql.Tx, cfg Config) error {
 			SELECT i, (%[1]s)[i %% %[2]d + 1] || ' item ' || i, (%[1]s)[i %% %[2]d + 1], 199 + floor(random() * 50000)::bigint
 			FROM generate_series(1, %[3]d) i`, cats, len(categories), cfg.Products),
 		fmt.Sprintf("INSERT INTO inventory (product_id, stock) SELECT i, 1000000 + floor(random() * 1000)::bigint FROM generate_series(1, %d) i", cfg.Products),
+		// As seedUserEmail's %04d: lpad would cut 10000 to "1000".
 		fmt.Sprintf(`INSERT INTO users (id, email, password_hash)
-			SELECT i, 'user' || lpad(i::text, 4, '0') || '@shop.test', '' FROM generate_series(1, %d) i`, cfg.Users),
+			SELECT i, 'user' || CASE WHEN i < 1000 THEN lpad(i::text, 4, '0') ELSE i::text END || '@shop.test', '' FROM generate_series(1, %d) i`, cfg.Users),
 		fmt.Sprintf(`INSERT INTO orders (id, user_id, cart_id, total_cents, payment_method_id, shipping_address, status, created_at)
 			SELECT i, 1 + floor(random() * %d)::bigint, NULL, 0, 'pm-seed', '{}', 'paid', %d - floor(random() * %d)::bigint
 			FROM generate_series(1, %d) i`, cfg.Users, now, window, cfg.Users*ordersPerUser),

@@ -48,13 +48,15 @@ func startPgBouncer(t *testing.T, pool int) *obs.DB {
 // real composite index, and hot_row as the counter row's updates.
 func TestShopOnPostgresThroughPgBouncer(t *testing.T) {
 	tier := startPgBouncer(t, 9)
-	ts := newTestShop(t, Config{DBPath: tier.PgBouncerDSN, PgBouncerAdmin: tier.PgBouncerAdminDSN, Pool: 4, HotRow: true})
+	// 10,001 users: emails past user9999 are as seedUserEmail writes them.
+	ts := newTestShop(t, Config{DBPath: tier.PgBouncerDSN, PgBouncerAdmin: tier.PgBouncerAdminDSN, Pool: 4, HotRow: true, Users: 10_001})
 	pg, err := sql.Open("pgx", tier.PostgresDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pg.Close()
 
+	ts.login(t, 10_001)
 	auth := ts.login(t, 3)
 	code, cart := ts.call(t, "POST", "/v1/cart/items", map[string]any{"product_id": 42, "quantity": 2}, auth)
 	if code != http.StatusCreated {
@@ -75,8 +77,8 @@ func TestShopOnPostgresThroughPgBouncer(t *testing.T) {
 	if err := pg.QueryRow("SELECT (SELECT count(*) FROM orders), (SELECT value FROM counters WHERE name = 'orders'), (SELECT quantity FROM order_items WHERE order_id = (SELECT max(id) FROM orders))").Scan(&orders, &counter, &qty); err != nil {
 		t.Fatal(err)
 	}
-	if orders != 50*ordersPerUser+1 || counter != 1 || qty != 3 {
-		t.Errorf("orders %d (want seed %d + 1), hot-row counter %d (want 1), quantity %d (want 3)", orders, 50*ordersPerUser, counter, qty)
+	if orders != 10_001*ordersPerUser+1 || counter != 1 || qty != 3 {
+		t.Errorf("orders %d (want seed %d + 1), hot-row counter %d (want 1), quantity %d (want 3)", orders, 10_001*ordersPerUser, counter, qty)
 	}
 
 	waitFor(t, "spans", func() bool { return len(ts.spans.GetSpans()) > 0 })
