@@ -55,7 +55,7 @@ var dbScenarios = []dbScenario{
 		fault:    func(k shop.Knobs) shop.Knobs { k.MissingIndex = true; return k },
 		wantKind: "database_index", wantTitle: "database postgres:",
 		check: func(t *testing.T, top correlate.Finding, _ correlate.Report) {
-			if !strings.Contains(top.Recommendation, "add index on orders (user_id") || !strings.Contains(top.Recommendation, "estimated cost") ||
+			if !strings.Contains(top.Recommendation, "Add index on orders (user_id") || !strings.Contains(top.Recommendation, "estimated cost") ||
 				!strings.Contains(top.Recommendation, "hypothetical index") {
 				t.Errorf("recommendation %q lacks the index on orders and HypoPG's costs", top.Recommendation)
 			}
