@@ -17,7 +17,7 @@ build: ui
 
 ## test: vet, unit and integration tests with the race detector. Packages run one
 ## at a time (-p 1): several hold real load tests that must not share 2 cores.
-test: build obs-deps store-deps report-deps derive-deps
+test: build obs-deps obs-db-deps store-deps report-deps derive-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 1 -timeout 30m $(PKGS)
 	$(MAKE) test-ui
@@ -57,7 +57,7 @@ bench-ui: ui-deps ui
 	cd ui && node scripts/bench.mjs
 
 ## demo: a capacity study of the demo shop with Prometheus and traces (KEEP=1 leaves it running)
-demo: build obs-deps report-deps
+demo: build obs-deps obs-db-deps report-deps
 	KEEP=$(KEEP) scripts/demo
 
 fmt:
@@ -81,6 +81,14 @@ obs-up: obs-deps
 ## obs-down: stop them by PID
 obs-down:
 	scripts/obs-down
+
+## obs-db-deps: the demo's database tier from Debian, when missing: postgresql
+## (+contrib), postgresql-15-hypopg, pgbouncer, prometheus-postgres-exporter,
+## prometheus-node-exporter, prometheus-process-exporter (scripts/obs-db-up
+## starts them; the PgBouncer collector is `headroom demo pgbouncer-exporter`)
+.PHONY: obs-db-deps
+obs-db-deps:
+	scripts/obs-db-deps
 
 ## jaeger: build the Jaeger server into .cache/jaeger/<version>/ (skipped when there)
 jaeger:

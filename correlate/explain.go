@@ -150,6 +150,6 @@ func Explain(ctx context.Context, in Input, src Sources) (Report, error) {
 		target = w.DegradedOffered
 	}
 	sz := sizing{rate: target, baselineRate: w.BaselineRate, degradedRate: w.DegradedRate, util: opts.Utilisation, spans: rep.Spans, fleet: in.Fleet}
-	rep.Findings = rank(buildFindings(rep, sz))
+	rep.Findings = rank(withSystem(ctx, in, src, &rep, buildFindings(rep, sz)))
 	return rep, ctx.Err()
 }

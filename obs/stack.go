@@ -25,6 +25,10 @@ type Config struct {
 	// ScrapeShop, ScrapeFront and ScrapeHeadroom are scraped every second as
 	// the jobs "shop", "front" and "headroom".
 	ScrapeShop, ScrapeFront, ScrapeHeadroom []string
+	// ScrapePostgres, ScrapePgBouncer, ScrapeNode and ScrapeProcess are the
+	// database tier's exporters (DB.Targets), scraped as the jobs
+	// "postgres", "pgbouncer", "node" and "process".
+	ScrapePostgres, ScrapePgBouncer, ScrapeNode, ScrapeProcess []string
 	// MaxTraces is how many traces the trace store keeps (the newest; it
 	// drops the oldest first); zero means the scripts' default, sized to a
 	// whole demo study. Tests of eviction pass a few thousand.
@@ -156,6 +160,10 @@ func (cfg Config) env() ([]string, error) {
 		{"ScrapeShop", "OBS_SCRAPE_SHOP", cfg.ScrapeShop},
 		{"ScrapeFront", "OBS_SCRAPE_FRONT", cfg.ScrapeFront},
 		{"ScrapeHeadroom", "OBS_SCRAPE_HEADROOM", cfg.ScrapeHeadroom},
+		{"ScrapePostgres", "OBS_SCRAPE_POSTGRES", cfg.ScrapePostgres},
+		{"ScrapePgBouncer", "OBS_SCRAPE_PGBOUNCER", cfg.ScrapePgBouncer},
+		{"ScrapeNode", "OBS_SCRAPE_NODE", cfg.ScrapeNode},
+		{"ScrapeProcess", "OBS_SCRAPE_PROCESS", cfg.ScrapeProcess},
 	}
 	for _, job := range jobs {
 		for i, target := range job.targets {

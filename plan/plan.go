@@ -156,6 +156,11 @@ type Observe struct {
 	Service    string
 	Grafana    string
 	Signals    map[string]string
+	// Components are the parts of the system beside the service
+	// (observe.components); Database lets correlation EXPLAIN statements
+	// (observe.database; nil when absent). See components.go.
+	Components []Component
+	Database   *Database
 }
 
 // Capacity configures `headroom capacity`.

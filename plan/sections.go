@@ -132,6 +132,8 @@ func (d *decoder) observe(n *yaml.Node, field string, o *Observe) error {
 		"service":    func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Service) },
 		"grafana":    func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Grafana) },
 		"signals":    func(n *yaml.Node, f string) error { return d.setStringMap(n, f, &o.Signals) },
+		"components": func(n *yaml.Node, f string) error { return d.components(n, f, &o.Components) },
+		"database":   func(n *yaml.Node, f string) error { return d.database(n, f, &o.Database) },
 	})
 }
 

@@ -23,7 +23,9 @@ const shutdownGrace = 10 * time.Second
 
 const demoUsage = `usage: headroom demo shop  [flags]   the demo e-commerce API (headroom demo shop -h)
        headroom demo front [flags]   a round-robin front for N shops (headroom demo front -h)
-       headroom demo fleet [flags]   shops autoscaled like Kubernetes' HPA (headroom demo fleet -h)`
+       headroom demo fleet [flags]   shops autoscaled like Kubernetes' HPA (headroom demo fleet -h)
+
+       headroom demo pgbouncer-exporter [flags]   PgBouncer's pools and stats for Prometheus`
 
 func demoCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -44,6 +46,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemoFront(ctx, args[1:], stdout, stderr)
 	case "fleet":
 		return runDemoFleet(ctx, args[1:], stdout, stderr)
+	case "pgbouncer-exporter":
+		return runPgBouncerExporter(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, demoUsage)
 		return exitOK
@@ -57,8 +61,11 @@ func runDemoShop(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.SetOutput(stderr)
 	var cfg shop.Config
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:18081", "listen address (loopback only)")
-	fs.StringVar(&cfg.DBPath, "db", "", "SQLite file, shareable by several instances (default: a private temporary file)")
-	fs.IntVar(&cfg.Pool, "pool", 10, "database connection pool size")
+	fs.StringVar(&cfg.DBPath, "db", "", "SQLite file, shareable by several instances (default: a private temporary file),\n"+
+		"or a PostgreSQL DSN (postgres://…, usually PgBouncer's): the shop then runs on PostgreSQL")
+	fs.StringVar(&cfg.PgBouncerAdmin, "pgbouncer-admin", "", "PgBouncer's admin console DSN (postgres://…/pgbouncer): --pool then sets PgBouncer's default_pool_size")
+	fs.IntVar(&cfg.Pool, "pool", 10, "database connection pool size (PgBouncer's with --pgbouncer-admin)")
+	fs.BoolVar(&cfg.HotRow, "hot-row", false, "fault: every checkout updates one shared counter row first in its transaction (lock waits)")
 	fs.BoolVar(&cfg.NPlusOne, "n-plus-one", false, "fault: product listing queries each product's stock separately")
 	fs.BoolVar(&cfg.MissingIndex, "missing-index", false, "fault: drop the index checkout's recent-orders lookup needs")
 	fs.DurationVar(&cfg.CPUBurn, "cpu-burn", 0, "fault: CPU time burnt per request, e.g. 500us")

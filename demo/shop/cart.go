@@ -135,7 +135,7 @@ func (s *Server) addItem(ctx context.Context, cartID string, user, productID, qu
 		return "", code, err
 	}
 	if _, err := s.exec(ctx, tx, `INSERT INTO cart_items (cart_id, product_id, quantity) VALUES (?, ?, ?)
-		ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity`,
+		ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity`,
 		cartID, productID, quantity); err != nil {
 		return "", 0, err
 	}

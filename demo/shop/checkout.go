@@ -49,6 +49,9 @@ const (
 
 // recentOrdersQuery is checkout's lookup of the user's recent orders; it
 // needs idx_orders_user_created (the missing_index knob drops it).
+// latestOrdersQuery reads the user's newest orders (PostgreSQL only).
+const latestOrdersQuery = "SELECT id, total_cents, created_at FROM orders WHERE user_id = ? ORDER BY created_at DESC LIMIT 5"
+
 const recentOrdersQuery = "SELECT COUNT(*), COALESCE(SUM(total_cents), 0) FROM orders WHERE user_id = ? AND created_at >= ?"
 
 func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
@@ -158,6 +161,14 @@ func (s *Server) priceCart(ctx context.Context, cartID string, user int64) (int6
 	if err := s.queryRow(ctx, s.db, recentOrdersQuery, []any{user, since}, &recent, &recentCents); err != nil {
 		return 0, 0, err
 	}
+	if s.pg {
+		// The user's latest orders, newest first: on PostgreSQL this is the
+		// lookup idx_orders_user_created (user_id, created_at DESC) serves.
+		var latest int
+		if err := s.queryRows(ctx, s.db, latestOrdersQuery, []any{user}, func(*sql.Rows) error { latest++; return nil }); err != nil {
+			return 0, 0, err
+		}
+	}
 	if recent >= velocityLimit {
 		return 0, http.StatusTooManyRequests, fmt.Errorf("too many orders: %d in the last %s", recent, velocityWindow)
 	}
@@ -205,6 +216,12 @@ func (s *Server) placeOrder(ctx context.Context, in checkoutRequest, user, total
 		return 0, 0, err
 	}
 	defer tx.Rollback() // a no-op after Commit
+	if s.Knobs().HotRow {
+		// Every checkout takes this one row's lock until it commits.
+		if _, err := s.exec(ctx, tx, "UPDATE counters SET value = value + 1 WHERE name = 'orders'"); err != nil {
+			return 0, 0, err
+		}
+	}
 	res, err := s.exec(ctx, tx, "UPDATE carts SET status = 'ordered' WHERE id = ? AND status = 'open'", in.CartID)
 	if err != nil {
 		return 0, 0, err
@@ -212,12 +229,7 @@ func (s *Server) placeOrder(ctx context.Context, in checkoutRequest, user, total
 	if n, _ := res.RowsAffected(); n == 0 {
 		return 0, http.StatusConflict, fmt.Errorf("cart_id: cart %q is already checked out", in.CartID)
 	}
-	res, err = s.exec(ctx, tx, `INSERT INTO orders (user_id, cart_id, total_cents, payment_method_id, shipping_address, status, created_at)
-		VALUES (?, ?, ?, ?, ?, 'paid', ?)`, user, in.CartID, total, in.PaymentMethodID, string(addr), time.Now().UnixMilli())
-	if err != nil {
-		return 0, 0, err
-	}
-	orderID, err := res.LastInsertId()
+	orderID, err := s.insertOrder(ctx, tx, user, in.CartID, total, in.PaymentMethodID, string(addr))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -277,4 +289,22 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, o)
+}
+
+// insertOrder inserts the order row and returns its id (RETURNING on
+// PostgreSQL, whose driver has no LastInsertId).
+func (s *Server) insertOrder(ctx context.Context, tx dbtx, user int64, cartID string, total int64, pm, addr string) (int64, error) {
+	const insert = `INSERT INTO orders (user_id, cart_id, total_cents, payment_method_id, shipping_address, status, created_at)
+		VALUES (?, ?, ?, ?, ?, 'paid', ?)`
+	args := []any{user, cartID, total, pm, addr, time.Now().UnixMilli()}
+	if s.pg {
+		var id int64
+		err := s.queryRow(ctx, tx, insert+" RETURNING id", args, &id)
+		return id, err
+	}
+	res, err := s.exec(ctx, tx, insert, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }

@@ -15,8 +15,13 @@ type Config struct {
 	// Addr is informational (the CLI listens on it); Serve takes a listener.
 	Addr string
 	// DBPath is the SQLite file; "" creates a private file in a temporary
-	// directory, removed on Shutdown. Instances may share one file.
+	// directory, removed on Shutdown. Instances may share one file. A
+	// postgres:// DSN (usually PgBouncer's) runs the shop on PostgreSQL.
 	DBPath string
+	// PgBouncerAdmin is PgBouncer's admin console DSN (database
+	// "pgbouncer"): with it, the pool knob is PgBouncer's default_pool_size
+	// and the shop's own pool is wide; without it, the shop's own pool.
+	PgBouncerAdmin string
 
 	// The fault knobs at start; see Knobs for their meaning.
 	Pool              int // default 10
@@ -29,6 +34,7 @@ type Config struct {
 	CPULimit          float64
 	Leak              int
 	ServiceTime       time.Duration
+	HotRow            bool
 
 	// cgroups is where the cpu_limit knob makes its cgroup (zero: the
 	// real host); tests point it at a fake tree.
@@ -103,6 +109,7 @@ func (c Config) knobs() Knobs {
 		CPULimit:          c.CPULimit,
 		Leak:              c.Leak,
 		ServiceTime:       c.ServiceTime,
+		HotRow:            c.HotRow,
 	}
 }
 

@@ -21,6 +21,8 @@ var categories = []string{
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters (name, value) VALUES ('orders', 0);
 CREATE TABLE IF NOT EXISTS products (
 	id INTEGER PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, price_cents INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_products_category ON products(category, id);

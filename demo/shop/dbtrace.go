@@ -55,7 +55,7 @@ func (s *Server) acquire(ctx context.Context) (*sql.Conn, error) {
 	_, span := s.tracing.tracer.Start(ctx, poolWaitSpan,
 		trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(
-			attribute.String("db.system", "sqlite"),
+			attribute.String("db.system", s.dbSys),
 			attribute.Int(attrPoolMax, st.MaxOpenConnections),
 			attribute.Int(attrPoolInUse, st.InUse),
 			attribute.Int(attrPoolIdle, st.Idle),
@@ -87,7 +87,7 @@ func (s *Server) beginTx(ctx context.Context, name string) (context.Context, *tr
 	txCtx, span := s.tracing.tracer.Start(ctx, txSpan,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
-			attribute.String("db.system", "sqlite"),
+			attribute.String("db.system", s.dbSys),
 			attribute.String(attrTxName, name),
 		))
 	tx, err := c.BeginTx(txCtx, nil)

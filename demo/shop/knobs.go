@@ -50,6 +50,10 @@ type Knobs struct {
 	// Capacity it sets a throughput limit of Capacity ÷ ServiceTime that
 	// does not depend on the machine's cores.
 	ServiceTime time.Duration
+	// HotRow makes every checkout update one shared counter row first in
+	// its transaction, so concurrent checkouts queue on that row's lock
+	// until each commits: lock waits.
+	HotRow bool
 }
 
 // Bounds of the knobs: wide enough for any demo, narrow enough to keep a
@@ -98,6 +102,7 @@ type knobsJSON struct {
 	CPULimit          *float64 `json:"cpu_limit,omitempty"`
 	Leak              *int     `json:"leak,omitempty"`
 	ServiceTime       *string  `json:"service_time,omitempty"`
+	HotRow            *bool    `json:"hot_row,omitempty"`
 }
 
 func (k Knobs) wire() knobsJSON {
@@ -105,7 +110,7 @@ func (k Knobs) wire() knobsJSON {
 	return knobsJSON{
 		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
 		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
-		CPULimit: &k.CPULimit, Leak: &k.Leak, ServiceTime: &st,
+		CPULimit: &k.CPULimit, Leak: &k.Leak, ServiceTime: &st, HotRow: &k.HotRow,
 	}
 }
 
@@ -131,6 +136,9 @@ func (w knobsJSON) patch(k Knobs) (Knobs, error) {
 	}
 	if w.CPULimit != nil {
 		k.CPULimit = *w.CPULimit
+	}
+	if w.HotRow != nil {
+		k.HotRow = *w.HotRow
 	}
 	var err error
 	if w.CPUBurn != nil {

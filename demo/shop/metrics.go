@@ -88,4 +88,5 @@ func (m *metrics) setKnobs(k Knobs) {
 	m.knob.WithLabelValues("cpu_limit").Set(k.CPULimit)
 	m.knob.WithLabelValues("leak").Set(float64(k.Leak))
 	m.knob.WithLabelValues("service_time").Set(k.ServiceTime.Seconds())
+	m.knob.WithLabelValues("hot_row").Set(b(k.HotRow))
 }

@@ -20,6 +20,8 @@ import (
 type Server struct {
 	cfg     Config
 	db      *sql.DB
+	pg      bool   // on PostgreSQL: statements rebound to $n
+	dbSys   string // db.system of the spans: "sqlite" or "postgresql"
 	tempDir string // removed on Shutdown when the database is private
 	metrics *metrics
 	tracing tracing
@@ -49,8 +51,36 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, dbSys: "sqlite"}
 	path := cfg.DBPath
+	var db *sql.DB
+	var err error
+	if isPostgresDSN(path) {
+		s.pg, s.dbSys = true, "postgresql"
+		db, err = openPostgres(ctx, path, cfg)
+	} else {
+		db, err = s.openSQLite(ctx, path, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	if s.tracing, err = newTracing(ctx, cfg); err != nil {
+		db.Close()
+		s.removeTemp()
+		return nil, err
+	}
+	if s.pg && cfg.PgBouncerAdmin != "" {
+		if err := setPgBouncerPool(ctx, cfg.PgBouncerAdmin, cfg.Pool); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s.finishNew(ctx, cfg)
+}
+
+// openSQLite opens the SQLite file at path ("" = a private temporary one).
+func (s *Server) openSQLite(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
 	if path == "" {
 		dir, err := os.MkdirTemp("", "headroom-shop-")
 		if err != nil {
@@ -64,12 +94,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.removeTemp()
 		return nil, err
 	}
-	s.db = db
-	if s.tracing, err = newTracing(ctx, cfg); err != nil {
-		db.Close()
-		s.removeTemp()
-		return nil, err
-	}
+	return db, nil
+}
+
+// finishNew sets up metrics, the CPU limit and the knobs of a server whose
+// database and tracing are open.
+func (s *Server) finishNew(ctx context.Context, cfg Config) (*Server, error) {
+	db := s.db
 	s.cpu = newCPULimit(cfg.cgroups)
 	s.metrics = newMetrics(db, newCFSCollector(s.cpu, cfg.ServiceName))
 	k := cfg.knobs()
@@ -151,6 +182,9 @@ func (s *Server) SetKnobs(k Knobs) error {
 	}
 	if k.MissingIndex != old.MissingIndex {
 		stmt := createOrdersIndex
+		if s.pg {
+			stmt = createPgOrdersIndex
+		}
 		if k.MissingIndex {
 			stmt = dropOrdersIndex
 		}
@@ -160,7 +194,13 @@ func (s *Server) SetKnobs(k Knobs) error {
 			return errors.New("shop: missing_index: " + err.Error())
 		}
 	}
-	if k.Pool != old.Pool {
+	if k.Pool != old.Pool && s.pg && s.cfg.PgBouncerAdmin != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := setPgBouncerPool(ctx, s.cfg.PgBouncerAdmin, k.Pool); err != nil {
+			return err
+		}
+	} else if k.Pool != old.Pool {
 		s.db.SetMaxOpenConns(k.Pool)
 		s.db.SetMaxIdleConns(k.Pool)
 	}

@@ -77,7 +77,7 @@ func (s *Server) dbSpan(ctx context.Context, stmt string) (context.Context, trac
 	return s.tracing.tracer.Start(ctx, spanName(stmt),
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
-			attribute.String("db.system", "sqlite"),
+			attribute.String("db.system", s.dbSys),
 			attribute.String("db.statement", stmt),
 		))
 }
@@ -92,6 +92,7 @@ func endSpan(span trace.Span, err error) {
 
 // queryRow runs a one-row query and scans it inside its span.
 func (s *Server) queryRow(ctx context.Context, q dbtx, stmt string, args []any, dest ...any) error {
+	stmt = s.bind(stmt)
 	return s.onConn(ctx, q, func(q dbtx) error {
 		ctx, span := s.dbSpan(ctx, stmt)
 		err := q.QueryRowContext(ctx, stmt, args...).Scan(dest...)
@@ -102,6 +103,7 @@ func (s *Server) queryRow(ctx context.Context, q dbtx, stmt string, args []any, 
 
 // queryRows runs a query and calls each for every row, inside its span.
 func (s *Server) queryRows(ctx context.Context, q dbtx, stmt string, args []any, each func(*sql.Rows) error) error {
+	stmt = s.bind(stmt)
 	return s.onConn(ctx, q, func(q dbtx) error {
 		ctx, span := s.dbSpan(ctx, stmt)
 		err := func() error {
@@ -124,6 +126,7 @@ func (s *Server) queryRows(ctx context.Context, q dbtx, stmt string, args []any,
 
 // exec runs a statement inside its span.
 func (s *Server) exec(ctx context.Context, q dbtx, stmt string, args ...any) (sql.Result, error) {
+	stmt = s.bind(stmt)
 	var res sql.Result
 	err := s.onConn(ctx, q, func(q dbtx) error {
 		ctx, span := s.dbSpan(ctx, stmt)
@@ -133,6 +136,14 @@ func (s *Server) exec(ctx context.Context, q dbtx, stmt string, args ...any) (sq
 		return err
 	})
 	return res, err
+}
+
+// bind writes stmt's placeholders in the database's own form.
+func (s *Server) bind(stmt string) string {
+	if s.pg {
+		return rebind(stmt)
+	}
+	return stmt
 }
 
 // spanName is "SELECT products" for "SELECT ... FROM products ...".

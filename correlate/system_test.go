@@ -1,0 +1,133 @@
+package correlate
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroom-sre/headroom/plan"
+)
+
+func lv(base, deg float64) level {
+	return level{ok: true, base: base, deg: deg, degPeak: deg, flat: 1, hasBase: true}
+}
+
+// TestComponentRulesNameTheirComponent: each rule fires on its pattern,
+// stays quiet on a healthy one, and names its component.
+func TestComponentRulesNameTheirComponent(t *testing.T) {
+	w := Window{Found: true, BaselineEnd: t0, BaselineP99Ms: 20, DegradedP99Ms: 400, DegradedRate: 30, DegradedOffered: 30}
+	cases := []struct {
+		name      string
+		find      func() (Finding, bool)
+		wantTitle string // "" = must not fire
+		wantText  string
+	}{
+		{"pool too small", func() (Finding, bool) {
+			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 30), sigPoolWaitTime: lv(0, 4), sigPoolActive: lv(1, 1), sigPoolSize: lv(1, 1)},
+				map[string]level{sigDBCPU: lv(0.05, 0.2)}, map[string]level{sigHostCores: lv(2, 2)})
+		}, "pooler pgbouncer: clients wait", "from 1"},
+		{"pool queue behind a saturated database", func() (Finding, bool) {
+			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 30), sigPoolActive: lv(10, 20), sigPoolSize: lv(20, 20)},
+				map[string]level{sigDBCPU: lv(0.3, 1.9)}, map[string]level{sigHostCores: lv(2, 2)})
+		}, "pooler pgbouncer:", "saturated"},
+		{"pool healthy", func() (Finding, bool) {
+			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 0), sigPoolActive: lv(1, 3), sigPoolSize: lv(20, 20)}, nil, nil)
+		}, "", ""},
+		{"capped concurrency", func() (Finding, bool) {
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.05, 0.1), sigSvcMaxProcs: lv(2, 2)}, w, nil, "shop")
+		}, "service shop: serves at most 4 requests at once", "Little's Law"},
+		{"busy CPU is no cap", func() (Finding, bool) {
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.5, 1.8), sigSvcMaxProcs: lv(2, 2)}, w, nil, "shop")
+		}, "", ""},
+		{"a slow downstream is no cap", func() (Finding, bool) {
+			b := &Breakdown{Spans: []SpanDelta{{Name: "payment", Client: true, Share: 0.9}}}
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.05, 0.1), sigSvcMaxProcs: lv(2, 2)}, w, b, "shop")
+		}, "", ""},
+		{"iowait", func() (Finding, bool) {
+			return hostFinding("db-host", map[string]level{sigHostIOWait: lv(0.01, 0.6)})
+		}, "host db-host:", "iowait"},
+		{"cache", func() (Finding, bool) {
+			return cacheFinding("redis", map[string]level{sigCacheHitRatio: lv(0.95, 0.6), sigCacheEvictions: lv(0, 40)})
+		}, "cache redis:", "95% to 60%"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, ok := c.find()
+			if c.wantTitle == "" {
+				if ok {
+					t.Fatalf("fired: %q", f.Title)
+				}
+				return
+			}
+			if !ok || !strings.HasPrefix(f.Title, c.wantTitle) {
+				t.Fatalf("finding %v %q, want %q", ok, f.Title, c.wantTitle)
+			}
+			if text := f.Recommendation + strings.Join(f.Evidence.Facts, " "); !strings.Contains(text, c.wantText) {
+				t.Errorf("%q lacks %q", text, c.wantText)
+			}
+		})
+	}
+}
+
+// TestDatabaseLocksNameTheContendedWrite: lock waits name the write whose
+// transactions hold the row.
+func TestDatabaseLocksNameTheContendedWrite(t *testing.T) {
+	stmts := []stmtTime{
+		{stmt: "SELECT id FROM carts WHERE id = $1", baseMs: 1, degMs: 2},
+		{stmt: "UPDATE counters SET value = value + 1 WHERE name = 'orders'", baseMs: 1, degMs: 300},
+	}
+	fs := databaseFindings("postgres", map[string]level{sigDBLockWaits: lv(0, 6)}, nil, stmts)
+	if len(fs) != 1 || fs[0].Kind != KindDBLocks || !strings.HasPrefix(fs[0].Title, "database postgres:") ||
+		!strings.Contains(strings.Join(fs[0].Evidence.Facts, " "), "UPDATE counters") {
+		t.Fatalf("findings %+v", fs)
+	}
+}
+
+// fakeMetrics answers by the first key found in the query; "" matches none.
+type fakeMetrics map[string]float64
+
+func (f fakeMetrics) QueryRange(_ context.Context, q string, start, end time.Time, step time.Duration) ([]Series, error) {
+	for k, v := range f {
+		if strings.Contains(q, k) {
+			var s Series
+			for at := start; !at.After(end); at = at.Add(step) {
+				s.Samples = append(s.Samples, Sample{At: at, Value: v})
+			}
+			return []Series{s}, nil
+		}
+	}
+	return nil, nil
+}
+
+// TestComponentsNotAvailableSayWhy: an exporter that is down and signals
+// without series become not-available lines; nothing fails.
+func TestComponentsNotAvailableSayWhy(t *testing.T) {
+	w := Window{Found: true, Start: t0.Add(60 * time.Second), End: t0.Add(90 * time.Second), BaselineStart: t0, BaselineEnd: t0.Add(50 * time.Second)}
+	var sys system
+	got := readComponent(context.Background(), fakeMetrics{"min(up": 0, "pgbouncer_pools_client_waiting_connections": 3},
+		plan.Component{Name: "pgbouncer", Kind: plan.KindPooler, Selector: `{job="pgbouncer"}`}, w, time.Second, &sys)
+	if !got[sigPoolWaiting].ok || got[sigPoolWaiting].deg != 3 {
+		t.Errorf("waiting clients: %+v", got[sigPoolWaiting])
+	}
+	text := strings.Join(sys.notAvailable, "\n")
+	for _, want := range []string{"component pgbouncer (pooler): its exporter was down", "signal pooler_wait_time: not available: no series"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("not available lines lack %q:\n%s", want, text)
+		}
+	}
+	if _, err := ParseSelector(`{job="pgbouncer"}`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStatementsNeedTheDSN: observe.database with its variable unset says
+// so instead of failing.
+func TestStatementsNeedTheDSN(t *testing.T) {
+	t.Setenv("HEADROOM_TEST_UNSET_DSN", "")
+	_, na := adviseStatements(context.Background(), &plan.Database{Driver: "postgres", DSNEnv: "HEADROOM_TEST_UNSET_DSN"},
+		[]stmtTime{{stmt: "SELECT 1"}}, nil, Window{}, time.Second)
+	if len(na) != 1 || !strings.Contains(na[0], "HEADROOM_TEST_UNSET_DSN") || !strings.Contains(na[0], "is not set") {
+		t.Fatalf("not available: %v", na)
+	}
+}
