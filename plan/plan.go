@@ -151,6 +151,10 @@ type Observe struct {
 	Service    string
 	Grafana    string
 	Signals    map[string]string
+	// Pprof is the service's Go profiles base URL
+	// (http://host:port/debug/pprof): the study profiles the baseline and
+	// the degraded steps there.
+	Pprof string
 }
 
 // Capacity configures `headroom capacity`.

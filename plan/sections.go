@@ -130,6 +130,7 @@ func (d *decoder) observe(n *yaml.Node, field string, o *Observe) error {
 		"service":    func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Service) },
 		"grafana":    func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Grafana) },
 		"signals":    func(n *yaml.Node, f string) error { return d.setStringMap(n, f, &o.Signals) },
+		"pprof":      func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Pprof) },
 	})
 }
 
