@@ -57,9 +57,12 @@ func TestRealShopBurnTopsTheDiff(t *testing.T) {
 	if !strings.HasPrefix(Short(top[0].Under), "shop.") {
 		t.Errorf("burnCPU under %q, want a shop function", top[0].Under)
 	}
-	// 2 ms of burn a request: its CPU per request is at least that.
-	if top[0].PerRequest < float64(2*time.Millisecond) {
-		t.Errorf("burnCPU %.2f ms per request, want at least the knob's 2 ms", top[0].PerRequest/1e6)
+	// 2 ms of burn a request, part of it spent reading the thread's CPU
+	// clock (golang.org/x/sys/unix, charged to itself: it is not the
+	// standard library): burnCPU's own share is more than half of it
+	// (1.51 ms of 2 in the run that set this bound).
+	if top[0].PerRequest < float64(time.Millisecond) {
+		t.Errorf("burnCPU %.2f ms per request, want at least half the knob's 2 ms", top[0].PerRequest/1e6)
 	}
 }
 
