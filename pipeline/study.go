@@ -52,6 +52,11 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 		keeper = correlate.TraceKeeperFor(q.Observe, 0)
 	}
 	prober := keeper.Prober(newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second}))
+	rec, err := studyProfiles(q, s)
+	if err != nil {
+		return nil, &plan.Error{File: p.File, Field: "observe.pprof", Msg: err.Error()}
+	}
+	prober = rec.Prober(prober)
 	study, err := capacity.Run(ctx, q, prober, opts)
 	if study == nil || (len(study.Steps) == 0 && isPlanError(err)) {
 		return nil, err
@@ -77,6 +82,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
 			return correlate.ExplainStudySeconds(ctx, *study, p, keeper, StepSeconds(r.Windows))
 		}))
+		attachProfiles(rec, study, r, h)
 	}
 	return r, err
 }

@@ -161,6 +161,10 @@ type Observe struct {
 	// (observe.database; nil when absent). See components.go.
 	Components []Component
 	Database   *Database
+	// Pprof is the service's Go profiles base URL
+	// (http://host:port/debug/pprof): the study profiles the baseline and
+	// the degraded steps there.
+	Pprof string
 }
 
 // Capacity configures `headroom capacity`.

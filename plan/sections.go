@@ -134,6 +134,7 @@ func (d *decoder) observe(n *yaml.Node, field string, o *Observe) error {
 		"signals":    func(n *yaml.Node, f string) error { return d.setStringMap(n, f, &o.Signals) },
 		"components": func(n *yaml.Node, f string) error { return d.components(n, f, &o.Components) },
 		"database":   func(n *yaml.Node, f string) error { return d.database(n, f, &o.Database) },
+		"pprof":      func(n *yaml.Node, f string) error { return d.setString(n, f, &o.Pprof) },
 	})
 }
 

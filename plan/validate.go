@@ -179,6 +179,7 @@ func (d *decoder) checkURLs(p *Plan) {
 		{"observe.tempo", p.Observe.Tempo, false},
 		{"observe.jaeger", p.Observe.Jaeger, false},
 		{"observe.grafana", p.Observe.Grafana, false},
+		{"observe.pprof", p.Observe.Pprof, false},
 	}
 	for i, j := range p.Journeys {
 		for k, s := range j.Steps {

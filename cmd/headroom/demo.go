@@ -82,6 +82,7 @@ func runDemoShop(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&cfg.Instance, "instance", "", "service.instance.id of the traces (default: the listen address)")
 	fs.IntVar(&cfg.Products, "products", 10000, "products to seed into a new database")
 	fs.IntVar(&cfg.Users, "users", 1000, "users to seed into a new database (user0001@shop.test…, password \"secret\")")
+	pprofAddr := fs.String("pprof-addr", "", "serve /debug/pprof/ on this loopback address, apart from the API (not traced, not in /metrics; default: off)")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
@@ -108,6 +109,15 @@ func runDemoShop(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		ln.Close()
 		fmt.Fprintf(stderr, "headroom demo shop: %v\n", err)
 		return exitFailed
+	}
+	if *pprofAddr != "" {
+		stopPprof, code := servePprof(*pprofAddr, stdout, stderr)
+		if stopPprof == nil {
+			_ = srv.Shutdown(context.Background())
+			ln.Close()
+			return code
+		}
+		defer stopPprof()
 	}
 	fmt.Fprintf(stdout, "shop listening on http://%s (ready in %s)\n", cfg.Addr, time.Since(start).Round(time.Millisecond))
 	return serveUntilDone(ctx, "headroom demo shop", srv.Serve, srv.Shutdown, ln, stderr)
