@@ -115,6 +115,12 @@ func (d *decoder) checkRules(p *Plan, r Rules) {
 				"%q is not on this server's --plan-env list (%s)", name, listOrNone(r.Env))
 		}
 	}
+	// The database DSN is a server secret like any other: a plan may name
+	// only a variable the server lets plans read.
+	if db := p.Observe.Database; db != nil && db.DSNEnv != "" && !slices.Contains(r.Env, db.DSNEnv) {
+		d.errorAt(d.lineOf("observe.database.dsn_env"), "observe.database.dsn_env",
+			"%q is not on this server's --plan-env list (%s)", db.DSNEnv, listOrNone(r.Env))
+	}
 	for name, ds := range p.Data {
 		field := joinPath(joinPath("data", name), "csv")
 		if ds.CSV != "" && !filepath.IsLocal(filepath.FromSlash(ds.CSV)) {
@@ -149,6 +155,7 @@ func (d *decoder) checkRules(p *Plan, r Rules) {
 	for _, o := range []struct{ field, url string }{
 		{"observe.prometheus", p.Observe.Prometheus}, {"observe.tempo", p.Observe.Tempo},
 		{"observe.jaeger", p.Observe.Jaeger}, {"observe.grafana", p.Observe.Grafana},
+		{"observe.pprof", p.Observe.Pprof},
 	} {
 		if o.url == "" || !d.settled(o.field) {
 			continue

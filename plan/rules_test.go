@@ -110,6 +110,8 @@ func TestRulesRefuse(t *testing.T) {
 		{"absolute data", ok + "data:\n  x: { csv: /etc/passwd }\n", "data.x.csv"},
 		{"dot-dot data", ok + "data:\n  x: { csv: a/../../x.csv }\n", "data.x.csv"},
 		{"observe", ok + "observe:\n  jaeger: http://127.0.0.1:16686\n", "observe.jaeger"},
+		{"profiles", ok + "observe:\n  pprof: http://127.0.0.2:6060/debug/pprof\n", "observe.pprof"},
+		{"database dsn", ok + "observe:\n  database: { driver: postgres, dsn_env: SECRET_DB_URL }\n", "observe.database.dsn_env"},
 		{"host header", strings.Replace(ok, "  base_url", "  headers: { host: payments.prod.internal }\n  base_url", 1), "target.headers.host"},
 		{"templated host header", strings.Replace(ok, "  base_url", "  headers: { Host: \"{{ .vars.h }}\" }\n  base_url", 1), "target.headers.Host"},
 		{"templated absolute URL", strings.Replace(ok, "get: /ok", "get: \"http://{{ .vars.h }}/x\"", 1), "journeys[0].steps[0].get"},
