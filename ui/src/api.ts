@@ -14,9 +14,21 @@ export type Sample = Schemas["Sample"];
 export type StepLevel = Schemas["StepLevel"];
 export type Finding = Schemas["Finding"];
 export type Correlation = Schemas["Correlation"];
+export type Result = Schemas["Result"];
+export type Second = Schemas["Second"];
+export type NameSummary = Schemas["NameSummary"];
+export type Comparison = Schemas["Comparison"];
+export type Delta = Schemas["Delta"];
+export type Scalability = Schemas["Scalability"];
+export type PlanVersion = Schemas["PlanVersion"];
+export type Schedule = Schemas["Schedule"];
+export type Review = Schemas["Review"];
 
 // Get is the JSON answer of GET path, as the document describes it.
 export type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { "application/json": infer R } } } } } ? R : never;
+
+// Body is the JSON of one of the document's shared responses.
+export type Body<R extends keyof components["responses"]> = components["responses"][R] extends { content: { "application/json": infer B } } ? B : never;
 
 // J is a document the pages still read loosely (fields a server version
 // lacks show "—"); the typed pages use the schemas above.
@@ -72,7 +84,7 @@ export function setOnUnauthorized(f: () => void): void {
   onUnauthorized = f;
 }
 
-export async function api<T = J>(
+export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; yaml?: string; signal?: AbortSignal; token?: string } = {},
 ): Promise<T> {
@@ -94,7 +106,7 @@ export async function api<T = J>(
     signal: init.signal,
   });
   const text = await res.text();
-  let doc: J = {};
+  let doc: unknown = {};
   if (text) {
     try {
       doc = JSON.parse(text);
@@ -104,7 +116,8 @@ export async function api<T = J>(
   }
   if (!res.ok) {
     if (res.status === 401 && init.token === undefined) onUnauthorized();
-    throw new APIError(res.status, doc.error ?? res.statusText, doc.problems ?? []);
+    const e = (doc ?? {}) as Partial<Schemas["Error"]>;
+    throw new APIError(res.status, e.error ?? res.statusText, e.problems ?? []);
   }
   return doc as T;
 }
