@@ -27,13 +27,22 @@ export type Review = Schemas["Review"];
 // Get is the JSON answer of GET path, as the document describes it.
 export type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { "application/json": infer R } } } } } ? R : never;
 
+// WindowLike is a second as /windows, the event stream's window events and
+// a result's windows carry it: every field the timeline reads, each optional.
+export type WindowLike = Partial<Omit<Window, "by_name">> & { by_name?: WindowLike[] | null };
+
 // Body is the JSON of one of the document's shared responses.
 export type Body<R extends keyof components["responses"]> = components["responses"][R] extends { content: { "application/json": infer B } } ? B : never;
 
-// J is a document the pages still read loosely (fields a server version
-// lacks show "—"); the typed pages use the schemas above.
+// StreamEvent is one event's JSON as the stream sends it (the document does
+// not describe text/event-stream payloads); the job page's stream handler
+// narrows it per event type to Window, Step and Job fields.
+export type StreamEvent = Record<string, unknown>;
+
+// J is only the type events() parses into; its body is left to the
+// stream-auth change (i16), so it stays until that lands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type J = Record<string, any>;
+type J = Record<string, any>;
 
 const TOKEN_KEY = "headroom.token";
 
@@ -156,7 +165,7 @@ export function reportURL(id: number | string, format: string): string {
 export function events(
   id: number | string,
   after: number,
-  on: (type: string, data: J, eventID: number) => void,
+  on: (type: string, data: StreamEvent, eventID: number) => void,
   onError: (closed: boolean) => void,
 ): () => void {
   const url = `/api/v1/jobs/${id}/events?after=${after}&access_token=${encodeURIComponent(session.token)}`;
