@@ -14,14 +14,35 @@ export type Sample = Schemas["Sample"];
 export type StepLevel = Schemas["StepLevel"];
 export type Finding = Schemas["Finding"];
 export type Correlation = Schemas["Correlation"];
+export type Result = Schemas["Result"];
+export type Second = Schemas["Second"];
+export type NameSummary = Schemas["NameSummary"];
+export type Comparison = Schemas["Comparison"];
+export type Delta = Schemas["Delta"];
+export type Scalability = Schemas["Scalability"];
+export type PlanVersion = Schemas["PlanVersion"];
+export type Schedule = Schemas["Schedule"];
+export type Review = Schemas["Review"];
 
 // Get is the JSON answer of GET path, as the document describes it.
 export type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { "application/json": infer R } } } } } ? R : never;
 
-// J is a document the pages still read loosely (fields a server version
-// lacks show "—"); the typed pages use the schemas above.
+// WindowLike is a second as /windows, the event stream's window events and
+// a result's windows carry it: every field the timeline reads, each optional.
+export type WindowLike = Partial<Omit<Window, "by_name">> & { by_name?: WindowLike[] | null };
+
+// Body is the JSON of one of the document's shared responses.
+export type Body<R extends keyof components["responses"]> = components["responses"][R] extends { content: { "application/json": infer B } } ? B : never;
+
+// StreamEvent is one event's JSON as the stream sends it (the document does
+// not describe text/event-stream payloads); the job page's stream handler
+// narrows it per event type to Window, Step and Job fields.
+export type StreamEvent = Record<string, unknown>;
+
+// J is only the type events() parses into; its body is left to the
+// stream-auth change (i16), so it stays until that lands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type J = Record<string, any>;
+type J = Record<string, any>;
 
 const TOKEN_KEY = "headroom.token";
 
@@ -72,7 +93,7 @@ export function setOnUnauthorized(f: () => void): void {
   onUnauthorized = f;
 }
 
-export async function api<T = J>(
+export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; yaml?: string; signal?: AbortSignal; token?: string } = {},
 ): Promise<T> {
@@ -94,7 +115,7 @@ export async function api<T = J>(
     signal: init.signal,
   });
   const text = await res.text();
-  let doc: J = {};
+  let doc: unknown = {};
   if (text) {
     try {
       doc = JSON.parse(text);
@@ -104,7 +125,8 @@ export async function api<T = J>(
   }
   if (!res.ok) {
     if (res.status === 401 && init.token === undefined) onUnauthorized();
-    throw new APIError(res.status, doc.error ?? res.statusText, doc.problems ?? []);
+    const e = (doc ?? {}) as Partial<Schemas["Error"]>;
+    throw new APIError(res.status, e.error ?? res.statusText, e.problems ?? []);
   }
   return doc as T;
 }
@@ -147,7 +169,7 @@ export function reportURL(id: number | string, format: string): string {
 export function events(
   id: number | string,
   after: number,
-  on: (type: string, data: J, eventID: number) => void,
+  on: (type: string, data: StreamEvent, eventID: number) => void,
   onError: (closed: boolean) => void,
 ): () => void {
   let es: EventSource | null = null;

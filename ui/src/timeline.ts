@@ -2,7 +2,7 @@
 // ready for uPlot: one array per metric, aligned on the overall windows'
 // start times. Windows from /windows and from the event stream go through add,
 // which drops one already held, so a reload can replay without doubling.
-import type { J } from "./api";
+import type { WindowLike } from "./api";
 import { lat } from "./api";
 
 export interface Cols {
@@ -38,11 +38,11 @@ export class Timeline {
   }
 
   // add takes one element of /windows or one `window` event.
-  add(w: J): void {
-    const key = Date.parse(w.start);
+  add(w: WindowLike): void {
+    const key = Date.parse(w.start ?? "");
     if (isNaN(key)) return;
     const name: string = w.name ?? "";
-    const d = w.duration_s > 0 ? w.duration_s : 1;
+    const d = w.duration_s && w.duration_s > 0 ? w.duration_s : 1;
     if (name === "" || name === "all") {
       if (this.seen.has("\u0000@" + key)) return; // held already
       this.seen.add("\u0000@" + key);
@@ -59,13 +59,13 @@ export class Timeline {
       this.vus[i] = w.vus ?? null;
       this.phase[i] = w.phase ?? "";
       this.step[i] = w.step ?? 0;
-      for (const n of w.by_name ?? []) this.addName(n.name, key, d, n);
+      for (const n of w.by_name ?? []) this.addName(n.name ?? "", key, d, n);
     } else {
       this.addName(name, key, d, w);
     }
   }
 
-  private addName(name: string, key: number, d: number, w: J): void {
+  private addName(name: string, key: number, d: number, w: WindowLike): void {
     const id = name + "@" + key;
     if (this.seen.has(id)) return;
     this.seen.add(id);

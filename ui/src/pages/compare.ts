@@ -1,4 +1,4 @@
-import { api, FINISHED, J, session } from "../api";
+import { api, Comparison, Delta, FINISHED, Get, Job, session } from "../api";
 import { clear, fmt, h } from "../dom";
 import { navigate } from "../router";
 import type { Page } from "../router";
@@ -12,17 +12,17 @@ function value(metric: string, v: number): string {
 }
 
 export const comparePage: Page = async (root, _p, q) => {
-  const doc = await api("/jobs?limit=200").catch(() => ({ jobs: [] }));
-  const jobs: J[] = (doc.jobs ?? []).filter((j: J) => FINISHED.has(j.status));
+  const doc = await api<Get<"/jobs">>("/jobs?limit=200").catch((): { jobs: Job[] } => ({ jobs: [] }));
+  const jobs = (doc.jobs ?? []).filter((j) => FINISHED.has(j.status));
   let a = q.get("a") ?? "";
   const b = q.get("b") ?? "";
   const bJob = jobs.find((j) => String(j.id) === b);
   if (!a && bJob?.plan_id) {
-    const base = await api(`/plans/${bJob.plan_id}/baseline`).catch(() => null);
-    const bid = base?.job_id ?? base?.id;
+    const base = await api<Get<"/plans/{id}/baseline">>(`/plans/${bJob.plan_id}/baseline`).catch(() => null);
+    const bid = base?.job_id;
     if (bid && String(bid) !== b) a = String(bid);
   }
-  const opt = (sel: string) => (j: J) => h("option", { value: String(j.id), selected: String(j.id) === sel }, `#${j.id} ${j.kind} · ${j.plan_name ?? "plan " + j.plan_id} v${j.plan_version ?? "?"} · ${j.status}`);
+  const opt = (sel: string) => (j: Job) => h("option", { value: String(j.id), selected: String(j.id) === sel }, `#${j.id} ${j.kind} · ${j.plan_name ?? "plan " + j.plan_id} v${j.plan_version ?? "?"} · ${j.status}`);
   const selA = h("select#cmp-a", h("option", { value: "" }, "choose…"), jobs.map(opt(a)));
   const selB = h("select#cmp-b", h("option", { value: "" }, "choose…"), jobs.map(opt(b)));
   const out = h("section#compare-result", { "aria-live": "polite" });
@@ -48,7 +48,7 @@ export const comparePage: Page = async (root, _p, q) => {
     out.append(h("p.muted", "Choose a base (the baseline of the plan when it has one) and a current job."));
     return;
   }
-  let r: J;
+  let r: Comparison;
   try {
     r = await api(`/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
   } catch (e) {
@@ -75,7 +75,7 @@ export const comparePage: Page = async (root, _p, q) => {
           `Mark #${a} as the plan's baseline`,
         )
       : null;
-  const row = (d: J) =>
+  const row = (d: Delta) =>
     h(
       "tr",
       { "data-regressed": d.regressed ? "true" : undefined, "data-improved": d.improved ? "true" : undefined },
@@ -92,7 +92,7 @@ export const comparePage: Page = async (root, _p, q) => {
     r.reasons?.length ? h("ul", r.reasons.map((x: string) => h("li", x))) : null,
     baselineBtn,
     r.capacity ? h("section", h("h3", "Capacity"), table([row(r.capacity)])) : null,
-    (r.names ?? []).map((n: J) => h("section", h("h3", n.name === "all" || !n.name ? "All requests" : n.name), table((n.deltas ?? []).map(row)))),
+    (r.names ?? []).map((n) => h("section", h("h3", n.name === "all" || !n.name ? "All requests" : n.name), table((n.deltas ?? []).map(row)))),
   );
 };
 

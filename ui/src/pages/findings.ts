@@ -1,15 +1,16 @@
-import { api, J, lat, Reading, StepLevel } from "../api";
+import { api, Correlation, Finding, Get, Job, lat, Reading, Schemas, StepLevel } from "../api";
 import { chart, Chart, cssVar, Data } from "../charts";
 import { fmt, h, ms, pct, when } from "../dom";
 import type { Page } from "../router";
 import { statusBadge } from "./jobs";
 
 // pick reads a field in snake_case or as Go's default name.
-function pick(o: J | undefined, snake: string): any {
+function pick(o: object | undefined, snake: string): unknown {
   if (!o) return undefined;
-  if (o[snake] !== undefined) return o[snake];
+  const r = o as Record<string, unknown>;
+  if (r[snake] !== undefined) return r[snake];
   const camel = snake.replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
-  return o[camel];
+  return r[camel];
 }
 
 const sec = (t: unknown) => (typeof t === "string" && !t.startsWith("0001-") ? Date.parse(t) / 1000 : NaN);
@@ -39,9 +40,9 @@ export function levels(r: Pick<Reading, "steps">): { judged: boolean; x: number[
 }
 
 export const findingsPage: Page = async (root, { id }) => {
-  let job: J;
+  let job: Job;
   try {
-    job = await api(`/jobs/${id}`);
+    job = await api<Job>(`/jobs/${id}`);
   } catch (e) {
     root.append(h("h1", `Findings #${id}`), h("p.error", { role: "alert" }, (e as Error).message));
     return;
@@ -50,12 +51,16 @@ export const findingsPage: Page = async (root, { id }) => {
     h("h1", `Findings of ${job.kind} #${id} `, statusBadge(job.status)),
     h("p", h("a", { href: `/jobs/${id}` }, "Seconds and live view"), job.kind === "study" ? [" · ", h("a", { href: `/jobs/${id}/study` }, "Study")] : null),
   );
-  const [fd, wd] = await Promise.all([api(`/jobs/${id}/findings`).catch((e): J => ({ error: (e as Error).message })), api(`/jobs/${id}/windows`).catch(() => ({ windows: [] }))]);
-  const findings: J[] = fd.findings ?? fd.correlation?.findings ?? [];
-  const corr: J = fd.correlation ?? {};
-  const win: J = corr.window ?? {};
+  type Findings = Get<"/jobs/{id}/findings">;
+  const [fd, wd] = await Promise.all([
+    api<Findings & { error?: undefined }>(`/jobs/${id}/findings`).catch((e): Partial<Findings> & { error: string } => ({ error: (e as Error).message })),
+    api<Get<"/jobs/{id}/windows">>(`/jobs/${id}/windows`).catch((): Get<"/jobs/{id}/windows"> => ({ windows: [] })),
+  ]);
+  const findings: Finding[] = fd.findings ?? fd.correlation?.findings ?? [];
+  const corr: Partial<Correlation> = fd.correlation ?? {};
+  const win: Partial<Correlation["window"]> = corr.window ?? {};
   // The all-requests row ("all"; older servers sent no name).
-  const windows: J[] = (wd.windows ?? []).filter((w: J) => !w.name || w.name === "all");
+  const windows = (wd.windows ?? []).filter((w) => !w.name || w.name === "all");
   const t = windows.map((w) => Date.parse(w.start) / 1000);
   const range: [number, number] | null = t.length ? [t[0], t[t.length - 1] + 1] : null;
   const bStart = sec(pick(win, "baseline_start")),
@@ -106,7 +111,7 @@ export const findingsPage: Page = async (root, { id }) => {
 
   // signal draws a reading: its samples on the latency's time axis and its
   // level at each step against throughput.
-  const signal = (r: J): HTMLElement => {
+  const signal = (r: Reading): HTMLElement => {
     const name = `${r.title ?? r.signal}${r.unit ? ` (${r.unit})` : ""}`;
     if (!r.available && r.available !== undefined) return h("p.muted", `${r.title ?? r.signal}: not available: ${r.reason ?? ""}`);
     const box = h("div.reading", { "data-signal": r.signal });
@@ -154,7 +159,7 @@ export const findingsPage: Page = async (root, { id }) => {
 
   const list = h("section", { id: "findings" }, h("h2", `Findings (${findings.length})`));
   for (const f of findings) {
-    const ev: J = f.evidence ?? {};
+    const ev: Finding["evidence"] = f.evidence ?? {};
     const card = h(
       "article.card.finding",
       { "data-kind": f.kind },
@@ -163,7 +168,7 @@ export const findingsPage: Page = async (root, { id }) => {
       ev.facts?.length ? h("ul", ev.facts.map((x: string) => h("li", x))) : null,
       f.recommendation ? h("p", h("strong", "Recommendation: "), f.recommendation) : null,
     );
-    const readings: J[] = [ev.signal, ...(ev.related ?? [])].filter(Boolean);
+    const readings = [ev.signal, ...(ev.related ?? [])].filter((r): r is Reading => Boolean(r));
     for (const r of readings) card.append(signal(r));
     if (ev.span) card.append(h("p", `Span ${ev.span.name}: +${ms(ev.span.added_ms)} self-time per trace (${pct(ev.span.share, 0)} of the added latency)`, ev.span.statement ? h("code.q", ev.span.statement) : null));
     if (ev.queries?.length) card.append(h("ul", ev.queries.map((q: string) => h("li", h("code", q)))));
@@ -174,13 +179,13 @@ export const findingsPage: Page = async (root, { id }) => {
   root.append(list);
 
   // Every signal read, over time and against load, finding or not.
-  const sigs: J[] = corr.signals ?? [];
+  const sigs = corr.signals ?? [];
   if (sigs.length) root.append(h("section", { id: "signals" }, h("h2", `Signals (${sigs.length})`), sigs.map((r) => h("article.card.signal", { "data-signal": r.signal }, signal(r)))));
 
   // Span breakdown of the slow traces against the baseline's.
-  const br: J | undefined = corr.spans;
+  const br = corr.spans;
   if (br?.spans?.length) {
-    const spans: J[] = br.spans.slice(0, 12);
+    const spans = br.spans.slice(0, 12);
     const max = Math.max(...spans.map((s) => Math.max(s.degraded_ms, s.baseline_ms)), 0.001);
     root.append(
       h(
@@ -214,7 +219,7 @@ export const findingsPage: Page = async (root, { id }) => {
   return () => charts.forEach((c) => c.destroy());
 };
 
-function traceTable(traces: J[], title: string): HTMLElement {
+function traceTable(traces: Schemas["TraceLink"][], title: string): HTMLElement {
   return h(
     "div",
     h("h3", title),

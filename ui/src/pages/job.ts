@@ -1,7 +1,7 @@
 // The job page: a run's or study's header, tiles, step ladder, seconds and
 // charts, live while it runs. Its parts live in job/: state (what the page
 // knows), header, tiles, names (per request name), ladder and stream.
-import { api, FINISHED, J, Job } from "../api";
+import { api, FINISHED, Get, Job, Result } from "../api";
 import { chart, Data } from "../charts";
 import { h } from "../dom";
 import type { Page } from "../router";
@@ -111,8 +111,8 @@ export const jobPage: Page = async (root, { id }) => {
       renderLadder(ladderBox, st);
     }
     try {
-      const result = await api<J>(`/jobs/${id}/result`);
-      const known: string[] = (result.by_name ?? result.windows?.find((w: J) => w.by_name?.length)?.by_name ?? []).map((n: J) => n.name);
+      const result = await api<Result>(`/jobs/${id}/result`);
+      const known: string[] = (result.by_name ?? result.windows?.find((w) => w.by_name?.length)?.by_name ?? []).map((n) => n.name ?? "");
       await names.backfill(known);
       if (!st.isStudy) {
         names.renderTable(result);
@@ -140,7 +140,7 @@ export const jobPage: Page = async (root, { id }) => {
 
   // History first: every second held so far, then the stream from where it was.
   try {
-    const w = await api<J>(`/jobs/${id}/windows`);
+    const w = await api<Get<"/jobs/{id}/windows">>(`/jobs/${id}/windows`);
     for (const x of w.windows ?? []) tl.add(x);
   } catch (e) {
     live.textContent = "Could not load the seconds: " + (e as Error).message;
@@ -160,8 +160,8 @@ export const jobPage: Page = async (root, { id }) => {
     if (after) void names.backfill(known);
     stopStream = follow(st, after, {
       window: (data) => {
-        if (tl.length && data.by_name?.length) void names.backfill(data.by_name.map((n: J) => n.name));
-        else names.known((data.by_name ?? []).map((n: J) => n.name));
+        if (tl.length && data.by_name?.length) void names.backfill(data.by_name.map((n) => n.name ?? ""));
+        else names.known((data.by_name ?? []).map((n) => n.name ?? ""));
         tl.add(data);
         if (names.newNames) names.build();
         draw();

@@ -1,4 +1,4 @@
-import { api, APIError, J, Problem, session } from "../api";
+import { api, APIError, Body, Get, Job, Problem, session } from "../api";
 import { clear, debounce, h, when } from "../dom";
 import { navigate } from "../router";
 import type { Page } from "../router";
@@ -38,8 +38,8 @@ export const plansPage: Page = async (root) => {
     h("table.list", h("caption.sr", "Plans"), h("thead", h("tr", ["Plan", "Latest version", "Created"].map((c) => h("th", { scope: "col" }, c)))), body),
   );
   try {
-    const d = await api("/plans");
-    const plans: J[] = d.plans ?? [];
+    const d = await api<Get<"/plans">>("/plans");
+    const plans = d.plans ?? [];
     clear(
       body,
       plans.length
@@ -101,10 +101,10 @@ function editor(text: string) {
 
 export const planPage: Page = async (root, { id }, q) => {
   const isNew = !id;
-  let plan: J = { yaml: TEMPLATE, versions: [] };
+  let plan: Partial<Get<"/plans/{id}">> & Pick<Get<"/plans/{id}">, "yaml" | "versions"> = { yaml: TEMPLATE, versions: [] };
   if (!isNew) {
     try {
-      plan = await api(`/plans/${id}` + (q.get("version") ? `?version=${q.get("version")}` : ""));
+      plan = await api<Get<"/plans/{id}">>(`/plans/${id}` + (q.get("version") ? `?version=${q.get("version")}` : ""));
     } catch (e) {
       root.append(h("h1", "Plan"), h("p.error", { role: "alert" }, (e as Error).message));
       return;
@@ -132,7 +132,7 @@ export const planPage: Page = async (root, { id }, q) => {
   };
   const validate = async (): Promise<boolean> => {
     try {
-      await api("/plans/validate", { yaml: ed.ta.value });
+      await api<{ valid: boolean }>("/plans/validate", { yaml: ed.ta.value });
       showProblems([]);
       return true;
     } catch (e) {
@@ -153,10 +153,10 @@ export const planPage: Page = async (root, { id }, q) => {
         msg.textContent = "";
         try {
           if (isNew) {
-            const r = await api("/plans", { yaml: ed.ta.value });
+            const r = await api<Body<"PlanSaved">>("/plans", { yaml: ed.ta.value });
             navigate(`/plans/${r.id}`, true);
           } else {
-            const r = await api(`/plans/${id}/versions`, { yaml: ed.ta.value });
+            const r = await api<Body<"PlanSaved">>(`/plans/${id}/versions`, { yaml: ed.ta.value });
             navigate(`/plans/${id}?version=${r.version}`, true);
           }
         } catch (e) {
@@ -175,7 +175,7 @@ export const planPage: Page = async (root, { id }, q) => {
         id: "start-" + kind,
         onclick: async () => {
           try {
-            const r = await api("/jobs", { body: { plan_id: Number(id), kind } });
+            const r = await api<Body<"Accepted">>("/jobs", { body: { plan_id: Number(id), kind } });
             navigate(`/jobs/${r.id}`);
           } catch (e) {
             msg.textContent = `Could not start the ${kind}: ${(e as Error).message}`;
@@ -184,15 +184,15 @@ export const planPage: Page = async (root, { id }, q) => {
       },
       kind === "run" ? "Start run" : "Start study",
     );
-  const versions: J[] = plan.versions ?? [];
+  const versions = plan.versions ?? [];
   const verSel = versions.length
     ? h(
         "select#version",
         {
           onchange: (e: Event) => navigate(`/plans/${id}?version=${(e.target as HTMLSelectElement).value}`),
         },
-        versions.map((v: J) => {
-          const n = typeof v === "number" ? v : v.version;
+        versions.map((v) => {
+          const n = v.version;
           return h("option", { value: n, selected: n === plan.version }, `v${n}${v.created ? " · " + when(v.created) : ""}`);
         }),
       )
@@ -216,9 +216,9 @@ export const planPage: Page = async (root, { id }, q) => {
   if (!isNew) {
     const jobsBox = h("section", h("h2", "Jobs of this plan"));
     root.append(jobsBox);
-    const [d, base] = await Promise.all([api(`/jobs?plan_id=${id}&limit=20`).catch(() => ({ jobs: [] })), api(`/plans/${id}/baseline`).catch(() => null)]);
-    const bid = base?.job_id ?? base?.id;
-    const jobs: J[] = d.jobs ?? [];
+    const [d, base] = await Promise.all([api<Get<"/jobs">>(`/jobs?plan_id=${id}&limit=20`).catch((): { jobs: Job[] } => ({ jobs: [] })), api<Get<"/plans/{id}/baseline">>(`/plans/${id}/baseline`).catch(() => null)]);
+    const bid = base?.job_id;
+    const jobs = d.jobs ?? [];
     jobsBox.append(
       jobs.length
         ? h(

@@ -1,4 +1,4 @@
-import { api, J, session } from "../api";
+import { api, Get, session } from "../api";
 import { clear, h, when } from "../dom";
 import { render } from "../router";
 import type { Page } from "../router";
@@ -6,17 +6,17 @@ import { verdictBadge } from "./jobs";
 
 export const schedulesPage: Page = async (root) => {
   const [sd, pd, rd] = await Promise.all([
-    api("/schedules").catch((e): J => ({ error: (e as Error).message })),
-    api("/plans").catch(() => ({ plans: [] })),
-    api("/reviews?limit=30").catch(() => ({ reviews: [] })),
+    api<Get<"/schedules">>("/schedules").catch((e): { schedules?: undefined; error: string } => ({ error: (e as Error).message })),
+    api<Get<"/plans">>("/plans").catch((): Get<"/plans"> => ({ plans: [] })),
+    api<Get<"/reviews">>("/reviews?limit=30").catch((): Get<"/reviews"> => ({ reviews: [] })),
   ]);
-  const plans: J[] = pd.plans ?? [];
+  const plans = pd.plans ?? [];
   const planName = (pid: number) => plans.find((p) => p.id === pid)?.name ?? `plan ${pid}`;
-  const schedules: J[] = sd.schedules ?? [];
-  const reviews: J[] = rd.reviews ?? [];
+  const schedules = sd.schedules ?? [];
+  const reviews = rd.reviews ?? [];
   const msg = h("p", { role: "status" });
   root.append(h("h1", "Schedules and reviews"));
-  if (sd.error) root.append(h("p.error", { role: "alert" }, "Could not load schedules: " + sd.error));
+  if ("error" in sd) root.append(h("p.error", { role: "alert" }, "Could not load schedules: " + sd.error));
 
   // The last reviews of each schedule: verdicts and webhook deliveries.
   const lastReviews = (sid: number) => reviews.filter((r) => r.schedule_id === sid).slice(0, 5);

@@ -1,5 +1,5 @@
 import uPlot from "uplot";
-import { api, FINISHED, Get, J, Job, lat, Step } from "../api";
+import { api, FINISHED, Get, Job, lat, Result, Schemas, Step } from "../api";
 import { chart, Chart, Data } from "../charts";
 import { dur, fmt, h, ms, pct } from "../dom";
 import type { Page } from "../router";
@@ -7,7 +7,7 @@ import { readiness, statusBadge } from "./jobs";
 import { ladder } from "./ladder";
 
 // usl is X(N) = λN / (1 + σ(N−1) + κN(N−1)).
-export function usl(n: number, u: J): number {
+export function usl(n: number, u: { lambda: number; sigma: number; kappa: number }): number {
   return (u.lambda * n) / (1 + u.sigma * (n - 1) + u.kappa * n * (n - 1));
 }
 
@@ -28,9 +28,9 @@ export const studyPage: Page = async (root, { id }) => {
     root.append(h("p", "This job is a run, not a study."));
     return;
   }
-  let st: J;
+  let st: Result;
   try {
-    st = await api(`/jobs/${id}/result`);
+    st = await api<Result>(`/jobs/${id}/result`);
   } catch (e) {
     if (!FINISHED.has(job.status)) {
       // Still running: the ladder from /steps is what there is.
@@ -42,9 +42,9 @@ export const studyPage: Page = async (root, { id }) => {
     return;
   }
   const charts: Chart[] = [];
-  const cap: J = st.capacity ?? {};
+  const cap: Schemas["Bounds"] = st.capacity ?? {};
   const rpi: number = cap.requests_per_iteration || 1;
-  const search: J[] = (st.steps ?? []).filter((s: J) => s.throughput > 0 || s.offered > 0);
+  const search: Step[] = (st.steps ?? []).filter((s) => s.throughput > 0 || s.offered > 0);
   const byOffered = [...search].sort((a, b) => a.offered - b.offered);
 
   // Capacity headline.
@@ -92,12 +92,13 @@ export const studyPage: Page = async (root, { id }) => {
     [byOffered.map((s) => s.offered * rpi), byOffered.map((s) => lat(s, "p50") ?? null), byOffered.map((s) => lat(s, "p95") ?? null), byOffered.map((s) => lat(s, "p99") ?? null)] as Data,
   );
   // Throughput vs concurrency with the USL curve.
-  const u: J = st.usl ?? {};
-  const pts = [...search].filter((s) => s.in_flight > 0).sort((a, b) => a.in_flight - b.in_flight);
-  const maxN = Math.max(1, ...pts.map((s) => s.in_flight)) * 1.4;
+  const u: Schemas["Scalability"] = st.usl ?? {};
+  const inFlight = (s: Step) => s.in_flight ?? 0;
+  const pts = [...search].filter((s) => inFlight(s) > 0).sort((a, b) => inFlight(a) - inFlight(b));
+  const maxN = Math.max(1, ...pts.map(inFlight)) * 1.4;
   const grid = Array.from({ length: 60 }, (_, i) => (maxN * (i + 1)) / 60);
-  const measured: uPlot.AlignedData = [pts.map((s) => s.in_flight), pts.map((s) => s.throughput)];
-  const curve: uPlot.AlignedData = [grid, grid.map((n) => (u.reported ? usl(n, u) : null)) as number[]];
+  const measured: uPlot.AlignedData = [pts.map(inFlight), pts.map((s) => s.throughput)];
+  const curve: uPlot.AlignedData = [grid, grid.map((n) => (u.reported ? usl(n, { lambda: u.lambda ?? NaN, sigma: u.sigma ?? NaN, kappa: u.kappa ?? NaN }) : null)) as number[]];
   const joined = uPlot.join([measured, curve]);
   const uc = chart(
     {
@@ -132,7 +133,7 @@ export const studyPage: Page = async (root, { id }) => {
   );
 
   // Predicted vs verified.
-  const p: J = st.prediction ?? {};
+  const p: Schemas["Prediction"] = st.prediction ?? {};
   const maxBar = Math.max(p.predicted_rps || 0, p.measured_rps || 0, 1);
   const barRow = (label: string, v: number | null | undefined, cls: string) =>
     h(
@@ -153,7 +154,7 @@ export const studyPage: Page = async (root, { id }) => {
   );
 
   // Stress and recovery.
-  const s: J = st.stress ?? {};
+  const s: Schemas["Recovery"] = st.stress ?? {};
   root.append(
     h(
       "section",
@@ -177,7 +178,7 @@ export const studyPage: Page = async (root, { id }) => {
           ],
     ),
   );
-  const stressW: J[] = (st.windows ?? []).filter((w: J) => w.phase === "stress");
+  const stressW = (st.windows ?? []).filter((w) => w.phase === "stress");
   if (stressW.length) {
     const sc = chart(
       {
@@ -189,14 +190,14 @@ export const studyPage: Page = async (root, { id }) => {
           { label: "throughput", color: "--c2", scale: "y2" },
         ],
       },
-      [stressW.map((w) => Date.parse(w.start) / 1000), stressW.map((w) => lat(w, "p99") ?? null), stressW.map((w) => (w.requests ?? 0) / (w.duration_s || 1))] as Data,
+      [stressW.map((w) => Date.parse(w.start ?? "") / 1000), stressW.map((w) => lat(w, "p99") ?? null), stressW.map((w) => (w.requests ?? 0) / (w.duration_s || 1))] as Data,
     );
     charts.push(sc);
     root.querySelector("#stress")!.append(sc.el);
   }
 
   // Recommendation with its arithmetic.
-  const r: J = st.recommendation ?? {};
+  const r: Schemas["Recommendation"] = st.recommendation ?? {};
   root.append(
     h(
       "section",
@@ -208,11 +209,11 @@ export const studyPage: Page = async (root, { id }) => {
         tile("Instances", `${r.min_instances ?? "—"} – ${r.max_instances ?? "—"}`, `sustained ${fmt(r.sustained_rps)}, peak ${fmt(r.peak_rps)} req/s`),
       ),
       h("h3", "Arithmetic"),
-      h("ol.arith", (r.arithmetic ?? []).map((a: string) => h("li.mono", a))),
+      h("ol.arith", (r.arithmetic ?? []).map((a) => h("li.mono", a))),
     ),
-    h("section.ladder", ladder([...(st.steps ?? []), ...(p.steps ?? [])] as Step[], job)), // study.json's steps
+    h("section.ladder", ladder([...(st.steps ?? []), ...(p.steps ?? [])], job)), // study.json's steps
   );
-  if (st.notes?.length) root.append(h("section", h("h2", "Notes"), h("ul", st.notes.map((n: string) => h("li", n)))));
+  if (st.notes?.length) root.append(h("section", h("h2", "Notes"), h("ul", st.notes.map((n) => h("li", n)))));
   return () => charts.forEach((c) => c.destroy());
 };
 

@@ -2,7 +2,7 @@
 // with a line per name, and the table by name. The server's /windows
 // answers one name at a time, so each name's history is fetched once it is
 // known (backfill).
-import { api, Get, J, lat } from "../../api";
+import { api, Get, lat, NameSummary, Result } from "../../api";
 import { chart, Chart, Data } from "../../charts";
 import { clear, fmt, h, ms, pct } from "../../dom";
 import { namesKey, type JobState } from "./state";
@@ -88,12 +88,13 @@ export class NameViews {
 
   // renderTable shows the last second of each name while the job runs, the
   // result's figures by name once it has finished.
-  renderTable(result?: J): void {
+  renderTable(result?: Result): void {
     const tl = this.st.tl;
-    const byName: J[] = result?.by_name ?? [];
-    const rows = (byName.length ? byName : this.names.map((n) => ({ name: n, live: true }))).map((r: J) => {
+    type Row = NameSummary & { live?: boolean };
+    const byName: Row[] = result?.by_name ?? [];
+    const rows = (byName.length ? byName : this.names.map((n): Row => ({ name: n, live: true }))).map((r) => {
       if (r.live) {
-        const c = tl.names.get(r.name)!;
+        const c = tl.names.get(r.name ?? "")!;
         const i = tl.length - 1;
         return h("tr", h("th", { scope: "row" }, r.name), h("td.num", "—"), h("td.num", "—"), h("td.num", fmt(c.rps[i])), h("td.num", ms(c.p50[i])), h("td.num", ms(c.p95[i])), h("td.num", ms(c.p99[i])));
       }

@@ -1,11 +1,11 @@
 // The job page's event stream: it resumes after the last event this tab saw
 // (a reload does not replay what the page already loaded) and hands each
 // event to the page.
-import { events, J, Step } from "../../api";
+import { events, Job, Step, WindowLike } from "../../api";
 import { lastEventKey, namesKey, type JobState } from "./state";
 
 export interface StreamHandlers {
-  window(w: J): void;
+  window(w: WindowLike): void;
   step(s: Step): void;
   phase(): void; // st.job.phase and st.bracket are updated
   status(): void; // st.job.status is updated
@@ -39,18 +39,20 @@ export function follow(st: JobState, after: number, on: StreamHandlers): () => v
       if (eventID) sessionStorage.setItem(lastEventKey(id), String(eventID));
       switch (type) {
         case "window":
-          on.window(data);
+          on.window(data as WindowLike);
           break;
         case "step":
           if (data.index) on.step(data as Step); // the stream sends a Step
           break;
-        case "phase":
-          st.job.phase = data.phase ?? data.name ?? st.job.phase;
-          if (typeof data.low === "number" || typeof data.high === "number") st.bracket = { lo: data.low ?? 0, hi: data.high ?? 0 };
+        case "phase": {
+          const p = data as { phase?: string; name?: string; low?: number; high?: number };
+          st.job.phase = p.phase ?? p.name ?? st.job.phase;
+          if (typeof p.low === "number" || typeof p.high === "number") st.bracket = { lo: p.low ?? 0, hi: p.high ?? 0 };
           on.phase();
           break;
+        }
         case "status":
-          if (data.status) st.job.status = data.status;
+          if ((data as Partial<Job>).status) st.job.status = (data as Job).status;
           on.status();
           break;
         case "end":

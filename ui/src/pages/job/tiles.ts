@@ -1,5 +1,5 @@
 // The job page's summary tiles: the last second while it runs, the whole job once finished.
-import { J, lat } from "../../api";
+import { lat, Result } from "../../api";
 import { clear, fmt, h, ms, pct } from "../../dom";
 import type { JobState } from "./state";
 
@@ -27,8 +27,8 @@ export function renderTiles(tiles: HTMLElement, st: JobState): void {
 }
 
 // renderSLO shows a finished run's objectives.
-export function renderSLO(box: HTMLElement, result: J): void {
-  const slo: J[] = result.slo ?? [];
+export function renderSLO(box: HTMLElement, result: Result): void {
+  const slo = result.slo ?? [];
   if (!slo.length) return;
   clear(
     box,
