@@ -42,7 +42,7 @@ export type StreamEvent = Record<string, unknown>;
 // J is only the type events() parses into; its body is left to the
 // stream-auth change (i16), so it stays until that lands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type J = Record<string, any>;
+export type J = Record<string, any>;
 
 const TOKEN_KEY = "headroom.token";
 
