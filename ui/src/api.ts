@@ -23,6 +23,10 @@ export type Scalability = Schemas["Scalability"];
 export type PlanVersion = Schemas["PlanVersion"];
 export type Schedule = Schemas["Schedule"];
 export type Review = Schemas["Review"];
+export type Soak = Schemas["Soak"];
+export type SoakSignal = Schemas["SoakSignal"];
+export type Spike = Schemas["Spike"];
+export type Assessment = Schemas["Assessment"];
 
 // Get is the JSON answer of GET path, as the document describes it.
 export type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { "application/json": infer R } } } } } ? R : never;
@@ -39,10 +43,6 @@ export type Body<R extends keyof components["responses"]> = components["response
 // narrows it per event type to Window, Step and Job fields.
 export type StreamEvent = Record<string, unknown>;
 
-// J is only the type events() parses into; its body is left to the
-// stream-auth change (i16), so it stays until that lands.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type J = Record<string, any>;
 
 const TOKEN_KEY = "headroom.token";
 
@@ -192,7 +192,7 @@ export function events(
     for (const t of types) {
       src.addEventListener(t, (e) => {
         const me = e as MessageEvent;
-        let data: J = {};
+        let data: StreamEvent = {};
         try {
           data = JSON.parse(me.data);
         } catch {

@@ -1,6 +1,6 @@
 // The rest of the loop for one job: a soak's trends, a spike's recovery, an
 // assessment of the autoscaled fleet — each with its verdict and arithmetic.
-import { api, J } from "../api";
+import { api, Assessment, Result, Soak, Spike } from "../api";
 import { chart } from "../charts";
 import { fmt, h, ms, pct } from "../dom";
 import type { Page } from "../router";
@@ -23,8 +23,8 @@ export function value(v: unknown, unit: string): string {
 const badge = (verdict: string, good: boolean) =>
   h("span.badge", { "data-verdict": good ? "pass" : verdict === "not available" ? "generator-limited" : "fail" }, verdict);
 
-function soakSection(s: J): HTMLElement {
-  const rows = (s.signals ?? []).map((g: J) =>
+function soakSection(s: Soak): HTMLElement {
+  const rows = s.signals.map((g) =>
     h(
       "tr",
       { "data-signal": g.name },
@@ -49,15 +49,15 @@ function soakSection(s: J): HTMLElement {
     ),
   );
   const charts = h("div.grid2");
-  for (const g of s.signals ?? []) {
+  for (const g of s.signals) {
     if (!g.samples?.length || !["memory", "heap", "goroutines", "open_files"].includes(g.name)) continue;
     // Bytes are drawn in MiB, so the axis reads.
     const scale = g.unit === "bytes" ? 2 ** 20 : 1;
     const unit = g.unit === "bytes" ? "MiB" : g.unit;
     const c = chart({ title: `${g.name} (${unit}) and its Theil–Sen trend`, y: unit, series: [{ label: g.name, width: 2 }, { label: "Theil–Sen", dash: [5, 4], color: "--fg-muted" }] });
     const t0 = Date.parse(g.samples[0].t) / 1000;
-    const xs: number[] = g.samples.map((p: J) => Date.parse(p.t) / 1000);
-    const ys: number[] = g.samples.map((p: J) => p.v / scale);
+    const xs: number[] = g.samples.map((p) => Date.parse(p.t) / 1000);
+    const ys: number[] = g.samples.map((p) => p.v / scale);
     const slope = g.slope_per_hour / scale / 3600;
     // The line's intercept as Theil–Sen's: the median of y − slope·x.
     const rest = xs.map((x, i) => ys[i] - slope * (x - t0)).sort((a, b) => a - b);
@@ -69,7 +69,7 @@ function soakSection(s: J): HTMLElement {
   return sec;
 }
 
-function spikeSection(s: J): HTMLElement {
+function spikeSection(s: Spike): HTMLElement {
   const p = s.profile ?? {};
   const r = s.autoscaler;
   return h(
@@ -87,8 +87,8 @@ function spikeSection(s: J): HTMLElement {
   );
 }
 
-function assessSection(a: J): HTMLElement {
-  const crossings = (a.crossings ?? []).map((c: J) =>
+function assessSection(a: Assessment): HTMLElement {
+  const crossings = a.crossings.map((c) =>
     h("tr", h("td.num", `${fmt(c.at_s, 0)} s`), h("td.num", fmt(c.offered)), h("td.num", fmt(c.serving, 0)), h("td.num", c.lag_s != null ? `${fmt(c.lag_s, 0)} s` : "none")),
   );
   return h(
@@ -103,7 +103,7 @@ function assessSection(a: J): HTMLElement {
       a.corrected ? tile("corrected threshold", `${fmt(a.corrected.autoscale_rps)} req/s`, `autoscale_at ${pct(a.corrected.autoscale_at, 0)}`) : null,
     ),
     h("h3", "Arithmetic"),
-    h("ul.arith", (a.arithmetic ?? []).map((l: string) => h("li", l))),
+    h("ul.arith", a.arithmetic.map((l) => h("li", l))),
     crossings.length
       ? h("table", h("thead", h("tr", ["Crossing at", "Offered it/s", "Serving", "Lag"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", crossings))
       : null,
@@ -116,7 +116,7 @@ function tile(label: string, v: string, sub = ""): HTMLElement {
 
 export const loopPage: Page = async (root, { id }) => {
   root.append(h("p", h("a", { href: `/jobs/${id}` }, `← Job #${id}`)), h("h1", `Soak, spike and assess · job #${id}`));
-  let result: J;
+  let result: Result;
   try {
     result = await api(`/jobs/${id}/result`);
   } catch (e) {
