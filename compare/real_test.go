@@ -13,8 +13,11 @@ import (
 	"github.com/headroom-sre/headroom/plan"
 )
 
-// runAgainst drives a real generator run of 7 s at 40 iterations/s of two
-// request names against url, and returns its windows.
+// runAgainst drives a real generator run of 10 s at 40 iterations/s of two
+// request names against url, and returns its windows. Ten seconds a side:
+// the gate corrects 15 rank tests (3 names × 5 metrics) by Holm–Bonferroni,
+// and with 7 seconds a side even a total separation of the two runs cannot
+// reach α = 0.01 once corrected (two-sided exact p ≥ 2/C(14,7) ≈ 0.0006, × 15).
 func runAgainst(t *testing.T, url string) []generator.SecondRecord {
 	t.Helper()
 	src := fmt.Sprintf(`version: 1
@@ -27,7 +30,7 @@ load:
   model: open
   max_vus: 200
   stages:
-    - { duration: 7s, target: 40 }
+    - { duration: 10s, target: 40 }
 journeys:
   - name: shop
     steps:
@@ -58,7 +61,7 @@ journeys:
 // run, must compare as a regression.
 func TestRealRunsOfOneTargetAndOfItsSlowerSelf(t *testing.T) {
 	if testing.Short() {
-		t.Skip("21 real runs of 7 s: not in -short")
+		t.Skip("21 real runs of 10 s: not in -short")
 	}
 	var delay atomic.Int64
 	delay.Store(int64(20 * time.Millisecond))
