@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ type level struct {
 	hasBase            bool
 	last               float64 // the degraded window's latest sample (a setting as it ends)
 	hasLast            bool
+	med                float64 // the median degraded sample
+	atMed              float64 // share of degraded samples within 10% (at least ±0.5) of the median
 }
 
 // now is the level as the degraded window ends (a pool resized inside the
@@ -188,6 +191,16 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 			}
 		}
 		lv.flat = float64(near) / float64(len(deg))
+		sorted := append([]float64(nil), deg...)
+		sort.Float64s(sorted)
+		lv.med = sorted[len(sorted)/2]
+		at := 0
+		for _, v := range deg {
+			if math.Abs(v-lv.med) <= math.Max(0.1*lv.med, 0.5) {
+				at++
+			}
+		}
+		lv.atMed = float64(at) / float64(len(deg))
 		if lv.hasBase {
 			lv.base = mean(base)
 		}
@@ -244,8 +257,11 @@ func cappedConcurrency(svc map[string]level, w Window, offeredKnown bool, spans 
 	} else if downstreamExplains(spans) {
 		return Finding{}, false
 	}
-	n := math.Round(serving.degPeak)
-	if serving.deg < 0.85*n || serving.flat < 0.7 || (serving.hasBase && serving.base > 0.7*n) {
+	// The cap is the level most samples sit at: a sample can catch one
+	// request finishing as the next takes its slot (one over), and the
+	// window's margin before the onset holds uncapped samples.
+	n := math.Round(serving.med)
+	if n < 1 || serving.atMed < 0.7 || (serving.hasBase && serving.base > 0.7*n) {
 		return Finding{}, false
 	}
 	if !cpu.ok || !cores.ok || cores.deg <= 0 || cpu.deg >= 0.5*cores.deg {
@@ -253,7 +269,7 @@ func cappedConcurrency(svc map[string]level, w Window, offeredKnown bool, spans 
 	}
 	x := w.DegradedRate
 	facts := []string{
-		fmt.Sprintf("requests being served held at %.0f (mean %.1f in the degraded window, %.1f at baseline)", n, serving.deg, serving.base),
+		fmt.Sprintf("requests being served held at %.0f in %.0f%% of the degraded window's samples (mean %.1f, %.1f at baseline)", n, 100*serving.atMed, serving.deg, serving.base),
 		fmt.Sprintf("CPU %.2f of %.2f cores (%.0f%%): not the limit", cpu.deg, cores.deg, 100*cpu.deg/cores.deg),
 		fmt.Sprintf("p99 rose from %.1f ms to %.1f ms", w.BaselineP99Ms, w.DegradedP99Ms),
 	}

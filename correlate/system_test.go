@@ -10,7 +10,7 @@ import (
 )
 
 func lv(base, deg float64) level {
-	return level{ok: true, base: base, deg: deg, degPeak: deg, flat: 1, hasBase: true}
+	return level{ok: true, base: base, deg: deg, degPeak: deg, flat: 1, hasBase: true, med: deg, atMed: 1}
 }
 
 // TestComponentRulesNameTheirComponent: each rule fires on its pattern,
