@@ -91,11 +91,12 @@ var dbScenarios = []dbScenario{
 		wantKind: "cpu_usage", wantTitle: "service shop-app_cpu:",
 	},
 	{
-		// One slot, and every checkout holds it over a 50 ms payment call:
-		// 20 buys/s need more than one second of slot time a second.
-		name: "capped_concurrency", healthy: shop.Config{DownstreamLatency: 50 * time.Millisecond}, baseRate: 8, faultRate: 20, iterate: buy,
-		fault:    func(k shop.Knobs) shop.Knobs { k.Capacity = 1; return k },
-		wantKind: "concurrency_cap", wantTitle: "service shop-capped_concurrency: serves at most 1 requests at once",
+		// Two slots, and every checkout holds one over a 50 ms payment
+		// call: 40 buys/s need ~2.8 s of slot time a second. The baseline
+		// (5 buys/s) serves about one at once, under the rule's 0.7 × 2.
+		name: "capped_concurrency", healthy: shop.Config{DownstreamLatency: 50 * time.Millisecond}, baseRate: 5, faultRate: 40, iterate: buy,
+		fault:    func(k shop.Knobs) shop.Knobs { k.Capacity = 2; return k },
+		wantKind: "concurrency_cap", wantTitle: "service shop-capped_concurrency: serves at most 2 requests at once",
 		check: func(t *testing.T, top correlate.Finding, _ correlate.Report) {
 			if !strings.Contains(strings.Join(top.Evidence.Facts, " "), "Little's Law") {
 				t.Errorf("no Little's Law in %v", top.Evidence.Facts)
