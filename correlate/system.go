@@ -250,6 +250,13 @@ func cappedConcurrency(svc map[string]level, w Window, offeredKnown bool, spans 
 	// client spans explain the added latency. Per-second input has no
 	// offered rate (the window's is its achieved rate, whose median and
 	// mean differ by a partial second).
+	// Without it, a steady load on a slower dependency also holds
+	// concurrency flat: only requests seen queueing for a slot tell a cap.
+	if !offeredKnown {
+		if q := svc[sigSvcQueued]; !q.ok || q.deg < 0.5 {
+			return Finding{}, false
+		}
+	}
 	if offeredKnown && w.DegradedOffered > 1.01*w.DegradedRate {
 		if w.DegradedRate >= 0.9*w.DegradedOffered {
 			return Finding{}, false

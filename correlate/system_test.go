@@ -45,8 +45,13 @@ func TestComponentRulesNameTheirComponent(t *testing.T) {
 		{"capped concurrency on per-second input (no offered rate)", func() (Finding, bool) {
 			ws := w
 			ws.DegradedRate, ws.DegradedOffered = 56.8, 60 // mean vs median of the achieved rate
-			return cappedConcurrency(map[string]level{sigSvcServing: lv(0.4, 1), sigSvcCPU: lv(0.1, 0.2), sigSvcMaxProcs: lv(2, 2)}, ws, false, nil, "shop")
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(0.4, 1), sigSvcQueued: lv(0, 30), sigSvcCPU: lv(0.1, 0.2), sigSvcMaxProcs: lv(2, 2)}, ws, false, nil, "shop")
 		}, "service shop: serves at most 1 requests at once", "Little's Law"},
+		{"flat concurrency on per-second input with no queue is no cap", func() (Finding, bool) {
+			ws := w
+			ws.DegradedRate, ws.DegradedOffered = 56.8, 60
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(0.4, 1), sigSvcCPU: lv(0.1, 0.2), sigSvcMaxProcs: lv(2, 2)}, ws, false, nil, "shop")
+		}, "", ""},
 		{"a cap that passes the offered load is no cap", func() (Finding, bool) {
 			ws := w
 			ws.DegradedRate, ws.DegradedOffered = 56.8, 60
