@@ -32,8 +32,8 @@ type level struct {
 	hasBase            bool
 	last               float64 // the degraded window's latest sample (a setting as it ends)
 	hasLast            bool
-	med                float64 // the median degraded sample
-	atMed              float64 // share of degraded samples within 10% (at least ±0.5) of the median
+	med                float64 // the median degraded sample from the onset on
+	atMed              float64 // share of those samples within 10% (at least ±0.5) of the median
 }
 
 // now is the level as the degraded window ends (a pool resized inside the
@@ -158,7 +158,7 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 			reason = err.Error()
 			continue
 		}
-		var base, deg []float64
+		var base, deg, onset []float64
 		var last time.Time
 		var lastV float64
 		for _, s := range series {
@@ -169,6 +169,9 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 				switch {
 				case !p.At.Before(w.Start) && !p.At.After(w.End):
 					deg = append(deg, p.Value)
+					if !p.At.Before(w.Onset) {
+						onset = append(onset, p.Value)
+					}
 					if len(deg) == 1 || p.At.After(last) {
 						last, lastV = p.At, p.Value
 					}
@@ -191,16 +194,21 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 			}
 		}
 		lv.flat = float64(near) / float64(len(deg))
-		sorted := append([]float64(nil), deg...)
+		// The median level from the onset on: the margin before it holds
+		// the samples before the fault.
+		if len(onset) == 0 {
+			onset = deg
+		}
+		sorted := append([]float64(nil), onset...)
 		sort.Float64s(sorted)
 		lv.med = sorted[len(sorted)/2]
 		at := 0
-		for _, v := range deg {
+		for _, v := range onset {
 			if math.Abs(v-lv.med) <= math.Max(0.1*lv.med, 0.5) {
 				at++
 			}
 		}
-		lv.atMed = float64(at) / float64(len(deg))
+		lv.atMed = float64(at) / float64(len(onset))
 		if lv.hasBase {
 			lv.base = mean(base)
 		}
