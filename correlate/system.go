@@ -284,7 +284,7 @@ func cappedConcurrency(svc map[string]level, w Window, offeredKnown bool, spans 
 	}
 	x := w.DegradedRate
 	facts := []string{
-		fmt.Sprintf("requests being served held at %.0f in %.0f%% of the degraded window's samples (mean %.1f, %.1f at baseline)", n, 100*serving.atMed, serving.deg, serving.base),
+		fmt.Sprintf("requests being served held at %.0f in %.0f%% of the samples from the onset on (mean %.1f in the degraded window, %.1f at baseline)", n, 100*serving.atMed, serving.deg, serving.base),
 		fmt.Sprintf("CPU %.2f of %.2f cores (%.0f%%): not the limit", cpu.deg, cores.deg, 100*cpu.deg/cores.deg),
 		fmt.Sprintf("p99 rose from %.1f ms to %.1f ms", w.BaselineP99Ms, w.DegradedP99Ms),
 	}
