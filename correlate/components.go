@@ -40,6 +40,7 @@ const (
 	sigSvcCPU         = "service_cpu"
 	sigSvcServing     = "service_serving"
 	sigSvcMaxProcs    = "service_gomaxprocs"
+	sigSvcQueued      = "service_queued"
 	sigDownLatency    = "downstream_p99"
 )
 
@@ -138,6 +139,9 @@ func serviceSignals() []Signal {
 		{Name: sigSvcServing, Title: "requests being served (queued ones excluded)", Unit: "count", Queries: []string{
 			`sum(http_requests_in_flight) - sum(shop_capacity_queue_length)`,
 			`sum(http_requests_in_flight)`, `sum(http_server_active_requests)`,
+		}},
+		{Name: sigSvcQueued, Title: "requests waiting for a slot", Unit: "count", Queries: []string{
+			`sum(shop_capacity_queue_length)`,
 		}},
 		{Name: sigSvcMaxProcs, Title: "cores the service may use", Unit: "cores", Queries: []string{
 			`sum(container_spec_cpu_quota{container!=""}) / sum(container_spec_cpu_period{container!=""})`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +30,19 @@ type level struct {
 	base, deg, degPeak float64
 	flat               float64 // share of degraded samples within 10% of the peak
 	hasBase            bool
+	last               float64 // the degraded window's latest sample (a setting as it ends)
+	hasLast            bool
+	med                float64 // the median degraded sample from the onset on
+	atMed              float64 // share of those samples within 10% (at least ±0.5) of the median
+}
+
+// now is the level as the degraded window ends (a pool resized inside the
+// window averages to a size it never had), else its mean.
+func (l level) now() float64 {
+	if l.hasLast {
+		return l.last
+	}
+	return l.deg
 }
 
 // system is what the components and the service's own concurrency say.
@@ -66,7 +80,7 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 			for _, sig := range serviceSignals() {
 				svc[sig.Name], _ = readLevel(ctx, src.Metrics, sig, svcMs, rep.Window, step)
 			}
-			if f, ok := cappedConcurrency(svc, rep.Window, rep.Spans, serviceName(in)); ok {
+			if f, ok := cappedConcurrency(svc, rep.Window, len(in.Steps) > 0, rep.Spans, serviceName(in)); ok {
 				sys.findings = append(sys.findings, f)
 			}
 		}
@@ -144,7 +158,9 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 			reason = err.Error()
 			continue
 		}
-		var base, deg []float64
+		var base, deg, onset []float64
+		var last time.Time
+		var lastV float64
 		for _, s := range series {
 			for _, p := range s.Samples {
 				if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
@@ -153,6 +169,12 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 				switch {
 				case !p.At.Before(w.Start) && !p.At.After(w.End):
 					deg = append(deg, p.Value)
+					if !p.At.Before(w.Onset) {
+						onset = append(onset, p.Value)
+					}
+					if len(deg) == 1 || p.At.After(last) {
+						last, lastV = p.At, p.Value
+					}
 				case w.HasBaseline() && !p.At.Before(w.BaselineStart) && !p.At.After(w.BaselineEnd):
 					base = append(base, p.Value)
 				}
@@ -161,7 +183,7 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 		if len(deg) == 0 {
 			continue
 		}
-		lv := level{ok: true, deg: mean(deg), degPeak: deg[0], hasBase: len(base) > 0}
+		lv := level{ok: true, deg: mean(deg), degPeak: deg[0], hasBase: len(base) > 0, last: lastV, hasLast: true}
 		for _, v := range deg {
 			lv.degPeak = math.Max(lv.degPeak, v)
 		}
@@ -172,6 +194,21 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 			}
 		}
 		lv.flat = float64(near) / float64(len(deg))
+		// The median level from the onset on: the margin before it holds
+		// the samples before the fault.
+		if len(onset) == 0 {
+			onset = deg
+		}
+		sorted := append([]float64(nil), onset...)
+		sort.Float64s(sorted)
+		lv.med = sorted[len(sorted)/2]
+		at := 0
+		for _, v := range onset {
+			if math.Abs(v-lv.med) <= math.Max(0.1*lv.med, 0.5) {
+				at++
+			}
+		}
+		lv.atMed = float64(at) / float64(len(onset))
 		if lv.hasBase {
 			lv.base = mean(base)
 		}
@@ -211,23 +248,35 @@ func serviceName(in Input) string {
 // cappedConcurrency: requests being served flat at N while the CPU stays
 // under half of what the service may use and latency rises — a worker
 // pool, semaphore or connection limit caps it.
-func cappedConcurrency(svc map[string]level, w Window, spans *Breakdown, name string) (Finding, bool) {
+func cappedConcurrency(svc map[string]level, w Window, offeredKnown bool, spans *Breakdown, name string) (Finding, bool) {
 	serving, cpu, cores := svc[sigSvcServing], svc[sigSvcCPU], svc[sigSvcMaxProcs]
 	if !serving.ok || serving.degPeak < 1 || w.DegradedP99Ms < 1.5*w.BaselineP99Ms {
 		return Finding{}, false
 	}
 	// A cap holds throughput below the offered load (known for a study's
 	// steps); a slower dependency raises concurrency too, but then its
-	// client spans explain the added latency.
-	if w.DegradedOffered > 1.01*w.DegradedRate {
+	// client spans explain the added latency. Per-second input has no
+	// offered rate (the window's is its achieved rate, whose median and
+	// mean differ by a partial second).
+	// Without it, a steady load on a slower dependency also holds
+	// concurrency flat: only requests seen queueing for a slot tell a cap.
+	if !offeredKnown {
+		if q := svc[sigSvcQueued]; !q.ok || q.deg < 0.5 {
+			return Finding{}, false
+		}
+	}
+	if offeredKnown && w.DegradedOffered > 1.01*w.DegradedRate {
 		if w.DegradedRate >= 0.9*w.DegradedOffered {
 			return Finding{}, false
 		}
 	} else if downstreamExplains(spans) {
 		return Finding{}, false
 	}
-	n := math.Round(serving.degPeak)
-	if serving.deg < 0.85*n || serving.flat < 0.7 || (serving.hasBase && serving.base > 0.7*n) {
+	// The cap is the level most samples sit at: a sample can catch one
+	// request finishing as the next takes its slot (one over), and the
+	// window's margin before the onset holds uncapped samples.
+	n := math.Round(serving.med)
+	if n < 1 || serving.atMed < 0.7 || (serving.hasBase && serving.base > 0.7*n) {
 		return Finding{}, false
 	}
 	if !cpu.ok || !cores.ok || cores.deg <= 0 || cpu.deg >= 0.5*cores.deg {
@@ -235,7 +284,7 @@ func cappedConcurrency(svc map[string]level, w Window, spans *Breakdown, name st
 	}
 	x := w.DegradedRate
 	facts := []string{
-		fmt.Sprintf("requests being served held at %.0f (mean %.1f in the degraded window, %.1f at baseline)", n, serving.deg, serving.base),
+		fmt.Sprintf("requests being served held at %.0f in %.0f%% of the samples from the onset on (mean %.1f in the degraded window, %.1f at baseline)", n, 100*serving.atMed, serving.deg, serving.base),
 		fmt.Sprintf("CPU %.2f of %.2f cores (%.0f%%): not the limit", cpu.deg, cores.deg, 100*cpu.deg/cores.deg),
 		fmt.Sprintf("p99 rose from %.1f ms to %.1f ms", w.BaselineP99Ms, w.DegradedP99Ms),
 	}
@@ -262,7 +311,7 @@ func poolerFinding(name string, lv, db, host map[string]level) (Finding, bool) {
 	if !waiting.ok || waiting.deg < 1 || (waiting.hasBase && waiting.base*3 > waiting.deg) {
 		return Finding{}, false
 	}
-	full := active.ok && size.ok && size.deg > 0 && active.deg >= 0.85*size.deg
+	full := active.ok && size.ok && size.now() > 0 && active.deg >= 0.85*size.now()
 	if !full && !(wait.ok && wait.deg >= 0.05) {
 		return Finding{}, false
 	}
@@ -271,12 +320,12 @@ func poolerFinding(name string, lv, db, host map[string]level) (Finding, bool) {
 		facts = append(facts, fmt.Sprintf("clients waited %.2f s per second in total (%.2f at baseline)", wait.deg, wait.base))
 	}
 	if active.ok && size.ok {
-		facts = append(facts, fmt.Sprintf("server connections in use %.1f of a pool of %.0f", active.deg, size.deg))
+		facts = append(facts, fmt.Sprintf("server connections in use %.1f of a pool of %.0f", active.deg, size.now()))
 	}
 	score := 0.9
 	rec := "Raise the pooler's pool size"
 	if size.ok {
-		rec = fmt.Sprintf("Raise %s's pool size (pgbouncer: default_pool_size or the database's pool_size) from %.0f", name, size.deg)
+		rec = fmt.Sprintf("Raise %s's pool size (pgbouncer: default_pool_size or the database's pool_size) from %.0f", name, size.now())
 	}
 	dbCPU, cores := db[sigDBCPU], host[sigHostCores]
 	if !full && active.ok && size.ok && size.deg > 0 {

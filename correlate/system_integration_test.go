@@ -41,7 +41,10 @@ const dsnEnv = "HEADROOM_TEST_DB_DSN"
 
 var dbScenarios = []dbScenario{
 	{
-		name: "pgbouncer_pool", healthy: shop.Config{Pool: 20}, baseRate: 5, faultRate: 40, iterate: buy,
+		// hot_row on throughout: each checkout's transaction holds its
+		// server connection 25 ms, so a pool of 1 at 40 buys/s is over
+		// capacity (a pool of 20 at 5/s never queues on the row).
+		name: "pgbouncer_pool", healthy: shop.Config{Pool: 20, HotRow: true}, baseRate: 5, faultRate: 40, iterate: buy,
 		fault:    func(k shop.Knobs) shop.Knobs { k.Pool = 1; return k },
 		wantKind: "pooler_wait", wantTitle: "pooler pgbouncer:",
 		check: func(t *testing.T, top correlate.Finding, _ correlate.Report) {
@@ -72,6 +75,7 @@ var dbScenarios = []dbScenario{
 		},
 	},
 	{
+		// 50 checkouts/s each holding the row 25 ms: over one row's capacity.
 		name: "hot_row", baseRate: 5, faultRate: 50, iterate: buy,
 		fault:    func(k shop.Knobs) shop.Knobs { k.HotRow = true; return k },
 		wantKind: "database_locks", wantTitle: "database postgres:",
@@ -87,9 +91,12 @@ var dbScenarios = []dbScenario{
 		wantKind: "cpu_usage", wantTitle: "service shop-app_cpu:",
 	},
 	{
-		name: "capped_concurrency", healthy: shop.Config{DownstreamLatency: 50 * time.Millisecond}, baseRate: 8, faultRate: 12, iterate: buy,
-		fault:    func(k shop.Knobs) shop.Knobs { k.Capacity = 1; return k },
-		wantKind: "concurrency_cap", wantTitle: "service shop-capped_concurrency: serves at most 1 requests at once",
+		// Two slots, and every checkout holds one over a 50 ms payment
+		// call: 40 buys/s need ~2.8 s of slot time a second. The baseline
+		// (5 buys/s) serves about one at once, under the rule's 0.7 × 2.
+		name: "capped_concurrency", healthy: shop.Config{DownstreamLatency: 50 * time.Millisecond}, baseRate: 5, faultRate: 40, iterate: buy,
+		fault:    func(k shop.Knobs) shop.Knobs { k.Capacity = 2; return k },
+		wantKind: "concurrency_cap", wantTitle: "service shop-capped_concurrency: serves at most 2 requests at once",
 		check: func(t *testing.T, top correlate.Finding, _ correlate.Report) {
 			if !strings.Contains(strings.Join(top.Evidence.Facts, " "), "Little's Law") {
 				t.Errorf("no Little's Law in %v", top.Evidence.Facts)

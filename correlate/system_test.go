@@ -10,7 +10,7 @@ import (
 )
 
 func lv(base, deg float64) level {
-	return level{ok: true, base: base, deg: deg, degPeak: deg, flat: 1, hasBase: true}
+	return level{ok: true, base: base, deg: deg, degPeak: deg, flat: 1, hasBase: true, med: deg, atMed: 1}
 }
 
 // TestComponentRulesNameTheirComponent: each rule fires on its pattern,
@@ -27,6 +27,11 @@ func TestComponentRulesNameTheirComponent(t *testing.T) {
 			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 30), sigPoolWaitTime: lv(0, 4), sigPoolActive: lv(1, 1), sigPoolSize: lv(1, 1)},
 				map[string]level{sigDBCPU: lv(0.05, 0.2)}, map[string]level{sigHostCores: lv(2, 2)})
 		}, "pooler pgbouncer: clients wait", "from 1"},
+		{"pool shrunk inside the window names the size it has", func() (Finding, bool) {
+			size := level{ok: true, base: 20, deg: 7, degPeak: 20, hasBase: true, last: 1, hasLast: true}
+			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 30), sigPoolWaitTime: lv(0, 4), sigPoolActive: lv(1, 0.7), sigPoolSize: size},
+				map[string]level{sigDBCPU: lv(0.05, 0.2)}, map[string]level{sigHostCores: lv(2, 2)})
+		}, "pooler pgbouncer: clients wait", "from 1,"},
 		{"pool queue behind a saturated database", func() (Finding, bool) {
 			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 30), sigPoolActive: lv(10, 20), sigPoolSize: lv(20, 20)},
 				map[string]level{sigDBCPU: lv(0.3, 1.9)}, map[string]level{sigHostCores: lv(2, 2)})
@@ -40,14 +45,29 @@ func TestComponentRulesNameTheirComponent(t *testing.T) {
 			return poolerFinding("pgbouncer", map[string]level{sigPoolWaiting: lv(0, 0), sigPoolActive: lv(1, 3), sigPoolSize: lv(20, 20)}, nil, nil)
 		}, "", ""},
 		{"capped concurrency", func() (Finding, bool) {
-			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.05, 0.1), sigSvcMaxProcs: lv(2, 2)}, w, nil, "shop")
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.05, 0.1), sigSvcMaxProcs: lv(2, 2)}, w, true, nil, "shop")
 		}, "service shop: serves at most 4 requests at once", "Little's Law"},
+		{"capped concurrency on per-second input (no offered rate)", func() (Finding, bool) {
+			ws := w
+			ws.DegradedRate, ws.DegradedOffered = 56.8, 60 // mean vs median of the achieved rate
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(0.4, 1), sigSvcQueued: lv(0, 30), sigSvcCPU: lv(0.1, 0.2), sigSvcMaxProcs: lv(2, 2)}, ws, false, nil, "shop")
+		}, "service shop: serves at most 1 requests at once", "Little's Law"},
+		{"flat concurrency on per-second input with no queue is no cap", func() (Finding, bool) {
+			ws := w
+			ws.DegradedRate, ws.DegradedOffered = 56.8, 60
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(0.4, 1), sigSvcCPU: lv(0.1, 0.2), sigSvcMaxProcs: lv(2, 2)}, ws, false, nil, "shop")
+		}, "", ""},
+		{"a cap that passes the offered load is no cap", func() (Finding, bool) {
+			ws := w
+			ws.DegradedRate, ws.DegradedOffered = 56.8, 60
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(0.4, 1), sigSvcCPU: lv(0.1, 0.2), sigSvcMaxProcs: lv(2, 2)}, ws, true, nil, "shop")
+		}, "", ""},
 		{"busy CPU is no cap", func() (Finding, bool) {
-			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.5, 1.8), sigSvcMaxProcs: lv(2, 2)}, w, nil, "shop")
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.5, 1.8), sigSvcMaxProcs: lv(2, 2)}, w, true, nil, "shop")
 		}, "", ""},
 		{"a slow downstream is no cap", func() (Finding, bool) {
 			b := &Breakdown{Spans: []SpanDelta{{Name: "payment", Client: true, Share: 0.9}}}
-			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.05, 0.1), sigSvcMaxProcs: lv(2, 2)}, w, b, "shop")
+			return cappedConcurrency(map[string]level{sigSvcServing: lv(1, 4), sigSvcCPU: lv(0.05, 0.1), sigSvcMaxProcs: lv(2, 2)}, w, true, b, "shop")
 		}, "", ""},
 		{"iowait", func() (Finding, bool) {
 			return hostFinding("db-host", map[string]level{sigHostIOWait: lv(0.01, 0.6)})

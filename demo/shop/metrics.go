@@ -36,7 +36,7 @@ func newMetrics(db *sql.DB, cfs prometheus.Collector) *metrics {
 		}, []string{"route", "code"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "http_requests_in_flight",
-			Help: "Requests being served now, queued ones included.",
+			Help: "Requests being served now, queued ones included (the scrape of /metrics not).",
 		}),
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "shop_capacity_queue_length",

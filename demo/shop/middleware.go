@@ -29,8 +29,12 @@ var untraced = noop.NewTracerProvider().Tracer("")
 func (s *Server) instrument(route string, applyKnobs bool, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.metrics.inFlight.Inc()
-		defer s.metrics.inFlight.Dec()
+		if route != metricsRoute {
+			// A scrape would count itself: every sample one too high, and a
+			// cap of one slot would read as two.
+			s.metrics.inFlight.Inc()
+			defer s.metrics.inFlight.Dec()
+		}
 
 		ctx := s.tracing.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		tracer := s.tracing.tracer
