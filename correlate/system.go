@@ -328,14 +328,15 @@ func poolerFinding(name string, lv, db, host map[string]level) (Finding, bool) {
 		rec = fmt.Sprintf("Raise %s's pool size (pgbouncer: default_pool_size or the database's pool_size) from %.0f", name, size.now())
 	}
 	dbCPU, cores := db[sigDBCPU], host[sigHostCores]
-	if !full && active.ok && size.ok && size.deg > 0 {
-		// Clients wait while server connections sit idle: the pool's size
-		// is not what they wait for (the pooler itself, or the host it runs
-		// on, is slow to hand connections out). A symptom, not the cause.
-		facts = append(facts, fmt.Sprintf("the pool is not full (%.0f%% of its server connections in use, mean of samples)", 100*active.deg/size.deg))
+	if n := size.now(); active.ok && size.ok && n > 0 && active.deg < 0.5*n && active.degPeak < n {
+		// Clients wait while most server connections sit idle and the pool
+		// was never full: its size is not what they wait for (the pooler
+		// itself, or the host it runs on, is slow to hand connections
+		// out). A symptom, not the cause.
+		facts = append(facts, fmt.Sprintf("the pool was never full (%.0f%% of its server connections in use, mean of samples; at most %.0f)", 100*active.deg/n, active.degPeak))
 		return Finding{Kind: KindPoolerWait, Title: fmt.Sprintf("pooler %s: clients wait for a server connection", name),
 			Score: 0.5, Evidence: Evidence{Facts: facts},
-			Recommendation: fmt.Sprintf("Do not raise %s's pool size: %.1f of its %.0f server connections were in use, so clients waited on the pooler or on the host it shares, not on the pool; look at the host's CPU and the service's findings first.", name, active.deg, size.deg)}, true
+			Recommendation: fmt.Sprintf("Do not raise %s's pool size: %.1f of its %.0f server connections were in use, so clients waited on the pooler or on the host it shares, not on the pool; look at the host's CPU and the service's findings first.", name, active.deg, n)}, true
 	}
 	if dbCPU.ok && cores.ok && cores.deg > 0 && dbCPU.deg >= 0.8*cores.deg {
 		score = 0.6
