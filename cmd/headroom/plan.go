@@ -165,6 +165,25 @@ func planFromLogsCmd(args []string, stdout, stderr io.Writer) int {
 	return writePlanOut(buf.Bytes(), *out, stdout, stderr, "headroom plan from-logs")
 }
 
+// oneFileArg parses fs's flags among args and wants exactly one file
+// argument; when it does not get one it returns the exit code (help: 0,
+// else a usage error, said on stderr) and false.
+func oneFileArg(fs *flag.FlagSet, args []string, stderr io.Writer, cmd, what string) ([]string, int, bool) {
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, exitOK, false
+	}
+	if err != nil {
+		return nil, exitUsage, false
+	}
+	if len(files) != 1 {
+		fmt.Fprintf(stderr, "%s: want exactly one %s\n", cmd, what)
+		fs.Usage()
+		return nil, exitUsage, false
+	}
+	return files, exitOK, true
+}
+
 // planFromHARCmd is `headroom plan from-har [flags] FILE.har`.
 func planFromHARCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan from-har", flag.ContinueOnError)
@@ -177,17 +196,9 @@ func planFromHARCmd(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "recorded", "the plan's name")
 	baseURL := fs.String("base-url", "", "the plan's target.base_url (default the recording's origin)")
 	host := fs.String("host", "", "keep the requests to this host (default the first that is not a static asset)")
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	if len(files) != 1 {
-		fmt.Fprintln(stderr, "headroom plan from-har: want exactly one HAR file")
-		fs.Usage()
-		return exitUsage
+	files, code, ok := oneFileArg(fs, args, stderr, "headroom plan from-har", "HAR file")
+	if !ok {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "headroom plan from-har: %s: %v\n", files[0], err)
@@ -221,17 +232,9 @@ func planFromOpenAPICmd(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the plan here instead of stdout")
 	name := fs.String("name", "", "the plan's name (default the document's title)")
 	baseURL := fs.String("base-url", "", "the plan's target.base_url (default the document's first absolute server)")
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	if len(files) != 1 {
-		fmt.Fprintln(stderr, "headroom plan from-openapi: want exactly one OpenAPI document")
-		fs.Usage()
-		return exitUsage
+	files, code, ok := oneFileArg(fs, args, stderr, "headroom plan from-openapi", "OpenAPI document")
+	if !ok {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "headroom plan from-openapi: %s: %v\n", files[0], err)
