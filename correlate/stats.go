@@ -116,20 +116,7 @@ func fitSteps(levels []StepLevel) (Fit, bool) {
 // leastSquares fits y = a + b·x; r2 is the share of y's variance the line
 // explains (1 when y does not vary and the line is flat).
 func leastSquares(xs, ys []float64) (b, a, r2 float64, ok bool) {
-	n := float64(len(xs))
-	var mx, my float64
-	for i := range xs {
-		mx += xs[i]
-		my += ys[i]
-	}
-	mx, my = mx/n, my/n
-	var sxy, sxx, syy float64
-	for i := range xs {
-		dx, dy := xs[i]-mx, ys[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
+	mx, my, sxy, sxx, syy := moments(xs, ys)
 	if sxx == 0 {
 		return 0, 0, 0, false
 	}
@@ -342,23 +329,28 @@ func correlation(s []Sample, slots []slot, cv cover) (float64, bool) {
 	return pearson(xs, ys)
 }
 
-// pearson is the sample correlation coefficient; false when either side
-// does not vary.
-func pearson(xs, ys []float64) (float64, bool) {
+// moments are the means of xs and ys and their centred sums of products
+// and squares, which the line fit and the correlation share.
+func moments(xs, ys []float64) (mx, my, sxy, sxx, syy float64) {
 	n := float64(len(xs))
-	var mx, my float64
 	for i := range xs {
 		mx += xs[i]
 		my += ys[i]
 	}
 	mx, my = mx/n, my/n
-	var sxy, sxx, syy float64
 	for i := range xs {
 		dx, dy := xs[i]-mx, ys[i]-my
 		sxy += dx * dy
 		sxx += dx * dx
 		syy += dy * dy
 	}
+	return mx, my, sxy, sxx, syy
+}
+
+// pearson is the sample correlation coefficient; false when either side
+// does not vary.
+func pearson(xs, ys []float64) (float64, bool) {
+	_, _, sxy, sxx, syy := moments(xs, ys)
 	if sxx == 0 || syy == 0 {
 		return 0, false
 	}
