@@ -307,6 +307,7 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 		s       int64
 		p       *pending
 		missing []string
+		fleet   map[string]bool
 	}
 	var todo []due
 	m.mu.Lock()
@@ -317,7 +318,8 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 			p = &pending{}
 		}
 		var missing []string
-		for _, a := range m.fleetAt(s).sorted {
+		f := m.fleetAt(s)
+		for _, a := range f.sorted {
 			if p.windows[a] == nil {
 				missing = append(missing, a)
 			}
@@ -325,7 +327,7 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 		if !ready(s, len(missing) == 0) {
 			break
 		}
-		todo = append(todo, due{s, p, missing})
+		todo = append(todo, due{s, p, missing, f.agents})
 		delete(m.pending, s)
 		delete(m.seen, s-keepSeen)
 		m.next++
@@ -339,7 +341,7 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 	for _, d := range todo {
 		sec := m.merge(d.s, d.p)
 		sec.Missing = d.missing
-		sec.Outliers = m.outliers.judge(d.s, sec.PerAgent)
+		sec.Outliers = m.outliers.judge(d.s, sec.PerAgent, d.fleet)
 		out = append(out, sec)
 	}
 	return out

@@ -60,6 +60,23 @@ func TestAgentDepartingFromTheFleetIsFlaggedWithFigures(t *testing.T) {
 	}
 }
 
+func TestAgentLeavingTheFleetIsNoLongerFlagged(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	fleet := []agentSpec{{"a", 10_000, 60}, {"b", 11_000, 60}, {"bad", 90_000, 60}}
+	m := mustNew(t, Options{Agents: ids(fleet), Start: t0})
+	run(t, m, r, 0, 3, func(int64) []agentSpec { return fleet })
+	if got := m.Outliers(); len(got) != 1 || got[0].Agent != "bad" {
+		t.Fatalf("outliers %+v, want bad", got)
+	}
+	if err := m.Expect(3, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	secs := run(t, m, r, 3, 4, func(int64) []agentSpec { return fleet[:2] })
+	if len(secs) != 1 || len(secs[0].Outliers) != 0 || len(m.Outliers()) != 0 {
+		t.Errorf("after bad left the fleet: %d seconds, outliers %+v", len(secs), m.Outliers())
+	}
+}
+
 func TestFastAgentAndMedianStatAreJudgedToo(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	// An agent that answers far faster than the rest (it fails fast, or
@@ -85,19 +102,28 @@ func TestSteadyFleetAndQuietAgentsAreNotFlagged(t *testing.T) {
 	}
 }
 
-func TestMedianWithout(t *testing.T) {
+func TestTwoAgentsAreNotJudged(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	fleet := []agentSpec{{"a", 10_000, 60}, {"b", 90_000, 60}}
+	m := mustNew(t, Options{Agents: ids(fleet), Start: t0})
+	run(t, m, r, 0, 5, func(int64) []agentSpec { return fleet })
+	if got := m.Outliers(); len(got) != 0 {
+		t.Errorf("with two agents nothing tells which departs, yet flagged %+v", got)
+	}
+}
+
+func TestMedian(t *testing.T) {
 	for _, c := range []struct {
 		sorted []float64
-		x      float64
 		want   float64
 	}{
-		{[]float64{1, 9}, 9, 1},
-		{[]float64{1, 2, 9}, 9, 1.5},
-		{[]float64{1, 2, 3, 9}, 1, 3},
-		{[]float64{2, 2, 2, 9}, 2, 2},
+		{[]float64{9}, 9},
+		{[]float64{1, 9}, 5},
+		{[]float64{1, 2, 90}, 2},
+		{[]float64{1, 2, 3, 90}, 2.5},
 	} {
-		if got := medianWithout(c.sorted, c.x); got != c.want {
-			t.Errorf("medianWithout(%v, %v) = %v, want %v", c.sorted, c.x, got, c.want)
+		if got := median(c.sorted); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.sorted, got, c.want)
 		}
 	}
 }
