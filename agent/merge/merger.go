@@ -2,8 +2,12 @@ package merge
 
 import (
 	"errors"
+	"fmt"
+	"sort"
 	"sync"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/headroom-sre/headroom/generator"
 )
@@ -88,16 +92,103 @@ type Stats struct {
 
 // Merger merges the windows of a fleet of agents for one job. It is safe
 // for concurrent use: each agent's stream may call Add from its own
-// goroutine.
+// goroutine while another calls Ready.
 type Merger struct {
-	mu   sync.Mutex
 	opts Options
+
+	mu      sync.Mutex // guards what follows, up to emitMu
+	fleets  []fleet    // by from, ascending; fleets[0].from == 0
+	next    int64      // the next second to emit
+	newest  int64      // the newest second any window was kept for; -1 before any
+	pending map[int64]*pending
+	seen    map[int64]map[string]uint64 // second → agent → seq kept, for the last keepSeen seconds emitted and all pending
+	stats   Stats
+
+	emitMu   sync.Mutex // serialises emission: seconds leave in order, outliers are judged in order
+	outliers outliers
 }
+
+// fleet is the set of agents expected from second from on.
+type fleet struct {
+	from   int64
+	agents map[string]bool
+	sorted []string
+}
+
+// pending is a second not yet emitted: the windows kept for it so far.
+type pending struct {
+	windows map[string]*decoded
+}
+
+// decoded is a kept window with its histograms decoded (sparse).
+type decoded struct {
+	w      Window
+	total  *hdrhistogram.PackedHistogram   // nil when it recorded nothing
+	byName []*hdrhistogram.PackedHistogram // parallel to w.ByName
+}
+
+const (
+	defaultGrace = 3 * time.Second
+	// keepSeen is how many emitted seconds keep their (agent, seq) record,
+	// so a retransmitted window is told from a late one.
+	keepSeen = 120
+	// maxAhead bounds how far past the next second to emit a window may
+	// claim to be, so one bad clock cannot make Flush emit hours of empty
+	// seconds.
+	maxAhead = 600
+	// maxExemplars is how many of the slowest requests a merged window
+	// keeps, as the generator does.
+	maxExemplars = 5
+)
 
 // New returns a Merger for opts, or an error naming the option that is
 // missing or wrong.
 func New(opts Options) (*Merger, error) {
-	return &Merger{opts: opts}, errors.New("not implemented yet")
+	if opts.Start.IsZero() {
+		return nil, errors.New("merge: start: the agreed start instant is required")
+	}
+	if opts.Grace < 0 {
+		return nil, fmt.Errorf("merge: grace: %v is negative", opts.Grace)
+	}
+	if opts.Grace == 0 {
+		opts.Grace = defaultGrace
+	}
+	o, err := opts.Outliers.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	opts.Outliers = o
+	f, err := newFleet(0, opts.Agents)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.sorted) == 0 {
+		return nil, errors.New("merge: agents: at least one agent is required")
+	}
+	return &Merger{
+		opts:     opts,
+		fleets:   []fleet{f},
+		newest:   -1,
+		pending:  map[int64]*pending{},
+		seen:     map[int64]map[string]uint64{},
+		outliers: newOutliers(o),
+	}, nil
+}
+
+func newFleet(from int64, agents []string) (fleet, error) {
+	f := fleet{from: from, agents: make(map[string]bool, len(agents))}
+	for i, a := range agents {
+		if a == "" {
+			return fleet{}, fmt.Errorf("merge: agents[%d]: empty id", i)
+		}
+		if f.agents[a] {
+			return fleet{}, fmt.Errorf("merge: agents[%d]: %q is repeated", i, a)
+		}
+		f.agents[a] = true
+		f.sorted = append(f.sorted, a)
+	}
+	sort.Strings(f.sorted)
+	return f, nil
 }
 
 // Add takes one agent's window. It decodes and checks the window before
@@ -107,7 +198,82 @@ func New(opts Options) (*Merger, error) {
 // Duplicate; one whose second was emitted is Late; both are counted and
 // ignored.
 func (m *Merger) Add(w Window) (Status, error) {
-	return "", errors.New("not implemented yet")
+	d, err := decode(w) // outside the lock: the costly part, per sender
+	if err != nil {
+		m.count(func(s *Stats) { s.Rejected++ })
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.fleetAt(w.Second).agents[w.Agent] {
+		m.stats.Rejected++
+		return "", fmt.Errorf("%w: %q is not in the fleet at second %d", ErrUnknownAgent, w.Agent, w.Second)
+	}
+	if seq, ok := m.seen[w.Second][w.Agent]; ok {
+		if seq == w.Seq {
+			m.stats.Duplicates++
+			return Duplicate, nil
+		}
+		m.stats.Conflicts++
+		return "", fmt.Errorf("%w: agent %q second %d: seq %d, but seq %d was kept for it", ErrConflict, w.Agent, w.Second, w.Seq, seq)
+	}
+	if w.Second < m.next {
+		m.stats.Late++
+		return Late, nil
+	}
+	if w.Second >= m.next+maxAhead {
+		m.stats.Rejected++
+		return "", fmt.Errorf("%w: agent %q second %d: second: more than %d s ahead of the fleet (at second %d)", ErrInvalid, w.Agent, w.Second, maxAhead, m.next)
+	}
+	p := m.pending[w.Second]
+	if p == nil {
+		p = &pending{windows: map[string]*decoded{}}
+		m.pending[w.Second] = p
+	}
+	p.windows[w.Agent] = d
+	if m.seen[w.Second] == nil {
+		m.seen[w.Second] = map[string]uint64{}
+	}
+	m.seen[w.Second][w.Agent] = w.Seq
+	m.newest = max(m.newest, w.Second)
+	m.stats.Accepted++
+	return Accepted, nil
+}
+
+func (m *Merger) count(f func(*Stats)) {
+	m.mu.Lock()
+	f(&m.stats)
+	m.mu.Unlock()
+}
+
+// decode checks w and decodes its histograms.
+func decode(w Window) (*decoded, error) {
+	if err := w.check(); err != nil {
+		return nil, err
+	}
+	d := &decoded{w: w, byName: make([]*hdrhistogram.PackedHistogram, len(w.ByName))}
+	var err error
+	if d.total, err = w.Total.histogram(); err != nil {
+		return nil, w.errorf("total", err)
+	}
+	for i, n := range w.ByName {
+		if d.byName[i], err = n.histogram(); err != nil {
+			return nil, w.errorf("by_name "+n.Name, err)
+		}
+	}
+	return d, nil
+}
+
+// fleetAt is the fleet expected at second s; m.mu is held.
+func (m *Merger) fleetAt(s int64) fleet {
+	f := m.fleets[0]
+	for _, g := range m.fleets[1:] {
+		if g.from > s {
+			break
+		}
+		f = g
+	}
+	return f
 }
 
 // Ready returns, in order, the seconds that can be emitted at now: every
@@ -115,14 +281,68 @@ func (m *Merger) Add(w Window) (Status, error) {
 // agents have sent it or once now is Grace past its end. It stops at the
 // first second that is neither, so seconds are always emitted in order.
 func (m *Merger) Ready(now time.Time) []Second {
-	return nil
+	return m.emit(func(s int64, complete bool) bool {
+		return complete || !now.Before(m.deadline(s))
+	})
 }
 
 // Flush emits every pending second up to the newest one any agent has
 // sent, complete or not: call it when the run has ended and no more
 // windows are due.
 func (m *Merger) Flush() []Second {
-	return nil
+	return m.emit(func(int64, bool) bool { return true })
+}
+
+// deadline is when second s is emitted whatever is missing.
+func (m *Merger) deadline(s int64) time.Time {
+	return m.opts.Start.Add(time.Duration(s+1)*time.Second + m.opts.Grace)
+}
+
+// emit takes out the seconds due by ready, merges them and judges the
+// outliers, in order.
+func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
+	m.emitMu.Lock()
+	defer m.emitMu.Unlock()
+	type due struct {
+		s       int64
+		p       *pending
+		missing []string
+	}
+	var todo []due
+	m.mu.Lock()
+	for m.next <= m.newest {
+		s := m.next
+		p := m.pending[s]
+		if p == nil {
+			p = &pending{}
+		}
+		var missing []string
+		for _, a := range m.fleetAt(s).sorted {
+			if p.windows[a] == nil {
+				missing = append(missing, a)
+			}
+		}
+		if !ready(s, len(missing) == 0) {
+			break
+		}
+		todo = append(todo, due{s, p, missing})
+		delete(m.pending, s)
+		delete(m.seen, s-keepSeen)
+		m.next++
+		m.stats.Emitted++
+		if len(missing) > 0 {
+			m.stats.Short++
+		}
+	}
+	m.mu.Unlock()
+	out := make([]Second, 0, len(todo))
+	for _, d := range todo {
+		sec := m.merge(d.s, d.p)
+		sec.Missing = d.missing
+		sec.Outliers = m.outliers.judge(d.s, sec.PerAgent)
+		out = append(out, sec)
+	}
+	return out
 }
 
 // Expect changes the fleet from second from on: seconds at or after from
@@ -130,10 +350,38 @@ func (m *Merger) Flush() []Second {
 // had. After an agent is lost at second k, Expect(k+1, rest) stops it
 // holding up the seconds that follow while the seconds up to k still list
 // it as missing. An error names an empty or repeated id.
-func (m *Merger) Expect(from int64, agents []string) error { return nil }
+func (m *Merger) Expect(from int64, agents []string) error {
+	f, err := newFleet(from, agents)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f.from = max(from, m.next)
+	if f.from == 0 {
+		m.fleets = []fleet{f}
+		return nil
+	}
+	kept := m.fleets[:0]
+	for _, g := range m.fleets {
+		if g.from < f.from {
+			kept = append(kept, g)
+		}
+	}
+	m.fleets = append(kept, f)
+	return nil
+}
 
 // Outliers returns the agents flagged now, with their figures.
-func (m *Merger) Outliers() []Outlier { return nil }
+func (m *Merger) Outliers() []Outlier {
+	m.emitMu.Lock()
+	defer m.emitMu.Unlock()
+	return m.outliers.flagged()
+}
 
 // Stats returns what the Merger has done so far.
-func (m *Merger) Stats() Stats { return Stats{} }
+func (m *Merger) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}
