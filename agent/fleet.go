@@ -22,7 +22,7 @@ import (
 type Ledger interface {
 	RegisterAgent(ctx context.Context, a store.Agent, leaseUntil time.Time) (store.Agent, error)
 	RenewAgent(ctx context.Context, id int64, state string, leaseUntil time.Time) error
-	PutShard(ctx context.Context, sh store.Shard) error
+	PutShards(ctx context.Context, shards ...store.Shard) error
 	PutRound(ctx context.Context, r store.Round) error
 	IngestWindow(ctx context.Context, w store.AgentWindow) (bool, error)
 }

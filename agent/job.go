@@ -117,10 +117,10 @@ func (j *Job) reserveOnce(ctx context.Context) error {
 	shards := make([]store.Shard, len(ms))
 	for i, m := range ms {
 		shards[i] = store.Shard{JobID: j.id, AgentID: m.id, Index: i, Count: len(ms), Name: m.name, State: store.ShardAssigned}
-		if err := j.f.led.PutShard(ctx, shards[i]); err != nil {
-			return err
-		}
 		_ = j.f.led.RenewAgent(ctx, m.id, store.AgentBusy, time.Now().Add(j.f.o.Lease))
+	}
+	if err := j.f.led.PutShards(ctx, shards...); err != nil {
+		return err
 	}
 	j.mu.Lock()
 	j.members, j.shards = ms, shards
@@ -237,6 +237,8 @@ func (j *Job) drive(ctx context.Context, r *round, p *plan.Plan, opts generator.
 	j.mu.Lock()
 	ms := j.members
 	j.mu.Unlock()
+	j.saveShards(ctx)
+	saved := time.Now()
 	var stopAt time.Time // when the agents were told to stop
 	done := ctx.Done()
 	deliver := func(secs []merge.Second) error {
@@ -272,6 +274,10 @@ func (j *Job) drive(ctx context.Context, r *round, p *plan.Plan, opts generator.
 			}
 		case <-r.poke:
 		case <-tick.C:
+		}
+		if time.Since(saved) >= time.Second {
+			j.saveShards(ctx)
+			saved = time.Now()
 		}
 		if err := deliver(r.merger.Ready(time.Now())); err != nil {
 			return nil, err
@@ -464,9 +470,7 @@ func (j *Job) fail(ctx context.Context, r *round, m *member, what string) error 
 	j.failure = err
 	shards := append([]store.Shard(nil), j.shards...)
 	j.mu.Unlock()
-	for _, sh := range shards {
-		_ = j.f.led.PutShard(context.WithoutCancel(ctx), sh)
-	}
+	_ = j.f.led.PutShards(context.WithoutCancel(ctx), shards...)
 	j.f.o.Log.Warn("agent lost", "job", j.id, "agent", m.id, "round", r.num, "what", what)
 	return err
 }
@@ -501,8 +505,16 @@ func (j *Job) closeRound(ctx context.Context, r *round) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	_ = j.f.led.PutRound(ctx, rd)
-	for _, sh := range shards {
-		_ = j.f.led.PutShard(ctx, sh)
+	_ = j.f.led.PutShards(ctx, shards...)
+}
+
+// saveShards writes the shards' figures so far, for the job's page.
+func (j *Job) saveShards(ctx context.Context) {
+	j.mu.Lock()
+	shards := append([]store.Shard(nil), j.shards...)
+	j.mu.Unlock()
+	if err := j.f.led.PutShards(context.WithoutCancel(ctx), shards...); err != nil {
+		j.f.o.Log.Warn("write a job's shards", "job", j.id, "err", err)
 	}
 }
 

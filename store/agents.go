@@ -93,16 +93,22 @@ func (s *Store) GetAgent(ctx context.Context, id int64) (Agent, error) {
 	return a, notFound(err, "store: agent %d", id)
 }
 
-// PutShard writes (inserts or replaces) one agent's share of a job.
-func (s *Store) PutShard(ctx context.Context, sh Shard) error {
+// PutShards writes (inserts or replaces) agents' shares of jobs, in one
+// transaction.
+func (s *Store) PutShards(ctx context.Context, shards ...Shard) error {
 	return s.write(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.NamedExecContext(ctx, `INSERT INTO job_shards
+		for _, sh := range shards {
+			_, err := tx.NamedExecContext(ctx, `INSERT INTO job_shards
 			(job_id, agent_id, idx, count, name, state, rows_desc, offset_ms, delay_ms, requests, dropped, windows, error)
 			VALUES (:job_id, :agent_id, :idx, :count, :name, :state, :rows_desc, :offset_ms, :delay_ms, :requests, :dropped, :windows, :error)
 			ON CONFLICT (job_id, agent_id) DO UPDATE SET idx = excluded.idx, count = excluded.count, name = excluded.name,
 			state = excluded.state, rows_desc = excluded.rows_desc, offset_ms = excluded.offset_ms, delay_ms = excluded.delay_ms,
 			requests = excluded.requests, dropped = excluded.dropped, windows = excluded.windows, error = excluded.error`, sh)
-		return dbErr(err, "store: job %d shard of agent %d", sh.JobID, sh.AgentID)
+			if err != nil {
+				return dbErr(err, "store: job %d shard of agent %d", sh.JobID, sh.AgentID)
+			}
+		}
+		return nil
 	})
 }
 

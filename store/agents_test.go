@@ -26,10 +26,10 @@ func testAgentLedger(t *testing.T, s *Store) {
 	if err != nil || a.ID == 0 || a.State != AgentIdle {
 		t.Fatalf("register: %+v %v", a, err)
 	}
-	if err := s.PutShard(ctx, Shard{JobID: job.ID, AgentID: a.ID, Index: 0, Count: 1, State: ShardAssigned}); err != nil {
+	if err := s.PutShards(ctx, Shard{JobID: job.ID, AgentID: a.ID, Index: 0, Count: 1, State: ShardAssigned}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutShard(ctx, Shard{JobID: job.ID, AgentID: a.ID, Index: 0, Count: 1, State: ShardLost, Error: "gone"}); err != nil {
+	if err := s.PutShards(ctx, Shard{JobID: job.ID, AgentID: a.ID, Index: 0, Count: 1, State: ShardLost, Error: "gone"}); err != nil {
 		t.Fatal(err)
 	}
 	sh, err := s.Shards(ctx, job.ID)
