@@ -73,6 +73,9 @@ type Fleet struct {
 	mu      sync.Mutex
 	members map[int64]*member
 	changed chan struct{} // closed and replaced whenever a member changes
+
+	closing   chan struct{} // closed by Close: the order streams end
+	closeOnce sync.Once
 }
 
 var _ agentv1connect.AgentServiceHandler = (*Fleet)(nil)
@@ -92,7 +95,13 @@ type member struct {
 
 // NewFleet returns a Fleet over led.
 func NewFleet(led Ledger, o FleetOptions) *Fleet {
-	return &Fleet{led: led, o: o.withDefaults(), members: map[int64]*member{}, changed: make(chan struct{})}
+	return &Fleet{led: led, o: o.withDefaults(), members: map[int64]*member{}, changed: make(chan struct{}), closing: make(chan struct{})}
+}
+
+// Close ends every order stream (the server is shutting down); agents
+// reconnect, or give up when the server stays away.
+func (f *Fleet) Close() {
+	f.closeOnce.Do(func() { close(f.closing) })
 }
 
 type tokenKey struct{}
@@ -166,6 +175,11 @@ func (f *Fleet) Assignments(ctx context.Context, req *connect.Request[agentv1.As
 	if err != nil {
 		return err
 	}
+	select {
+	case <-f.closing:
+		return connect.NewError(connect.CodeUnavailable, errors.New("the server is shutting down"))
+	default:
+	}
 	f.mu.Lock()
 	m.streams++
 	m.gone = time.Time{}
@@ -190,6 +204,8 @@ func (f *Fleet) Assignments(ctx context.Context, req *connect.Request[agentv1.As
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-f.closing:
+			return connect.NewError(connect.CodeUnavailable, errors.New("the server is shutting down"))
 		case a = <-m.orders:
 		case now := <-ping.C:
 			a = &agentv1.Assignment{Order: &agentv1.Assignment_Ping{Ping: &agentv1.Ping{ServerUnixNs: now.UnixNano()}}}

@@ -240,6 +240,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.log.Warn("jobs did not end before the shutdown timeout")
 	}
 	close(s.closing)
+	s.fleet.Close() // the agents' order streams would hold the shutdown
 	if serr := hs.Shutdown(deadline); serr != nil && err == nil {
 		err = serr
 	}
