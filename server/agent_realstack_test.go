@@ -75,11 +75,18 @@ func startAgent(t *testing.T, bin, url, token, name string, jobs int) *agentProc
 // startShop serves the demo shop on a free loopback port until the test ends.
 func startShop(t *testing.T) string {
 	t.Helper()
+	return startShopWith(t, shop.Config{})
+}
+
+// startShopWith is startShop with the shop's knobs.
+func startShopWith(t *testing.T, cfg shop.Config) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := shop.New(context.Background(), shop.Config{Addr: ln.Addr().String(), DBPath: filepath.Join(t.TempDir(), "shop.db"), Products: 50, Users: 10})
+	cfg.Addr, cfg.DBPath, cfg.Products, cfg.Users = ln.Addr().String(), filepath.Join(t.TempDir(), "shop.db"), 50, 10
+	srv, err := shop.New(context.Background(), cfg)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
@@ -308,4 +315,87 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// TestStudyOnThreeAgents: a capacity study on three `headroom agent`
+// processes against a shop that carries at most 2 requests at once of
+// 20 ms each (about 100 req/s): the search judges the merged seconds and
+// finds a capacity below that, the agents start within 50 ms of each
+// other in every step, and the shop served every request the fleet counted.
+func TestStudyOnThreeAgents(t *testing.T) {
+	bin := buildHeadroom(t)
+	shopURL := startShopWith(t, shop.Config{Capacity: 2, ServiceTime: 20 * time.Millisecond})
+	ts := startServer(t, server.Config{AgentWait: 30 * time.Second})
+	agentTok, _, err := ts.st.CreateToken(context.Background(), "agents", store.AgentRole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agents []*agentProcess
+	for i := range 3 {
+		agents = append(agents, startAgent(t, bin, ts.URL, agentTok, fmt.Sprintf("agent-%d", i+1), 1))
+	}
+	before := shopRequests(t, shopURL)
+	planID := ts.createPlan(t, fmt.Sprintf(`version: 1
+name: fleet-study
+target:
+  base_url: %s
+  timeout: 5s
+slo:
+  p99: 150ms
+load:
+  model: open
+  stages:
+    - { duration: 2s, target: 20 }
+journeys:
+  - name: browse
+    steps:
+      - name: list products
+        get: /v1/products?page=1&per_page=5
+capacity:
+  start_rate: 20
+  step_duration: 2s
+  precision: 25%%
+  cooldown: 1s
+abort:
+  max_rate: 400/s
+`, shopURL))
+	id := startAgentsJob(t, ts, planID, "study", 3)
+	j := waitAgentsJob(t, ts, id, 3*time.Minute, func(j agentsJob) bool { return isFinished(j.job) }, agents)
+	if j.Status != "passed" {
+		t.Fatalf("the study on 3 agents is %s (%s); agent log:\n%s", j.Status, j.Error, agents[0].output())
+	}
+	var sum struct {
+		Requests int64 `json:"requests"`
+		Capacity struct {
+			SingleInstanceRPS float64 `json:"single_instance_rps"`
+		} `json:"capacity"`
+	}
+	if err := json.Unmarshal(j.Summary, &sum); err != nil {
+		t.Fatal(err)
+	}
+	var steps struct {
+		Steps []json.RawMessage `json:"steps"`
+	}
+	ts.getJSON(t, ts.viewer, fmt.Sprintf("/api/v1/jobs/%d/steps", id), &steps)
+	served := shopRequests(t, shopURL) - before
+	t.Logf("study: capacity %.1f req/s over %d steps; fleet %d requests, the shop served %d; worst start spread %v ms",
+		sum.Capacity.SingleInstanceRPS, len(steps.Steps), sum.Requests, served, deref(j.StartSpreadMs))
+	if sum.Capacity.SingleInstanceRPS <= 10 || sum.Capacity.SingleInstanceRPS > 110 {
+		t.Errorf("capacity %.1f req/s, want a figure under the shop's ~100 req/s", sum.Capacity.SingleInstanceRPS)
+	}
+	if len(steps.Steps) < 3 {
+		t.Errorf("%d steps, want a search", len(steps.Steps))
+	}
+	// Requests a step's early stop cut off reached the shop but are counted as cancelled.
+	if served < sum.Requests || sum.Requests == 0 {
+		t.Errorf("the shop served %d requests, the fleet counted %d", served, sum.Requests)
+	}
+	if j.StartSpreadMs == nil || *j.StartSpreadMs >= 50 {
+		t.Errorf("worst start spread %v ms, want under 50", deref(j.StartSpreadMs))
+	}
+	for _, a := range j.Agents {
+		if a.State != "done" {
+			t.Errorf("agent %+v: want done", a)
+		}
+	}
 }
