@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/headroom-sre/headroom/plan"
 	agentv1 "github.com/headroom-sre/headroom/proto/headroom/agent/v1"
@@ -67,5 +68,21 @@ func TestWriteDataRefusesPathsOutside(t *testing.T) {
 		if err := writeData(t.TempDir(), bad); err == nil {
 			t.Errorf("data file %q outside the share's folder was written", path)
 		}
+	}
+}
+
+// TestCalibrateMeasuresACeiling: a short calibration offers load to its own
+// loopback target and reports a positive rate.
+func TestCalibrateMeasuresACeiling(t *testing.T) {
+	rate, err := Calibrate(t.Context(), 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate <= 0 {
+		t.Fatalf("calibrated %g/s", rate)
+	}
+	t.Logf("calibrated at %.0f iterations/s", rate)
+	if _, err := Calibrate(t.Context(), time.Millisecond); err == nil {
+		t.Fatal("a 1ms calibration was accepted")
 	}
 }

@@ -23,7 +23,7 @@ func agentCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: headroom agent --server URL [--token T | $HEADROOM_AGENT_TOKEN | --token-file F] [--name N] [--jobs 1] [--max-rate R] [--give-up 30s]")
+		fmt.Fprintln(stderr, "usage: headroom agent --server URL [--token T | $HEADROOM_AGENT_TOKEN | --token-file F] [--name N] [--jobs 1] [--max-rate R | --calibrate 2s] [--give-up 30s]")
 		fs.PrintDefaults()
 	}
 	server := fs.String("server", "", "the headroom server's URL (http://host:port or https://…); the agent dials out to it")
@@ -33,6 +33,7 @@ func agentCmd(args []string, stdout, stderr io.Writer) int {
 	jobs := fs.Int("jobs", 1, "exit after this many jobs have ended; -1 serves jobs until stopped")
 	maxRate := fs.Float64("max-rate", 0, "the iterations/s this agent was calibrated to offer, reported to the server (0: unknown)")
 	giveUp := fs.Duration("give-up", 30*time.Second, "exit when the server stays unreachable this long")
+	calibrate := fs.Duration("calibrate", 0, "before registering, measure the rate this host can offer for this long (e.g. 2s) against a loopback target of its own and report it as --max-rate")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -68,13 +69,25 @@ func agentCmd(args []string, stdout, stderr io.Writer) int {
 	case *jobs == 0 || *jobs < -1:
 		fmt.Fprintf(stderr, "headroom agent: --jobs %d: want 1 or more, or -1\n", *jobs)
 		return exitUsage
-	case *maxRate < 0 || *giveUp <= 0:
-		fmt.Fprintln(stderr, "headroom agent: --max-rate must not be negative and --give-up must be positive")
+	case *maxRate < 0 || *giveUp <= 0 || *calibrate < 0:
+		fmt.Fprintln(stderr, "headroom agent: --max-rate and --calibrate must not be negative and --give-up must be positive")
+		return exitUsage
+	case *calibrate > 0 && *maxRate > 0:
+		fmt.Fprintln(stderr, "headroom agent: give --max-rate or --calibrate, not both")
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if *calibrate > 0 {
+		r, err := agent.Calibrate(ctx, *calibrate)
+		if err != nil {
+			fmt.Fprintf(stderr, "headroom agent: %v\n", err)
+			return exitFailed
+		}
+		*maxRate = r
+		log.Info("calibrated", "max_rate", fmt.Sprintf("%.0f/s", r), "for", calibrate.String())
+	}
 	err := agent.Run(ctx, agent.Config{Server: strings.TrimRight(*server, "/"), Token: tok, Name: *name, Jobs: *jobs,
 		MaxRate: *maxRate, GiveUp: *giveUp, Version: version, Log: log})
 	switch {
