@@ -159,12 +159,21 @@ func (f *Fleet) Register(ctx context.Context, req *connect.Request[agentv1.Regis
 		return nil, connect.NewError(connect.CodeInternal, err)
 	}
 	f.mu.Lock()
+	for id, m := range f.members { // forget agents long gone
+		if m.streams == 0 && m.job == nil && now.Sub(m.gone) > forgetAfter && now.Sub(m.seen) > forgetAfter {
+			delete(f.members, id)
+		}
+	}
 	f.members[a.ID] = &member{id: a.ID, name: name, token: tok, orders: make(chan *agentv1.Assignment, 64), seen: now, renewed: now, gone: now}
 	f.notifyLocked()
 	f.mu.Unlock()
 	f.o.Log.Info("agent registered", "agent", a.ID, "name", name, "cores", r.GetCores(), "max_rate", r.GetMaxRate(), "version", r.GetVersion())
 	return connect.NewResponse(&agentv1.RegisterResponse{AgentId: a.ID, LeaseMs: f.o.Lease.Milliseconds()}), nil
 }
+
+// forgetAfter is how long an agent without a stream or a job is kept in
+// memory (the store keeps its row).
+const forgetAfter = 10 * time.Minute
 
 // pingEvery is how often an open order stream carries a keep-alive.
 const pingEvery = 2 * time.Second
