@@ -30,6 +30,9 @@ func TestDuplicateAndOutOfOrderWindowsAreMergedOnce(t *testing.T) {
 		t.Fatalf("second 1 emitted before second 0: %d seconds", len(got))
 	}
 	mustAdd(t, m, w["b"][1], Duplicate) // a retransmission
+	resent := w["c"][1]
+	resent.Total.HDR = []byte("garbled") // not even decoded: the key says it is a copy
+	mustAdd(t, m, resent, Duplicate)
 	mustAdd(t, m, w["a"][0], Accepted)
 	mustAdd(t, m, w["b"][0], Accepted)
 	mustAdd(t, m, w["c"][0], Accepted)
@@ -55,7 +58,7 @@ func TestDuplicateAndOutOfOrderWindowsAreMergedOnce(t *testing.T) {
 	mustAdd(t, m, w["a"][1], Duplicate) // retransmitted after its second was emitted
 	mustAdd(t, m, w["b"][0], Duplicate)
 	st := m.Stats()
-	want := Stats{Accepted: 7, Duplicates: 4, Conflicts: 1, Emitted: 2}
+	want := Stats{Accepted: 7, Duplicates: 5, Conflicts: 1, Emitted: 2}
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}

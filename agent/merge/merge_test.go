@@ -153,8 +153,8 @@ func TestMergedCountsAndExemplars(t *testing.T) {
 		t.Fatalf("%d per-agent windows, want %d", len(sec.PerAgent), len(skewed))
 	}
 	for i, a := range sec.PerAgent {
-		if a.Window.Agent != sec.Agents[i] || a.Window.Total.Requests == 0 || a.Latency.P99 == 0 {
-			t.Errorf("per-agent %d: agent %q (want %q), %d requests, p99 %v", i, a.Window.Agent, sec.Agents[i], a.Window.Total.Requests, a.Latency.P99)
+		if a.Window.Agent != sec.Agents[i] || a.Window.Seq != ws[i].Seq || a.Window.Total.Requests != ws[i].Total.Requests || a.Latency.P99 == 0 {
+			t.Errorf("per-agent %d: agent %q (want %q), %d requests (sent %d), p99 %v", i, a.Window.Agent, sec.Agents[i], a.Window.Total.Requests, ws[i].Total.Requests, a.Latency.P99)
 		}
 	}
 	if slow := sec.PerAgent[3]; slow.Window.Agent != "slow" || slow.Latency.P50 < 5*sec.PerAgent[0].Latency.P50 {

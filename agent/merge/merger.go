@@ -198,13 +198,46 @@ func newFleet(from int64, agents []string) (fleet, error) {
 // Duplicate; one whose second was emitted is Late; both are counted and
 // ignored.
 func (m *Merger) Add(w Window) (Status, error) {
-	d, err := decode(w) // outside the lock: the costly part, per sender
+	if err := w.check(); err != nil {
+		m.count(func(s *Stats) { s.Rejected++ })
+		return "", err
+	}
+	// A retransmission is told apart before its histograms are decoded:
+	// an agent resending after a reconnect costs next to nothing.
+	m.mu.Lock()
+	st, err := m.classify(w)
+	m.mu.Unlock()
+	if st != Accepted || err != nil {
+		return st, err
+	}
+	d, err := decode(w) // outside the lock: the costly part, one sender each
 	if err != nil {
 		m.count(func(s *Stats) { s.Rejected++ })
 		return "", err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if st, err := m.classify(w); st != Accepted || err != nil { // another copy won the race
+		return st, err
+	}
+	p := m.pending[w.Second]
+	if p == nil {
+		p = &pending{windows: map[string]*decoded{}}
+		m.pending[w.Second] = p
+	}
+	p.windows[w.Agent] = d
+	if m.seen[w.Second] == nil {
+		m.seen[w.Second] = map[string]uint64{}
+	}
+	m.seen[w.Second][w.Agent] = w.Seq
+	m.newest = max(m.newest, w.Second)
+	m.stats.Accepted++
+	return Accepted, nil
+}
+
+// classify says what becomes of w, counting it unless it would be
+// accepted; m.mu is held.
+func (m *Merger) classify(w Window) (Status, error) {
 	if !m.fleetAt(w.Second).agents[w.Agent] {
 		m.stats.Rejected++
 		return "", fmt.Errorf("%w: %q is not in the fleet at second %d", ErrUnknownAgent, w.Agent, w.Second)
@@ -225,18 +258,6 @@ func (m *Merger) Add(w Window) (Status, error) {
 		m.stats.Rejected++
 		return "", fmt.Errorf("%w: agent %q second %d: second: more than %d s ahead of the fleet (at second %d)", ErrInvalid, w.Agent, w.Second, maxAhead, m.next)
 	}
-	p := m.pending[w.Second]
-	if p == nil {
-		p = &pending{windows: map[string]*decoded{}}
-		m.pending[w.Second] = p
-	}
-	p.windows[w.Agent] = d
-	if m.seen[w.Second] == nil {
-		m.seen[w.Second] = map[string]uint64{}
-	}
-	m.seen[w.Second][w.Agent] = w.Seq
-	m.newest = max(m.newest, w.Second)
-	m.stats.Accepted++
 	return Accepted, nil
 }
 
@@ -246,11 +267,8 @@ func (m *Merger) count(f func(*Stats)) {
 	m.mu.Unlock()
 }
 
-// decode checks w and decodes its histograms.
+// decode decodes the histograms of w, already checked.
 func decode(w Window) (*decoded, error) {
-	if err := w.check(); err != nil {
-		return nil, err
-	}
 	d := &decoded{w: w, byName: make([]*hdrhistogram.PackedHistogram, len(w.ByName))}
 	var err error
 	if d.total, err = w.Total.histogram(); err != nil {
@@ -307,6 +325,7 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 		s       int64
 		p       *pending
 		missing []string
+		fleet   map[string]bool
 	}
 	var todo []due
 	m.mu.Lock()
@@ -317,7 +336,8 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 			p = &pending{}
 		}
 		var missing []string
-		for _, a := range m.fleetAt(s).sorted {
+		f := m.fleetAt(s)
+		for _, a := range f.sorted {
 			if p.windows[a] == nil {
 				missing = append(missing, a)
 			}
@@ -325,7 +345,7 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 		if !ready(s, len(missing) == 0) {
 			break
 		}
-		todo = append(todo, due{s, p, missing})
+		todo = append(todo, due{s, p, missing, f.agents})
 		delete(m.pending, s)
 		delete(m.seen, s-keepSeen)
 		m.next++
@@ -339,7 +359,7 @@ func (m *Merger) emit(ready func(s int64, complete bool) bool) []Second {
 	for _, d := range todo {
 		sec := m.merge(d.s, d.p)
 		sec.Missing = d.missing
-		sec.Outliers = m.outliers.judge(d.s, sec.PerAgent)
+		sec.Outliers = m.outliers.judge(d.s, sec.PerAgent, d.fleet)
 		out = append(out, sec)
 	}
 	return out

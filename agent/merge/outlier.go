@@ -18,10 +18,12 @@ const (
 // OutlierOptions set when an agent is flagged as departing from the fleet
 // (a noisy neighbour on its host, or a bad agent). An agent is flagged
 // when, for Seconds consecutive seconds, its Stat is Factor times above,
-// or 1/Factor below, the median of the same statistic over the other
-// agents; only agents with at least MinRequests in the second count, and
-// at least two such agents must be present. It is unflagged after
-// Seconds consecutive seconds within the factor.
+// or 1/Factor below, the fleet's: the median of the same statistic over
+// the agents (the typical agent, which one bad agent cannot move much).
+// Only agents with at least MinRequests in the second count, and at least
+// three such agents must be present: with two, nothing tells which one
+// departs. It is unflagged after Seconds consecutive seconds within the
+// factor.
 type OutlierOptions struct {
 	Stat        Stat    // zero means P99
 	Factor      float64 // zero means 2; must be above 1
@@ -35,7 +37,7 @@ type Outlier struct {
 	Agent   string  `json:"agent"`
 	Stat    Stat    `json:"stat"`     // the statistic compared
 	AgentMs float64 `json:"agent_ms"` // the agent's value at the latest second
-	FleetMs float64 `json:"fleet_ms"` // the median of the other agents' values at that second
+	FleetMs float64 `json:"fleet_ms"` // the median of the agents' values at that second
 	Ratio   float64 `json:"ratio"`    // AgentMs / FleetMs
 	Since   int64   `json:"since"`    // the first second of the run of departing seconds
 	Seconds int     `json:"seconds"`  // how many consecutive seconds it has departed
@@ -90,10 +92,20 @@ func newOutliers(o OutlierOptions) outliers {
 	return outliers{opts: o, tracks: map[string]*track{}}
 }
 
-// judge compares each agent of second s with the median of the others and
+// minJudged is how many agents with enough requests a second needs before
+// any is judged: with two, nothing tells which one departs.
+const minJudged = 3
+
+// judge compares each agent of second s with the fleet's median and
 // returns the agents flagged after it, sorted by id. An agent with too few
-// requests, or absent, keeps its history unchanged.
-func (o *outliers) judge(s int64, per []AgentSecond) []Outlier {
+// requests, or absent, keeps its history unchanged; one no longer in the
+// fleet loses it.
+func (o *outliers) judge(s int64, per []AgentSecond, fleet map[string]bool) []Outlier {
+	for a := range o.tracks {
+		if !fleet[a] {
+			delete(o.tracks, a)
+		}
+	}
 	type value struct {
 		agent string
 		ms    float64
@@ -109,14 +121,15 @@ func (o *outliers) judge(s int64, per []AgentSecond) []Outlier {
 		}
 		vs = append(vs, value{a.Window.Agent, v})
 	}
-	if len(vs) >= 2 {
+	if len(vs) >= minJudged {
 		sorted := make([]float64, len(vs))
 		for i, v := range vs {
 			sorted[i] = v.ms
 		}
 		sort.Float64s(sorted)
+		fleet := median(sorted)
 		for _, v := range vs {
-			o.step(s, v.agent, v.ms, medianWithout(sorted, v.ms))
+			o.step(s, v.agent, v.ms, fleet)
 		}
 	}
 	return o.flagged()
@@ -164,19 +177,11 @@ func (o *outliers) flagged() []Outlier {
 	return out
 }
 
-// medianWithout is the median of sorted with one occurrence of x left out;
-// sorted holds x and at least one other value.
-func medianWithout(sorted []float64, x float64) float64 {
-	skip := sort.SearchFloat64s(sorted, x)
-	at := func(k int) float64 { // k-th of the values left
-		if k >= skip {
-			k++
-		}
-		return sorted[k]
-	}
-	n := len(sorted) - 1
+// median is the median of sorted, which is not empty.
+func median(sorted []float64) float64 {
+	n := len(sorted)
 	if n%2 == 1 {
-		return at(n / 2)
+		return sorted[n/2]
 	}
-	return (at(n/2-1) + at(n/2)) / 2
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }

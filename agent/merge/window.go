@@ -178,14 +178,29 @@ func (n Name) histogram() (*hdrhistogram.PackedHistogram, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hdr: %w", err)
 	}
-	ref := generator.NewHistogram()
-	if p.LowestTrackableValue() != ref.LowestTrackableValue() || p.SignificantFigures() != ref.SignificantFigures() {
+	if g := geometryOf(p); g != engine {
 		return nil, fmt.Errorf("hdr: histogram of %d–%d µs at %d significant digits, want the generator's %d–%d µs at %d",
-			p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures(),
-			ref.LowestTrackableValue(), ref.HighestTrackableValue(), ref.SignificantFigures())
+			g.lowest, g.highest, g.digits, engine.lowest, engine.highest, engine.digits)
 	}
 	return p, nil
 }
+
+// geometry is what a histogram's buckets are: its range and precision.
+type geometry struct{ lowest, highest, digits int64 }
+
+type ranged interface {
+	LowestTrackableValue() int64
+	HighestTrackableValue() int64
+	SignificantFigures() int64
+}
+
+func geometryOf(h ranged) geometry {
+	return geometry{h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures()}
+}
+
+// engine is the generator's histogram geometry, the only one a window may
+// carry: merged bucket by bucket, it keeps every agent's precision.
+var engine = geometryOf(generator.NewHistogram())
 
 // ErrInvalid marks a window that cannot be merged: its error names the
 // agent, the second and the field.
