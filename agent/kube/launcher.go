@@ -1,0 +1,107 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// Launcher places the agents of a distributed job and takes them away again.
+// The server calls Launch when a job asking for agents starts waiting for
+// them, and Release when that job ends, however it ends.
+type Launcher interface {
+	Launch(ctx context.Context, jobID string, agents int) error
+	Release(ctx context.Context, jobID string) error
+}
+
+// ManagedBy is the managed-by label on the Jobs a JobLauncher creates.
+const ManagedBy = "headroom-serve"
+
+// JobLauncher is the Launcher of `headroom serve --kubernetes`: one Indexed
+// Job per headroom job, created and deleted through client-go.
+type JobLauncher struct {
+	client kubernetes.Interface
+	opts   Options
+}
+
+var _ Launcher = (*JobLauncher)(nil)
+
+// NewJobLauncher returns a launcher creating Jobs with opts (its Agents and
+// JobID are set per job) through client; the options are validated here,
+// once, so a bad flag stops the server at start and not at a job's.
+func NewJobLauncher(client kubernetes.Interface, opts Options) (*JobLauncher, error) {
+	if client == nil {
+		return nil, errors.New("kube: no Kubernetes client")
+	}
+	opts.Agents, opts.JobID, opts.ManagedBy = 1, "", ManagedBy
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &JobLauncher{client: client, opts: opts.withDefaults()}, nil
+}
+
+// Options are the launcher's options (with defaults filled).
+func (l *JobLauncher) Options() Options { return l.opts }
+
+func (l *JobLauncher) forJob(jobID string, agents int) Options {
+	o := l.opts
+	o.JobID, o.Agents = jobID, agents
+	return o
+}
+
+// Launch creates the Job running agents agents for jobID. Launching a job
+// whose Job already exists with the same size (a server restarted while
+// the job waited) is not an error.
+func (l *JobLauncher) Launch(ctx context.Context, jobID string, agents int) error {
+	if jobID == "" {
+		return errors.New("kube: launch: empty job ID")
+	}
+	job, err := Manifest(l.forJob(jobID, agents))
+	if err != nil {
+		return fmt.Errorf("kube: launch job %s: %w", jobID, err)
+	}
+	jobs := l.client.BatchV1().Jobs(job.Namespace)
+	_, err = jobs.Create(ctx, job, metav1.CreateOptions{FieldManager: ManagedBy})
+	if apierrors.IsAlreadyExists(err) {
+		had, gerr := jobs.Get(ctx, job.Name, metav1.GetOptions{})
+		if gerr != nil {
+			return fmt.Errorf("kube: launch job %s: %s/%s exists: %w", jobID, job.Namespace, job.Name, gerr)
+		}
+		if had.Labels[LabelJob] == job.Labels[LabelJob] && ptr.Deref(had.Spec.Completions, 0) == int32(agents) && had.DeletionTimestamp == nil {
+			return nil
+		}
+		return fmt.Errorf("kube: launch job %s: %s/%s exists and is not this job's %d agents; delete it or wait for it to go", jobID, job.Namespace, job.Name, agents)
+	}
+	if err != nil {
+		return fmt.Errorf("kube: launch job %s: create %s/%s: %w", jobID, job.Namespace, job.Name, err)
+	}
+	return nil
+}
+
+// Release deletes jobID's Job and, in the background, its pods. A Job
+// already gone is not an error.
+func (l *JobLauncher) Release(ctx context.Context, jobID string) error {
+	if jobID == "" {
+		return errors.New("kube: release: empty job ID")
+	}
+	o := l.forJob(jobID, 1)
+	err := l.client.BatchV1().Jobs(o.Namespace).Delete(ctx, o.Name(), metav1.DeleteOptions{
+		PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("kube: release job %s: delete %s/%s: %w", jobID, o.Namespace, o.Name(), err)
+	}
+	return nil
+}
+
+// Get returns jobID's Job as the cluster has it (for status and tests).
+func (l *JobLauncher) Get(ctx context.Context, jobID string) (*batchv1.Job, error) {
+	o := l.forJob(jobID, 1)
+	return l.client.BatchV1().Jobs(o.Namespace).Get(ctx, o.Name(), metav1.GetOptions{})
+}
