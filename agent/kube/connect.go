@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"k8s.io/client-go/kubernetes"
+	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Connect returns a client for the cluster that kubeconfig names (one file,
+// Connect returns a Jobs client (the one part of client-go a JobLauncher
+// needs, so the server does not build every API group's) for the cluster that kubeconfig names (one file,
 // or a list joined as in $KUBECONFIG) and the namespace its current context
 // sets; with kubeconfig "" it uses the in-cluster service account (a server
 // running as a pod). Nothing is sent to the cluster yet.
-func Connect(kubeconfig string) (kubernetes.Interface, string, error) {
+func Connect(kubeconfig string) (batchclient.JobsGetter, string, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(kubeconfig)}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
 	cfg, err := cc.ClientConfig()
@@ -27,7 +28,7 @@ func Connect(kubeconfig string) (kubernetes.Interface, string, error) {
 		return nil, "", fmt.Errorf("kubeconfig %s: namespace: %w", kubeconfig, err)
 	}
 	cfg.UserAgent = "headroom-serve"
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := batchclient.NewForConfig(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("kubernetes client: %w", err)
 	}

@@ -8,7 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
 	"k8s.io/utils/ptr"
 )
 
@@ -26,16 +26,18 @@ const ManagedBy = "headroom-serve"
 // JobLauncher is the Launcher of `headroom serve --kubernetes`: one Indexed
 // Job per headroom job, created and deleted through client-go.
 type JobLauncher struct {
-	client kubernetes.Interface
+	client batchclient.JobsGetter
 	opts   Options
 }
 
 var _ Launcher = (*JobLauncher)(nil)
 
 // NewJobLauncher returns a launcher creating Jobs with opts (its Agents and
-// JobID are set per job) through client; the options are validated here,
-// once, so a bad flag stops the server at start and not at a job's.
-func NewJobLauncher(client kubernetes.Interface, opts Options) (*JobLauncher, error) {
+// JobID are set per job) through client: a kubernetes.Interface's BatchV1(),
+// or Connect's client, which builds only the batch/v1 part of client-go.
+// The options are validated here, once, so a bad flag stops the server at
+// start and not at a job's.
+func NewJobLauncher(client batchclient.JobsGetter, opts Options) (*JobLauncher, error) {
 	if client == nil {
 		return nil, errors.New("kube: no Kubernetes client")
 	}
@@ -66,7 +68,7 @@ func (l *JobLauncher) Launch(ctx context.Context, jobID string, agents int) erro
 	if err != nil {
 		return fmt.Errorf("kube: launch job %s: %w", jobID, err)
 	}
-	jobs := l.client.BatchV1().Jobs(job.Namespace)
+	jobs := l.client.Jobs(job.Namespace)
 	_, err = jobs.Create(ctx, job, metav1.CreateOptions{FieldManager: ManagedBy})
 	if apierrors.IsAlreadyExists(err) {
 		had, gerr := jobs.Get(ctx, job.Name, metav1.GetOptions{})
@@ -91,7 +93,7 @@ func (l *JobLauncher) Release(ctx context.Context, jobID string) error {
 		return errors.New("kube: release: empty job ID")
 	}
 	o := l.forJob(jobID, 1)
-	err := l.client.BatchV1().Jobs(o.Namespace).Delete(ctx, o.Name(), metav1.DeleteOptions{
+	err := l.client.Jobs(o.Namespace).Delete(ctx, o.Name(), metav1.DeleteOptions{
 		PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
 	})
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -103,5 +105,5 @@ func (l *JobLauncher) Release(ctx context.Context, jobID string) error {
 // Get returns jobID's Job as the cluster has it (for status and tests).
 func (l *JobLauncher) Get(ctx context.Context, jobID string) (*batchv1.Job, error) {
 	o := l.forJob(jobID, 1)
-	return l.client.BatchV1().Jobs(o.Namespace).Get(ctx, o.Name(), metav1.GetOptions{})
+	return l.client.Jobs(o.Namespace).Get(ctx, o.Name(), metav1.GetOptions{})
 }

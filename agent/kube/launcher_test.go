@@ -27,7 +27,7 @@ func launcherOpts() Options {
 func TestLauncherCreatesAndDeletesTheJob(t *testing.T) {
 	ctx := context.Background()
 	cs := fake.NewClientset()
-	l, err := NewJobLauncher(cs, launcherOpts())
+	l, err := NewJobLauncher(cs.BatchV1(), launcherOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +111,14 @@ func TestLauncherRefusesBadInput(t *testing.T) {
 	o := launcherOpts()
 	o.Image = ""
 	var oe *OptionError
-	if _, err := NewJobLauncher(cs, o); !errors.As(err, &oe) || oe.Flag != "image" {
+	if _, err := NewJobLauncher(cs.BatchV1(), o); !errors.As(err, &oe) || oe.Flag != "image" {
 		t.Errorf("no image: %v, want an error naming --image", err)
 	}
 	if _, err := NewJobLauncher(nil, launcherOpts()); err == nil {
 		t.Error("a launcher without a client was made")
 	}
 
-	l, err := NewJobLauncher(cs, launcherOpts())
+	l, err := NewJobLauncher(cs.BatchV1(), launcherOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
