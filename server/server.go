@@ -79,21 +79,6 @@ type Config struct {
 	// MinScheduleInterval is the shortest time between two runs of a
 	// schedule; default 1 minute.
 	MinScheduleInterval time.Duration
-
-	// Launcher places the agents of distributed jobs (serve --kubernetes:
-	// agent/kube's JobLauncher); nil: agents are started by hand. The job
-	// runner calls Launch(ctx, id, agents) when a job asking for agents
-	// starts waiting for them, and Release(ctx, id) once it ends, however
-	// it ends, with a context that outlives the job's own.
-	Launcher Launcher
-}
-
-// Launcher places a distributed job's agents and takes them away; the method
-// set of agent/kube.Launcher, declared here so the server does not build
-// client-go.
-type Launcher interface {
-	Launch(ctx context.Context, jobID string, agents int) error
-	Release(ctx context.Context, jobID string) error
 }
 
 func (c Config) withDefaults() Config {
