@@ -6,6 +6,8 @@ GO        ?= go
 BIN       := bin
 TOOLS     := $(CURDIR)/.cache/tools
 STATICCHECK_VERSION := v0.8.2
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_CONNECT_VERSION := v1.21.1
 PKGS      := ./...
 
 .PHONY: all build test test-unit bench demo lint fmt clean
@@ -31,6 +33,26 @@ lint: $(TOOLS)/staticcheck
 
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## proto: regenerate the agent protocol's Go code (proto/…/*.pb.go, committed)
+## from its .proto with Debian's protoc and the pinned Go plugins
+.PHONY: proto proto-deps
+proto: proto-deps $(TOOLS)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION) $(TOOLS)/protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_VERSION)
+	PATH=$(TOOLS):$$PATH protoc -I proto --go_out=proto --go_opt=paths=source_relative \
+	  --connect-go_out=proto --connect-go_opt=paths=source_relative proto/headroom/agent/v1/agent.proto
+
+## proto-deps: Debian's protobuf-compiler (protoc), when missing
+proto-deps:
+	@command -v protoc >/dev/null 2>&1 || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends protobuf-compiler; }
+
+$(TOOLS)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	touch $@
+
+$(TOOLS)/protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_VERSION):
+	GOBIN=$(TOOLS) $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_VERSION)
+	touch $@
 
 ## bench: headroom beside wrk, fortio, h2load and vegeta at maximum rate on a
 ## loopback target (HTTP, HTTPS and HTTP/2 tables), then the Go benchmarks;

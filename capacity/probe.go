@@ -30,12 +30,15 @@ type ProberHooks struct {
 	// at a time. As with generator.Options.OnSecond, it must not keep the
 	// Second's histogram pointers past the call (generator.Record copies them).
 	OnSecond func(generator.Second)
+	// Engine sends each probe's load; nil is generator.Run on this
+	// machine (a fleet of agents passes its own).
+	Engine func(ctx context.Context, p *plan.Plan, opts generator.Options) (*generator.Result, error)
 }
 
 // NewProberWith is NewProber with hooks: the one a caller uses to see
 // each second a study sends.
 func NewProberWith(p *plan.Plan, h ProberHooks) Prober {
-	return generatorProber{plan: p, warn: h.Warn, onSecond: h.OnSecond}
+	return generatorProber{plan: p, warn: h.Warn, onSecond: h.OnSecond, engine: h.Engine}
 }
 
 // generatorProber adapts generator.Run to Prober.
@@ -43,6 +46,7 @@ type generatorProber struct {
 	plan     *plan.Plan
 	warn     func(string)
 	onSecond func(generator.Second)
+	engine   func(ctx context.Context, p *plan.Plan, opts generator.Options) (*generator.Result, error)
 }
 
 // jump is how long the step from one hold's rate to the next takes.
@@ -66,7 +70,11 @@ func (g generatorProber) Probe(ctx context.Context, p Probe) (Summary, error) {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	acc := newAccumulator(p.Warmup, p.Duration())
-	res, err := generator.Run(runCtx, g.plan, generator.Options{
+	run := g.engine
+	if run == nil {
+		run = generator.Run
+	}
+	res, err := run(runCtx, g.plan, generator.Options{
 		BaseURL: p.URL,
 		Load:    &load,
 		Warn:    g.warn,

@@ -87,3 +87,26 @@ func (r *abortRules) observe(total *tally) string {
 	}
 	return ""
 }
+
+// AbortWatch applies a plan's abort rules (abort.error_rate, abort.p99
+// held for abort.for) to seconds measured elsewhere: a fleet's merged
+// seconds, judged as one generator's would be.
+type AbortWatch struct{ r *abortRules }
+
+// NewAbortWatch returns a watch of a's rules; nil when a sets none.
+func NewAbortWatch(a plan.Abort) *AbortWatch {
+	r := newAbortRules(a)
+	if r == nil {
+		return nil
+	}
+	return &AbortWatch{r: r}
+}
+
+// Observe adds one closed second (all requests) and returns why the run
+// must stop, or "". A nil watch never stops a run.
+func (w *AbortWatch) Observe(s Second) string {
+	if w == nil {
+		return ""
+	}
+	return w.r.observe(&tally{requests: s.Total.Requests, errors: s.Total.Errors, hist: s.Total.Hist})
+}

@@ -185,7 +185,7 @@ func (c *collector) deliver(sp *span) {
 		Start:      sp.start,
 		Duration:   sp.duration(),
 		Total:      c.total.window("", e.names),
-		Offered:    e.prof.mean(a, b),
+		Offered:    e.prof.mean(a, b) / float64(e.opts.Split.of()),
 		Iterations: sp.iterations,
 		Dropped:    sp.dropped,
 		VUs:        sp.users,

@@ -8,7 +8,7 @@ import "time"
 // iteration is dropped (counted), never delayed.
 func (e *engine) runOpen() {
 	work := make(chan time.Time) // unbuffered: a send succeeds only to an idle user
-	sch := newSchedule(e.prof)
+	sch := newSchedule(e.prof, e.opts.Split)
 	r := newRNG()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

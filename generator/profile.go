@@ -126,15 +126,19 @@ func (p profile) peak() float64 {
 
 // schedule yields the due offsets of the open model's iterations: iteration k
 // is due when the integral of the rate from the start reaches k. It walks the
-// segments once, so the cost per iteration is constant.
+// segments once, so the cost per iteration is constant. A split schedule
+// yields only iterations Index, Index+Count, … (one agent's share).
 type schedule struct {
 	segs []segment
 	i    int     // current segment
 	base float64 // integral of the segments before i
 	k    float64 // next iteration number
+	step float64 // 1, or the split's count
 }
 
-func newSchedule(p profile) *schedule { return &schedule{segs: p.segs} }
+func newSchedule(p profile, sp Split) *schedule {
+	return &schedule{segs: p.segs, k: float64(sp.Index), step: float64(sp.of())}
+}
 
 // next returns the due offset of the next iteration, or ok=false when the
 // profile has no more iterations.
@@ -145,7 +149,7 @@ func (s *schedule) next() (due time.Duration, ok bool) {
 		if need < seg.area() {
 			tau := solveRamp(seg.r0, (seg.r1-seg.r0)/seg.dur, need)
 			if tau < seg.dur {
-				s.k++
+				s.k += s.step
 				return time.Duration((seg.t0 + tau) * float64(time.Second)), true
 			}
 		}
@@ -173,8 +177,8 @@ func (s *schedule) skipTo(at time.Duration) int64 {
 	if upto <= s.k {
 		return 0
 	}
-	n := upto - s.k
-	s.k = upto
+	n := math.Ceil((upto - s.k) / s.step) // own iterations below upto
+	s.k += n * s.step
 	return int64(n)
 }
 

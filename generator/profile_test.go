@@ -27,7 +27,7 @@ func TestScheduleDueTimesFollowTheIntegral(t *testing.T) {
 			if want != tc.count {
 				t.Fatalf("integral %d, want %d", want, tc.count)
 			}
-			sch := newSchedule(prof)
+			sch := newSchedule(prof, Split{})
 			var prev time.Duration = -1
 			n := 0
 			for {
@@ -109,7 +109,7 @@ func TestBadLoadIsRefusedNamingTheField(t *testing.T) {
 
 func TestScheduleSkipsWhatIsDue(t *testing.T) {
 	prof, _ := newProfile(plan.Load{Start: 100, Stages: []plan.Stage{{Duration: 2 * time.Second, Target: 100}}}, 0)
-	sch := newSchedule(prof)
+	sch := newSchedule(prof, Split{})
 	for range 10 { // iterations 0..9, due at 0 .. 90 ms
 		sch.next()
 	}

@@ -28,7 +28,38 @@ type Options struct {
 	// LookupEnv reads the environment variables listed in target.env. nil
 	// uses os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
+
+	// Split makes this run one agent's part of a fleet's open-model
+	// schedule: it takes arrivals Split.Index, Index+Count, … of the
+	// plan's schedule, so Count runs together offer exactly its rate. The
+	// zero value takes every arrival.
+	Split Split
+	// StartAt, when set, is the instant the load begins (the engine is
+	// compiled and ready before it), so a fleet's agents start together;
+	// an instant already past starts at once.
+	StartAt time.Time
 }
+
+// Split is one share of an open-model schedule: arrivals Index, Index+Count, ….
+type Split struct {
+	Index, Count int
+}
+
+// check validates a split against the load model.
+func (s Split) check(l plan.Load) *plan.Error {
+	switch {
+	case s.Count == 0 && s.Index == 0:
+		return nil
+	case s.Count < 1 || s.Index < 0 || s.Index >= s.Count:
+		return &plan.Error{Field: "split", Msg: fmt.Sprintf("share %d of %d: want 0 ≤ index < count", s.Index, s.Count)}
+	case l.Model != "open":
+		return &plan.Error{Field: "load.model", Msg: "only the open model's schedule can be split across agents"}
+	}
+	return nil
+}
+
+// of is how many shares there are (1 when not split).
+func (s Split) of() int { return max(s.Count, 1) }
 
 // Result is what a run measured.
 type Result struct {
@@ -111,6 +142,10 @@ func newEngine(ctx context.Context, p *plan.Plan, opts Options) (*engine, error)
 		e.load = *opts.Load
 	}
 	if err := validateLoad(e.load); err != nil {
+		err.File = p.File
+		return nil, err
+	}
+	if err := opts.Split.check(e.load); err != nil {
 		err.File = p.File
 		return nil, err
 	}
@@ -231,6 +266,14 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.setupTLS(e.reqCtx)
 	if e.h2 != nil {
 		e.h2.start(e.reqCtx)
+	}
+	if d := time.Until(e.opts.StartAt); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-e.reqCtx.Done():
+			t.Stop()
+		}
 	}
 	e.start = time.Now()
 	end := e.start.Add(time.Duration(e.prof.total * float64(time.Second)))

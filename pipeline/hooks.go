@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/headroom-sre/headroom/correlate"
+	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -64,4 +65,12 @@ func explain(ctx context.Context, p *plan.Plan, h Hooks, f func(context.Context)
 		return nil
 	}
 	return &rep
+}
+
+// engine is the load engine the hooks name, generator.Run by default.
+func (h Hooks) engine() Engine {
+	if h.Engine != nil {
+		return h.Engine
+	}
+	return generator.Run
 }

@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"context"
 	"time"
 
 	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/soak"
 )
 
@@ -44,7 +46,15 @@ type Settings struct {
 	StepDuration time.Duration `json:"step_duration,omitempty"` // study: length of each step (overrides capacity.step_duration), at least 1s
 	MaxRate      float64       `json:"max_rate,omitempty"`      // a cap in iterations/s on top of abort.max_rate: the lower one holds
 	NoCorrelate  bool          `json:"no_correlate,omitempty"`  // read nothing from the plan's Prometheus and trace store
+	// Agents is how many `headroom agent` processes send the load (the
+	// caller's Hooks.Engine runs it on them); 0 sends it from here.
+	Agents int `json:"agents,omitempty"`
 }
+
+// Engine sends one load and measures it: generator.Run, or a fleet of
+// agents that answers the same way (merged seconds to opts.OnSecond, the
+// fleet's Result).
+type Engine func(ctx context.Context, p *plan.Plan, opts generator.Options) (*generator.Result, error)
 
 // Hooks are callbacks told about a run or study as it goes; nil ones are
 // skipped. Each is called from one goroutine at a time, in order; a hook
@@ -55,6 +65,10 @@ type Hooks struct {
 	OnStep   func(capacity.Step)  // each finished step of a study (search, verify)
 	OnPhase  func(phase string)   // PhaseRun, the study's phases, PhaseCorrelate, as each begins
 	Warn     func(msg string)     // one-time warnings of the generator
+
+	// Engine sends the load; nil is generator.Run on this machine. A
+	// server running a job on agents passes its fleet's.
+	Engine Engine
 
 	// OnMeasured gets a run's result as soon as its load has ended and its
 	// objectives are checked (Outcome, SLO and the windows are final),

@@ -36,7 +36,7 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 		l := sp.Load(p.Load.Model, p.Load.MaxVUs)
 		spike, load = &sp, &l
 	}
-	res, err := generator.Run(ctx, s.capped(p), generator.Options{
+	res, err := h.engine()(ctx, s.capped(p), generator.Options{
 		BaseURL: s.BaseURL,
 		Load:    load,
 		Warn:    h.warn,

@@ -44,6 +44,9 @@ func (s Settings) check(p *plan.Plan, kind Kind) error {
 	if s.MaxRate < 0 {
 		bad("max_rate", "%g is negative", s.MaxRate)
 	}
+	if s.Agents < 0 {
+		bad("agents", "%d is negative", s.Agents)
+	}
 	switch len(problems) {
 	case 0:
 		return nil

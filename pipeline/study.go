@@ -51,7 +51,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	if !s.NoCorrelate {
 		keeper = correlate.TraceKeeperFor(q.Observe, 0)
 	}
-	prober := keeper.Prober(newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second}))
+	prober := keeper.Prober(newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second, Engine: h.Engine}))
 	rec, err := studyProfiles(q, s)
 	if err != nil {
 		return nil, &plan.Error{File: p.File, Field: "observe.pprof", Msg: err.Error()}

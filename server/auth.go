@@ -13,11 +13,13 @@ import (
 	"github.com/headroom-sre/headroom/store"
 )
 
-// rank orders the roles: each one may do what the ones below it may.
+// rank orders the roles: each one may do what the ones below it may. The
+// agent role has no rank: it passes no require, and only requireAgent
+// lets it (and nothing else) through.
 var rank = map[store.Role]int{store.Viewer: 1, store.Operator: 2, store.Admin: 3}
 
-// validRole reports whether r is one of the three roles.
-func validRole(r store.Role) bool { return rank[r] > 0 }
+// validRole reports whether r is one of the roles a token may have.
+func validRole(r store.Role) bool { return rank[r] > 0 || r == store.AgentRole }
 
 const tokenKey = "headroom.token"
 

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+
+	"github.com/headroom-sre/headroom/agent"
 	"log/slog"
 	"time"
 
@@ -13,14 +15,16 @@ import (
 // deps are what the runner, the recorder and the scheduler use, handed to
 // them instead of the whole Server.
 type deps struct {
-	st      *store.Store
-	log     *slog.Logger
-	metrics *metrics
-	live    *hub
-	poll    time.Duration // how often loops look at the store
-	owner   string        // this server in job claims
-	maxJobs int           // jobs run here at once
-	jobs    jobQueue      // the one path from a plan to a runnable job
+	st       *store.Store
+	log      *slog.Logger
+	metrics  *metrics
+	live     *hub
+	poll     time.Duration // how often loops look at the store
+	owner    string        // this server in job claims
+	maxJobs  int           // jobs run here at once
+	jobs     jobQueue      // the one path from a plan to a runnable job
+	fleet    *agent.Fleet  // the agents connected here
+	launcher AgentLauncher // places a job's agents; nil: started by hand
 }
 
 // jobQueue turns stored plans into jobs and jobs into runnable plans,
@@ -40,5 +44,5 @@ var _ jobQueue = (*Server)(nil)
 // deps is what this server hands its loops.
 func (s *Server) deps() deps {
 	return deps{st: s.st, log: s.log, metrics: s.metrics, live: s.live, poll: s.cfg.Poll,
-		owner: s.cfg.Owner, maxJobs: s.cfg.MaxJobs, jobs: s}
+		owner: s.cfg.Owner, maxJobs: s.cfg.MaxJobs, jobs: s, fleet: s.fleet, launcher: s.cfg.Launcher}
 }

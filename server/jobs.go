@@ -35,6 +35,8 @@ type jobJSON struct {
 	Error           string          `json:"error,omitempty"`
 	CancelRequested bool            `json:"cancel_requested,omitempty"`
 	Progress        *progress       `json:"progress,omitempty"`
+	Agents          []jobAgent      `json:"agents,omitempty"`          // a job on agents: one entry per agent
+	StartSpreadMs   *float64        `json:"start_spread_ms,omitempty"` // how far apart its agents started (the worst round)
 }
 
 // jobRequest is the body of POST /api/v1/jobs.
@@ -43,6 +45,7 @@ type jobRequest struct {
 	Version  int             `json:"plan_version"` // 0 = latest
 	Kind     pipeline.Kind   `json:"kind"`
 	Settings json.RawMessage `json:"settings"`
+	Agents   int             `json:"agents"` // run the load on this many agents
 }
 
 // createJob is POST /api/v1/jobs → 202 {id}: a run or study of a plan,
@@ -58,6 +61,12 @@ func (s *Server) createJob(c echo.Context) error {
 	settings, err := decodeSettings(req.Settings)
 	if err != nil {
 		return err
+	}
+	if req.Agents != 0 {
+		settings.Agents = req.Agents
+	}
+	if settings.Agents < 0 || settings.Agents > maxAgents {
+		return fmt.Errorf("%w: agents %d: want 0 (none) to %d", errInvalid, settings.Agents, maxAgents)
 	}
 	ctx := c.Request().Context()
 	sp, p, err := s.loadPlan(ctx, req.PlanID, req.Version)
@@ -176,6 +185,7 @@ func (s *Server) jobView(c echo.Context, j store.Job, names map[int64]string) jo
 	if j.Status == store.Running {
 		v.Progress = s.runner.progressOf(j.ID)
 	}
+	s.agentsOf(c.Request().Context(), &v, j.Settings)
 	return v
 }
 

@@ -39,6 +39,8 @@ type recorder struct {
 	summary  any // the run's own summary, or a study's, once known
 	findings []correlate.Finding
 
+	final store.Status // the status finish wrote
+
 	writes  chan func() // the hooks' store writes, in order, for the writer
 	written chan struct{}
 }
@@ -224,6 +226,7 @@ func (r *recorder) loadSummary() map[string]any {
 // finish writes the job's end: its findings, result and summary, a status
 // event, then the status itself.
 func (r *recorder) finish(status store.Status, doc any, cause error) {
+	r.final = status
 	close(r.writes) // the pipeline has returned: no more hooks
 	<-r.written
 	msg := ""

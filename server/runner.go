@@ -239,18 +239,28 @@ func (r *runner) run(ctx context.Context, a *activeJob, job store.Job) {
 		rec.finish(store.Cancelled, nil, cause)
 		return
 	}
+	hooks := rec.hooks()
+	if settings.Agents > 0 {
+		engine, closeAgents, aerr := r.agentEngine(ctx, job, settings.Agents)
+		if aerr != nil {
+			rec.finish(store.Failed, nil, aerr)
+			return
+		}
+		hooks.Engine = engine
+		defer func() { closeAgents(rec.final) }()
+	}
 	var doc any
 	var outcome pipeline.Outcome
 	switch a.kind {
 	case pipeline.KindRun:
-		res, rerr := pipeline.Run(ctx, p, settings, rec.hooks())
+		res, rerr := pipeline.Run(ctx, p, settings, hooks)
 		err = rerr
 		if res != nil {
 			doc, outcome = res, res.Outcome
 			rec.setRun(res, r.d.answerOf(ctx, job, pipeline.Artifact{Kind: pipeline.KindRun, Run: res}, p))
 		}
 	case pipeline.KindStudy:
-		res, rerr := pipeline.Study(ctx, p, settings, rec.hooks())
+		res, rerr := pipeline.Study(ctx, p, settings, hooks)
 		err = rerr
 		if res != nil {
 			doc, outcome = res, res.Outcome

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/headroom-sre/headroom/agent"
 	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/store"
 )
@@ -79,6 +80,11 @@ type Config struct {
 	// MinScheduleInterval is the shortest time between two runs of a
 	// schedule; default 1 minute.
 	MinScheduleInterval time.Duration
+	// Launcher places the agents of a job run on agents (serve
+	// --kubernetes); nil leaves them to be started by hand.
+	Launcher AgentLauncher
+	// AgentWait bounds how long a job on agents waits for them; default 2m.
+	AgentWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +145,7 @@ type Server struct {
 	sched   *scheduler
 	live    *hub
 	windows *windowCache
+	fleet   *agent.Fleet
 	pdfSlot chan struct{} // one PDF print at a time
 	closing chan struct{} // closed when Serve begins to shut down
 }
@@ -168,6 +175,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(st)
+	s.fleet = agent.NewFleet(st, agent.FleetOptions{Owner: cfg.Owner, Log: cfg.Logger, Wait: cfg.AgentWait})
 	s.runner = newRunner(s.deps())
 	if s.sched, err = newScheduler(s.deps(), cfg); err != nil {
 		return nil, err
@@ -206,6 +214,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// HTTP/2 without TLS too (h2c, prior knowledge): the agents' protocol.
+	hs.Protocols = new(http.Protocols)
+	hs.Protocols.SetHTTP1(true)
+	hs.Protocols.SetUnencryptedHTTP2(true)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(limitConns(ln, s.cfg.MaxConns, s.metrics.refused)) }()
 	s.log.Info("serving", "addr", ln.Addr().String(), "owner", s.cfg.Owner, "allow", s.rules.Load.String(),
@@ -303,6 +315,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 
 	s.routeOpenAPI(e)
+	s.routeAgents(e)
 	api := e.Group("/api/v1", s.authenticate)
 	viewer, operator, admin := require(store.Viewer), require(store.Operator), require(store.Admin)
 	api.GET("/me", s.me, viewer)

@@ -58,7 +58,7 @@ func (s *Server) createToken(c echo.Context) error {
 // CheckToken validates a new token's name and role.
 func checkToken(name string, role store.Role) error {
 	if !validRole(role) {
-		return fmt.Errorf("%w: role %q: want viewer, operator or admin", errInvalid, role)
+		return fmt.Errorf("%w: role %q: want viewer, operator, admin or agent", errInvalid, role)
 	}
 	if name == "" || len(name) > 100 {
 		return fmt.Errorf("%w: name: want 1 to 100 characters", errInvalid)

@@ -20,10 +20,14 @@ const (
 	Viewer   Role = "viewer"   // read
 	Operator Role = "operator" // start and cancel load
 	Admin    Role = "admin"    // tokens, schedules, settings
+
+	// Agent is apart from the ladder: a load agent's token, which may
+	// call the agent protocol and nothing else (and no other role may).
+	AgentRole Role = "agent"
 )
 
 // Valid reports whether r is one of the roles.
-func (r Role) Valid() bool { return r == Viewer || r == Operator || r == Admin }
+func (r Role) Valid() bool { return r == Viewer || r == Operator || r == Admin || r == AgentRole }
 
 // Token is an API token as stored: its plaintext is never kept.
 type Token struct {
@@ -62,7 +66,7 @@ func hashToken(plaintext string) string {
 // 32 random bytes, base64url), shown once; only its SHA-256 is stored.
 func (s *Store) CreateToken(ctx context.Context, name string, role Role) (string, Token, error) {
 	if !role.Valid() {
-		return "", Token{}, fmt.Errorf("store: token %q: unknown role %q (viewer, operator, admin)", name, role)
+		return "", Token{}, fmt.Errorf("store: token %q: unknown role %q (viewer, operator, admin, agent)", name, role)
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -27,6 +27,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":   {"print the version", versionCmd},
+		"agent":     {"a load agent: dials out to a server and sends its share of the server's jobs", agentCmd},
 		"capacity":  {"find single-instance capacity, extrapolate, verify, stress, recommend", capacityCmd},
 		"demo":      {"run the demo shop service or its round-robin front", demoCmd},
 		"run":       {"run a plan's load profile and check its SLOs", runCmd},

@@ -15,7 +15,7 @@ import (
 // straight in the store (for the first one, or scripts).
 func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	usage := func() {
-		fmt.Fprintln(stderr, "usage: headroom token create --db headroom.db --role viewer|operator|admin [--name NAME]")
+		fmt.Fprintln(stderr, "usage: headroom token create --db headroom.db --role viewer|operator|admin|agent [--name NAME]")
 		fmt.Fprintln(stderr, "       headroom token list --db headroom.db")
 	}
 	if len(args) == 0 {
@@ -26,7 +26,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = usage
 	dsn := fs.String("db", "headroom.db", "the store: a SQLite file or a postgres:// URL")
-	role := fs.String("role", "", "create: viewer (read), operator (start and cancel load) or admin (tokens, schedules)")
+	role := fs.String("role", "", "create: viewer (read), operator (start and cancel load), admin (tokens, schedules) or agent (a load agent: the agent protocol only)")
 	name := fs.String("name", "", "create: what the token is for (default: the role)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -38,8 +38,8 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "create":
 		r := store.Role(*role)
-		if r != store.Viewer && r != store.Operator && r != store.Admin {
-			fmt.Fprintf(stderr, "headroom token create: --role %q: want viewer, operator or admin\n", *role)
+		if !r.Valid() {
+			fmt.Fprintf(stderr, "headroom token create: --role %q: want viewer, operator, admin or agent\n", *role)
 			return exitUsage
 		}
 		n := strings.TrimSpace(*name)
