@@ -324,7 +324,10 @@ func podSpec(o Options, res corev1.ResourceRequirements) corev1.PodSpec {
 			Name:    "agent",
 			Image:   o.Image,
 			Command: []string{"headroom"},
-			Args:    []string{"agent", "--server", o.Server, "--token-file", TokenPath},
+			// $(HEADROOM_AGENT_NAME) is expanded by the kubelet from the
+			// env below: each agent is named after its pod, whose name
+			// holds the completion index.
+			Args: []string{"agent", "--server", o.Server, "--token-file", TokenPath, "--name", "$(HEADROOM_AGENT_NAME)"},
 			Env: []corev1.EnvVar{
 				fieldEnv("HEADROOM_AGENT_INDEX", "metadata.annotations['"+batchv1.JobCompletionIndexAnnotation+"']"),
 				fieldEnv("HEADROOM_AGENT_NAME", "metadata.name"),

@@ -155,7 +155,7 @@ func assertJob(t *testing.T, j *batchv1.Job, o Options) {
 	if c.Image != o.Image {
 		t.Errorf("image %q, want %q", c.Image, o.Image)
 	}
-	wantArgs := []string{"agent", "--server", o.Server, "--token-file", TokenPath}
+	wantArgs := []string{"agent", "--server", o.Server, "--token-file", TokenPath, "--name", "$(HEADROOM_AGENT_NAME)"}
 	if strings.Join(c.Args, " ") != strings.Join(wantArgs, " ") {
 		t.Errorf("args %q, want %q", c.Args, wantArgs)
 	}

@@ -216,7 +216,7 @@ current-context: test
 	cpu := c.Resources.Requests["cpu"]
 	if j.Name != "headroom-agents-5" || j.Namespace != "team" || *j.Spec.Completions != 3 || *j.Spec.Parallelism != 3 ||
 		*j.Spec.CompletionMode != batchv1.IndexedCompletion || *j.Spec.BackoffLimitPerIndex != 0 ||
-		c.Image != "headroom:v1" || cpu.String() != "2" || strings.Join(c.Args, " ") != "agent --server http://headroom.team.svc:8080 --token-file /var/run/headroom/token" {
+		c.Image != "headroom:v1" || cpu.String() != "2" || strings.Join(c.Args, " ") != "agent --server http://headroom.team.svc:8080 --token-file /var/run/headroom/token --name $(HEADROOM_AGENT_NAME)" {
 		t.Errorf("created Job %s/%s completions %v image %s cpu %s args %q", j.Namespace, j.Name, *j.Spec.Completions, c.Image, cpu.String(), c.Args)
 	}
 	if want := []string{"/apis/batch/v1/namespaces/team/jobs/headroom-agents-5 Background"}; strings.Join(api.deleted, ",") != want[0] {

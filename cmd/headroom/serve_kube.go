@@ -19,6 +19,10 @@ type kubeServe struct {
 	opts       kube.Options
 }
 
+// The server's hook and agent/kube's contract are one method set.
+var _ server.AgentLauncher = (kube.Launcher)(nil)
+var _ server.AgentLauncher = (*kube.JobLauncher)(nil)
+
 // serveKubeFlag names a kube.Options flag as serve spells it.
 func serveKubeFlag(name string) string {
 	if name == "namespace" {
@@ -40,7 +44,7 @@ func bindKubeServe(fs *flag.FlagSet) *kubeServe {
 
 // launcher is the agents' launcher that --kubernetes asks for, or nil (and
 // no error) without it. kubeconfigEnv is $KUBECONFIG.
-func (k *kubeServe) launcher(kubeconfigEnv string) (server.Launcher, error) {
+func (k *kubeServe) launcher(kubeconfigEnv string) (server.AgentLauncher, error) {
 	if !k.on {
 		var set []string
 		k.fs.Visit(func(f *flag.Flag) {
