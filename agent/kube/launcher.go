@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
@@ -100,10 +99,4 @@ func (l *JobLauncher) Release(ctx context.Context, jobID string) error {
 		return fmt.Errorf("kube: release job %s: delete %s/%s: %w", jobID, o.Namespace, o.Name(), err)
 	}
 	return nil
-}
-
-// Get returns jobID's Job as the cluster has it (for status and tests).
-func (l *JobLauncher) Get(ctx context.Context, jobID string) (*batchv1.Job, error) {
-	o := l.forJob(jobID, 1)
-	return l.client.Jobs(o.Namespace).Get(ctx, o.Name(), metav1.GetOptions{})
 }
