@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
 	"k8s.io/utils/ptr"
 )
 
@@ -22,29 +22,40 @@ type Launcher interface {
 // ManagedBy is the managed-by label on the Jobs a JobLauncher creates.
 const ManagedBy = "headroom-serve"
 
+// JobsClient is the part of client-go's batch/v1 Jobs client a JobLauncher
+// uses: a kubernetes.Interface's BatchV1().Jobs(namespace) is one, and so
+// is Connect's.
+type JobsClient interface {
+	Create(ctx context.Context, job *batchv1.Job, opts metav1.CreateOptions) (*batchv1.Job, error)
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (*batchv1.Job, error)
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
+}
+
+// Jobs returns the JobsClient of a namespace; with a clientset cs it is
+// func(ns string) kube.JobsClient { return cs.BatchV1().Jobs(ns) }.
+type Jobs func(namespace string) JobsClient
+
 // JobLauncher is the Launcher of `headroom serve --kubernetes`: one Indexed
 // Job per headroom job, created and deleted through client-go.
 type JobLauncher struct {
-	client batchclient.JobsGetter
-	opts   Options
+	jobs Jobs
+	opts Options
 }
 
 var _ Launcher = (*JobLauncher)(nil)
 
 // NewJobLauncher returns a launcher creating Jobs with opts (its Agents and
-// JobID are set per job) through client: a kubernetes.Interface's BatchV1(),
-// or Connect's client, which builds only the batch/v1 part of client-go.
-// The options are validated here, once, so a bad flag stops the server at
-// start and not at a job's.
-func NewJobLauncher(client batchclient.JobsGetter, opts Options) (*JobLauncher, error) {
-	if client == nil {
+// JobID are set per job) through jobs. The options are validated here, once,
+// so a bad flag stops the server at start and not at a job's.
+func NewJobLauncher(jobs Jobs, opts Options) (*JobLauncher, error) {
+	if jobs == nil {
 		return nil, errors.New("kube: no Kubernetes client")
 	}
 	opts.Agents, opts.JobID, opts.ManagedBy = 1, "", ManagedBy
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &JobLauncher{client: client, opts: opts.withDefaults()}, nil
+	return &JobLauncher{jobs: jobs, opts: opts.withDefaults()}, nil
 }
 
 // Options are the launcher's options (with defaults filled).
@@ -67,7 +78,7 @@ func (l *JobLauncher) Launch(ctx context.Context, jobID string, agents int) erro
 	if err != nil {
 		return fmt.Errorf("kube: launch job %s: %w", jobID, err)
 	}
-	jobs := l.client.Jobs(job.Namespace)
+	jobs := l.jobs(job.Namespace)
 	_, err = jobs.Create(ctx, job, metav1.CreateOptions{FieldManager: ManagedBy})
 	if apierrors.IsAlreadyExists(err) {
 		had, gerr := jobs.Get(ctx, job.Name, metav1.GetOptions{})
@@ -92,7 +103,7 @@ func (l *JobLauncher) Release(ctx context.Context, jobID string) error {
 		return errors.New("kube: release: empty job ID")
 	}
 	o := l.forJob(jobID, 1)
-	err := l.client.Jobs(o.Namespace).Delete(ctx, o.Name(), metav1.DeleteOptions{
+	err := l.jobs(o.Namespace).Delete(ctx, o.Name(), metav1.DeleteOptions{
 		PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
 	})
 	if err != nil && !apierrors.IsNotFound(err) {

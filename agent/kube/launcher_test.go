@@ -15,6 +15,11 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 )
 
+// fakeJobs is the Jobs of client-go's fake clientset.
+func fakeJobs(cs *fake.Clientset) Jobs {
+	return func(ns string) JobsClient { return cs.BatchV1().Jobs(ns) }
+}
+
 func launcherOpts() Options {
 	o := base()
 	o.Agents, o.JobID = 0, "" // set per job by the launcher
@@ -27,7 +32,7 @@ func launcherOpts() Options {
 func TestLauncherCreatesAndDeletesTheJob(t *testing.T) {
 	ctx := context.Background()
 	cs := fake.NewClientset()
-	l, err := NewJobLauncher(cs.BatchV1(), launcherOpts())
+	l, err := NewJobLauncher(fakeJobs(cs), launcherOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +116,14 @@ func TestLauncherRefusesBadInput(t *testing.T) {
 	o := launcherOpts()
 	o.Image = ""
 	var oe *OptionError
-	if _, err := NewJobLauncher(cs.BatchV1(), o); !errors.As(err, &oe) || oe.Flag != "image" {
+	if _, err := NewJobLauncher(fakeJobs(cs), o); !errors.As(err, &oe) || oe.Flag != "image" {
 		t.Errorf("no image: %v, want an error naming --image", err)
 	}
 	if _, err := NewJobLauncher(nil, launcherOpts()); err == nil {
 		t.Error("a launcher without a client was made")
 	}
 
-	l, err := NewJobLauncher(cs.BatchV1(), launcherOpts())
+	l, err := NewJobLauncher(fakeJobs(cs), launcherOpts())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,9 +141,19 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("content type %s: %T %v", r.Header.Get("Content-Type"), obj, err), http.StatusBadRequest)
 			return
 		}
+		for _, had := range f.created {
+			if had.Name == j.Name {
+				w.WriteHeader(http.StatusConflict)
+				fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"AlreadyExists","code":409,"message":"jobs.batch %q already exists"}`, j.Name)
+				return
+			}
+		}
 		f.created = append(f.created, *j)
 		out, _ := json.Marshal(j)
 		w.WriteHeader(http.StatusCreated)
+		w.Write(out)
+	case r.Method == http.MethodGet && len(f.created) > 0 && r.URL.Path == "/apis/batch/v1/namespaces/team/jobs/"+f.created[0].Name:
+		out, _ := json.Marshal(f.created[0])
 		w.Write(out)
 	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/apis/batch/v1/namespaces/team/jobs/"):
 		d := &metav1.DeleteOptions{}
@@ -201,6 +211,14 @@ current-context: test
 	ctx := context.Background()
 	if err := l.Launch(ctx, "5", 3); err != nil {
 		t.Fatal(err)
+	}
+	// Launched again (a restarted server): the API says it exists, the
+	// launcher reads it back, finds it is this job's, and is content.
+	if err := l.Launch(ctx, "5", 3); err != nil {
+		t.Fatalf("launching job 5 again: %v", err)
+	}
+	if err := l.Launch(ctx, "5", 4); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("launching job 5 with 4 agents over its 3: %v, want an error saying it exists", err)
 	}
 	if err := l.Release(ctx, "5"); err != nil {
 		t.Fatal(err)
