@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"token":     {"create or list API tokens in a store", tokenCmd},
 		"report":    {"render a saved run or study as HTML, PDF, Markdown or JUnit, with a baseline gate", reportCmd},
 		"plan":      {"derive a plan from production (access logs, HAR) or check one against it", planCmd},
+		"agents":    {"print the Kubernetes manifests that run agents (an Indexed Job, its Secret, RBAC)", agentsCmd},
 	}
 }
 

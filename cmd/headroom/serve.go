@@ -25,7 +25,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: headroom serve [--addr 127.0.0.1:8080] [--db headroom.db|postgres://…] [--allow HOST[:PORT],…] [--observe-allow HOST[:PORT],…] [--plan-env NAMES] [--max-rate N] [--max-vus N]")
+		fmt.Fprintln(stderr, "usage: headroom serve [--addr 127.0.0.1:8080] [--db headroom.db|postgres://…] [--allow HOST[:PORT],…] [--observe-allow HOST[:PORT],…] [--plan-env NAMES] [--max-rate N] [--max-vus N] [--kubernetes --agent-server URL --agent-image IMAGE --agent-token-secret NAME]")
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on this address")
@@ -43,6 +43,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	maxConns := fs.Int("max-conns", 512, "most open connections; one more is closed at once")
 	webhookAllow := fs.String("webhook-allow", strings.Join(server.DefaultAllow, ","), "where review webhooks may POST: host[:port], comma-separated")
 	tokenFile := fs.String("admin-token-file", "", "on a store's first start, write its admin token to this new file (mode 0600) instead of printing it on stdout")
+	kubeFlags := bindKubeServe(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -63,6 +64,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(h)
+	launcher, err := kubeFlags.launcher(os.Getenv("KUBECONFIG"))
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom serve: %v\n", err)
+		return exitUsage
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,7 +91,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	srv, err := server.New(st, server.Config{
 		Allow: splitList(*allow), MaxRate: *maxRate, MaxJobs: *maxJobs, Owner: name, DataDir: *dataDir, UI: ui.FS(), Logger: log,
 		ObserveAllow: splitList(*observeAllow), PlanEnv: splitList(*planEnv), MaxVUs: *maxVUs, MaxConns: *maxConns,
-		WebhookAllow: splitList(*webhookAllow),
+		WebhookAllow: splitList(*webhookAllow), Launcher: launcher,
 	})
 	if err != nil {
 		ln.Close()
