@@ -6,13 +6,15 @@ import (
 	"github.com/headroom-sre/headroom/profiles"
 )
 
-// studyProfiles is the recorder of the study's CPU profiles (nil when the
-// plan names no observe.pprof or the study does not correlate).
-func studyProfiles(q *plan.Plan, s Settings) (*profiles.Recorder, error) {
+// studyProfiles is the recorder of the study's profiles (nil when the plan
+// names no observe.pprof or the study does not correlate): each step's
+// profiles are labelled with the step t says is running and passed to
+// h.OnProfile.
+func studyProfiles(q *plan.Plan, s Settings, t *tracker, h Hooks) (*profiles.Recorder, error) {
 	if s.NoCorrelate {
 		return nil, nil
 	}
-	return profiles.NewRecorder(q.Observe.Pprof)
+	return profiles.NewRecorder(q.Observe.Pprof, profiles.RecorderHooks{Label: t.current, OnProfile: h.OnProfile})
 }
 
 // attachProfiles adds the CPU profile's top functions (the degraded steps

@@ -26,7 +26,11 @@ func TestRecorderAttachesTheDegradedStepsTopToTheCPUFinding(t *testing.T) {
 	}
 	var asked atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/debug/pprof/profile" || r.URL.Query().Get("seconds") != "2" {
+		if r.URL.Path != "/debug/pprof/profile" {
+			http.NotFound(w, r) // a service that serves only the CPU profile
+			return
+		}
+		if r.URL.Query().Get("seconds") != "2" {
 			http.Error(w, "unexpected "+r.URL.String(), http.StatusBadRequest)
 			return
 		}
@@ -40,7 +44,7 @@ func TestRecorderAttachesTheDegradedStepsTopToTheCPUFinding(t *testing.T) {
 		}
 	}))
 	defer ts.Close()
-	rec, err := NewRecorder(ts.URL + "/debug/pprof")
+	rec, err := NewRecorder(ts.URL+"/debug/pprof", RecorderHooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +65,14 @@ func TestRecorderAttachesTheDegradedStepsTopToTheCPUFinding(t *testing.T) {
 		}
 		st.Steps = append(st.Steps, capacity.Step{Start: s.Start, Verdict: v})
 	}
-	if got := rec.Problems(); len(got) != 1 || !strings.Contains(got[0], "503") {
-		t.Errorf("problems %q, want the 4th step's 503", got)
+	got := strings.Join(rec.Problems(), "\n")
+	if n := strings.Count(got, "503"); n != 1 {
+		t.Errorf("problems %q, want the 4th step's 503 once", got)
+	}
+	for _, k := range []string{"allocs", "mutex", "block"} {
+		if n := strings.Count(got, k+" profile not available"); n != 1 {
+			t.Errorf("problems %q: %q not available %d times, want once over 4 steps", got, k, n)
+		}
 	}
 	d, ok, err := rec.StudyDiff(st)
 	if err != nil || !ok {
@@ -82,10 +92,10 @@ func TestRecorderAttachesTheDegradedStepsTopToTheCPUFinding(t *testing.T) {
 	if f := findings[1].Evidence.Facts; len(f) != 0 {
 		t.Errorf("pool_wait got facts %q", f)
 	}
-	if r, err := NewRecorder(""); r != nil || err != nil {
+	if r, err := NewRecorder("", RecorderHooks{}); r != nil || err != nil {
 		t.Errorf("no base: %v %v", r, err)
 	}
-	if _, err := NewRecorder("localhost:6060"); err == nil {
+	if _, err := NewRecorder("localhost:6060", RecorderHooks{}); err == nil {
 		t.Error("base without scheme accepted")
 	}
 }
