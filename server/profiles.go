@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/headroom-sre/headroom/profiles"
+	"github.com/headroom-sre/headroom/report"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -182,4 +183,18 @@ func (s *Server) getFlame(c echo.Context) error {
 		return fmt.Errorf("profile %d: %w", p.ID, err)
 	}
 	return c.JSON(http.StatusOK, root)
+}
+
+// reportProfiles is what a report says of the job's kept profiles (nil
+// when none are kept or they cannot be read: the report goes without).
+func (s *Server) reportProfiles(c echo.Context, jobID int64) *report.Profiles {
+	ps, err := s.st.ProfileList(c.Request().Context(), jobID)
+	if err != nil || len(ps) == 0 {
+		return nil
+	}
+	out := &report.Profiles{Count: len(ps), Kinds: map[string]int{}, URL: fmt.Sprintf("/api/v1/jobs/%d/profiles", jobID)}
+	for _, p := range ps {
+		out.Kinds[apiKind(p.Kind)]++
+	}
+	return out
 }

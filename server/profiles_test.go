@@ -173,6 +173,15 @@ func TestStudyKeepsItsProfilesAndServesThem(t *testing.T) {
 		t.Errorf("flame %+v, want root 850e6 > %s 800e6 > %s", flame, connFn, serveFn)
 	}
 
+	n := len(list.Profiles)
+	want := fmt.Sprintf("Profiles: %d kept (%d cpu) — download via /api/v1/jobs/%d/profiles (each one a .pb.gz for go tool pprof).", n, n, id)
+	for _, format := range []string{"md", "html"} {
+		code, body := ts.do(t, ts.viewer, http.MethodGet, fmt.Sprintf("/api/v1/jobs/%d/report?format=%s", id, format), "", nil, nil)
+		if code != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("%s report: %d, want the line %q", format, code, want)
+		}
+	}
+
 	for _, c := range []struct {
 		token, path string
 		want        int
