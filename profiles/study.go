@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -267,13 +268,55 @@ func (r *Recorder) KindDiff(st capacity.Study, kind Kind) (d Diff, ok bool, err 
 // blame the CPU (cpu_usage, cpu_throttling), as facts. It returns the
 // sentences, for a study with no CPU finding to show them elsewhere.
 func Attach(findings []correlate.Finding, d Diff, n int) []string {
+	return AttachTo(findings, d, n, FindingKinds(CPU)...)
+}
+
+// KindLockWait is the finding the mutex and block profiles give when the
+// degraded steps wait on the service's own locks (see LockFinding).
+const KindLockWait correlate.FindingKind = "lock_contention"
+
+// FindingKinds are the kinds of finding a kind of profile explains: CPU
+// the CPU's (cpu_usage, cpu_throttling), allocations the garbage
+// collector's and memory's (gc_pause, memory), mutex and block profiles
+// the lock waits'.
+func FindingKinds(k Kind) []correlate.FindingKind {
+	switch k {
+	case CPU:
+		return []correlate.FindingKind{correlate.KindCPU, correlate.KindThrottling}
+	case Allocs, Heap:
+		return []correlate.FindingKind{correlate.KindGC, correlate.KindMemory}
+	case Mutex, Block:
+		return []correlate.FindingKind{KindLockWait}
+	}
+	return nil
+}
+
+// label starts a kind's sentences in a finding's facts.
+func (k Kind) label() string {
+	switch k {
+	case CPU:
+		return "Profile"
+	case Allocs:
+		return "Allocation profile"
+	case Heap:
+		return "Heap profile"
+	case Mutex:
+		return "Mutex profile"
+	case Block:
+		return "Block profile"
+	}
+	return "Profile"
+}
+
+// AttachTo adds the top n functions of d to the findings of the given
+// kinds, as facts, and returns the sentences.
+func AttachTo(findings []correlate.Finding, d Diff, n int, kinds ...correlate.FindingKind) []string {
 	var lines []string
 	for _, row := range d.Top(n) {
-		lines = append(lines, "Profile: "+d.Sentence(row)+".")
+		lines = append(lines, d.Kind.label()+": "+d.Sentence(row)+".")
 	}
 	for i := range findings {
-		switch findings[i].Kind {
-		case "cpu_usage", "cpu_throttling":
+		if slices.Contains(kinds, findings[i].Kind) {
 			findings[i].Evidence.Facts = append(findings[i].Evidence.Facts, lines...)
 		}
 	}
