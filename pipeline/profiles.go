@@ -19,7 +19,9 @@ func studyProfiles(q *plan.Plan, s Settings, t *tracker, h Hooks) (*profiles.Rec
 
 // attachProfiles adds each profile's top functions (the degraded steps
 // against the baseline) to the findings it explains: the CPU profile's to
-// the CPU findings, the allocation profile's to the GC and memory ones;
+// the CPU findings, the allocation profile's to the GC and memory ones,
+// and the mutex profile makes a finding of its own when requests queued
+// on a Go lock;
 // a profile that could not be fetched or compared is a warning.
 func attachProfiles(rec *profiles.Recorder, study *capacity.Study, r *StudyResult, h Hooks) {
 	if rec == nil {
@@ -36,5 +38,12 @@ func attachProfiles(rec *profiles.Recorder, study *capacity.Study, r *StudyResul
 		if ok {
 			profiles.AttachTo(r.Findings, d, 3, profiles.FindingKinds(k)...)
 		}
+	}
+	f, ok, err := rec.LockFinding(*study)
+	if err != nil {
+		h.warn(err.Error())
+	}
+	if ok {
+		r.Findings = profiles.AddFinding(r.Findings, f)
 	}
 }
