@@ -35,8 +35,9 @@ type Recorder struct {
 // value is ready to use.
 type RecorderHooks struct {
 	// Label, when set, names the step a probe runs (it is called as the
-	// probe starts). A probe labelled PhaseCooldown is not profiled: it
-	// ends when the service is back, and a profile would hold it longer.
+	// probe starts). A probe labelled PhaseCooldown or PhaseStress is not
+	// profiled: each ends when the service is back, long before the span
+	// it asks for, and a profile would hold it the whole span.
 	Label func() (phase string, step int)
 	// OnProfile, when set, gets each profile fetched that has samples, as
 	// its step ends, from the study's goroutine.
@@ -100,7 +101,7 @@ func (r *Recorder) Prober(p capacity.Prober) capacity.Prober {
 		if r.h.Label != nil {
 			phase, step = r.h.Label()
 		}
-		if span < time.Second || phase == string(capacity.PhaseCooldown) {
+		if span < time.Second || phase == string(capacity.PhaseCooldown) || phase == string(capacity.PhaseStress) {
 			return p.Probe(ctx, pr)
 		}
 		kinds := append([]Kind{CPU}, stepKinds...)

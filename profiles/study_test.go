@@ -198,3 +198,29 @@ func TestRecorderNamesTheAllocatingFunctionInTheGCFinding(t *testing.T) {
 		t.Errorf("cpu_usage got the allocation facts %q", f)
 	}
 }
+
+func TestRecorderLeavesCooldownsAndStressUnprofiled(t *testing.T) {
+	var asked atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer ts.Close()
+	for _, phase := range []capacity.Phase{capacity.PhaseCooldown, capacity.PhaseStress} {
+		rec, err := NewRecorder(ts.URL+"/debug/pprof", RecorderHooks{Label: func() (string, int) { return string(phase), 3 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		probed := false
+		prober := rec.Prober(capacity.ProberFunc(func(ctx context.Context, p capacity.Probe) (capacity.Summary, error) {
+			probed = true
+			return capacity.Summary{Start: time.Now()}, nil
+		}))
+		if _, err := prober.Probe(context.Background(), capacity.Probe{Holds: []capacity.Hold{{Rate: 10, Duration: time.Minute}}}); err != nil {
+			t.Fatal(err)
+		}
+		if !probed || asked.Load() != 0 || len(rec.Steps()) != 0 {
+			t.Errorf("%s: probed %v, %d profile requests, %d steps recorded; want the probe alone", phase, probed, asked.Load(), len(rec.Steps()))
+		}
+	}
+}
