@@ -24,8 +24,9 @@ import (
 // and expects a lock_contention finding naming the lock's holder, and
 // every step's profiles handed to OnProfile. Precondition: the study
 // degrades (the lock binds); the test fails otherwise. It loads the
-// machine lightly (at most a few hundred requests a second) for about 20
-// seconds.
+// machine lightly (at most 200 requests a second) for about 25 seconds
+// (26 s in the run that set this); run it under flock
+// /tmp/headroom-load.lock.
 func TestStudyNamesTheLockHolderOfARealShop(t *testing.T) {
 	ctx := context.Background()
 	s, err := shop.New(ctx, shop.Config{Products: 50, Users: 10, MutexHold: 10 * time.Millisecond})
