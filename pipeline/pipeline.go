@@ -8,6 +8,7 @@ import (
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
+	"github.com/headroom-sre/headroom/profiles"
 	"github.com/headroom-sre/headroom/soak"
 )
 
@@ -65,6 +66,9 @@ type Hooks struct {
 	OnStep   func(capacity.Step)  // each finished step of a study (search, verify)
 	OnPhase  func(phase string)   // PhaseRun, the study's phases, PhaseCorrelate, as each begins
 	Warn     func(msg string)     // one-time warnings of the generator
+	// OnProfile gets each pprof profile a study fetched (observe.pprof),
+	// with the step it covers, as the step ends.
+	OnProfile func(profiles.Kept)
 
 	// Engine sends the load; nil is generator.Run on this machine. A
 	// server running a job on agents passes its fleet's.
