@@ -1,0 +1,492 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/headroom-sre/headroom/capacity"
+	"github.com/headroom-sre/headroom/plan"
+)
+
+// KindScaling is the finding that says why N instances carried less than
+// N × the single-instance capacity, from what verification measured.
+const KindScaling FindingKind = "scaling"
+
+// ScalingCause is what held a fleet back, as a scaling finding names it.
+type ScalingCause string
+
+// The causes a scaling finding can name, in the order they are tried.
+const (
+	CauseGenerator    ScalingCause = "generator"       // the load generator could not offer the load
+	CauseImbalance    ScalingCause = "imbalance"       // one instance got more than its share
+	CauseSharedHost   ScalingCause = "shared_host"     // the instances shared the host's cores
+	CauseDatabase     ScalingCause = "shared_database" // the database they share ran out of CPU
+	CausePooler       ScalingCause = "shared_pooler"   // clients queued at the pooler they share
+	CauseSlowInstance ScalingCause = "slow_instance"   // one instance answered slower than the others
+	CauseUnexplained  ScalingCause = "unexplained"     // no reading explains the shortfall
+)
+
+// Rules of the scaling decision.
+const (
+	// A busiest instance's share counts as imbalance when it is this many
+	// times the even share 1/N and at least imbalanceMinPoints above it.
+	imbalanceFactor    = 1.2
+	imbalanceMinPoints = 0.05
+	// The host is saturated from this share of its cores busy.
+	hostSaturated = 0.9
+	// The database is saturated when its CPU reaches this share of the
+	// host's cores (it runs on the host the plan's host component reads).
+	databaseSaturated = 0.8
+	// The pooler is a cause from this many clients waiting on average, or
+	// this many seconds waited per second.
+	poolerWaiting  = 1.0
+	poolerWaitTime = 0.05
+	// One instance is slow when its mean latency is this many times the
+	// others' median and at least slowMinMs above it.
+	slowFactor = 2.0
+	slowMinMs  = 5.0
+)
+
+// ScalingInput is what verification compared: the prediction, what the
+// fleet carried, and its steps (with their wall-clock spans).
+type ScalingInput struct {
+	Instances    int
+	SingleRPS    float64 // single-instance capacity, requests/s
+	PredictedRPS float64 // Instances × SingleRPS
+	MeasuredRPS  float64 // what the fleet carried
+	AtLeast      bool    // the verification was cut short: MeasuredRPS is a lower bound
+	Steps        []capacity.Step
+	MaxVUs       int // load.max_vus, 0 when unknown
+	Observe      plan.Observe
+}
+
+// ScalingInputOf is the study's verification as a ScalingInput; false
+// when there is nothing to explain (not verified, or the fleet carried
+// at least the prediction's lower tolerance).
+func ScalingInputOf(s capacity.Study, p *plan.Plan) (ScalingInput, bool) {
+	pr := s.Prediction
+	if pr.MeasuredRPS == nil || !pr.SubLinear() || len(pr.Steps) == 0 {
+		return ScalingInput{}, false
+	}
+	in := ScalingInput{
+		Instances: pr.Instances, SingleRPS: s.Capacity.SingleInstanceRPS, PredictedRPS: pr.PredictedRPS,
+		MeasuredRPS: *pr.MeasuredRPS, AtLeast: pr.AtLeast, Steps: pr.Steps,
+	}
+	if p != nil {
+		in.MaxVUs, in.Observe = p.Load.MaxVUs, p.Observe
+	}
+	return in, true
+}
+
+// InstanceLoad is one instance's part of a verify step.
+type InstanceLoad struct {
+	Instance  string  // its Prometheus instance label
+	RPS       float64 // requests/s it served
+	LatencyMs float64 // its mean latency; 0 when not read
+	CPU       float64 // cores it used; NaN when not read
+}
+
+// StepLoad is what Prometheus showed during one verify step: each
+// instance and the components they share. A figure that could not be read
+// is NaN.
+type StepLoad struct {
+	Step      int     // the step's index
+	RPS       float64 // the step's measured throughput, requests/s
+	Seconds   float64 // the span read
+	Instances []InstanceLoad
+	HostBusy  float64 // host cores busy
+	HostCores float64 // host cores
+	DBCPU     float64 // the database's CPU, cores
+	PoolWait  float64 // clients waiting at the pooler, on average
+	PoolWaitS float64 // seconds clients waited at the pooler per second
+	PoolSize  float64 // the pooler's pool size
+}
+
+// Shared names the plan's shared components the readings come from.
+type Shared struct {
+	Host, Database, Pooler string
+}
+
+// ScalingReadings are the readings of all verify steps that could be
+// read, in the order they ran, and what could not be read.
+type ScalingReadings struct {
+	Steps        []StepLoad
+	Shared       Shared
+	NotAvailable []string
+}
+
+// DecideScaling names why the fleet fell short and returns the finding
+// that says so with the figures and what to do about it. It tries the
+// causes in order: a generator limit (the verification then says nothing
+// about the service), imbalance, a shared host, database or pooler
+// saturated, one slow instance.
+func DecideScaling(in ScalingInput, r ScalingReadings) (ScalingCause, Finding) {
+	d := decision{in: in, r: r, n: max(in.Instances, 1)}
+	d.worst = d.worstStep()
+	f := Finding{Kind: KindScaling, Score: 0.9}
+	cause, title, rec := d.decide()
+	ratio := 0.0
+	if in.PredictedRPS > 0 {
+		ratio = in.MeasuredRPS / in.PredictedRPS
+	}
+	bound := ""
+	if in.AtLeast {
+		bound = " at least"
+	}
+	head := fmt.Sprintf("%d instances carried%s %s req/s, %.0f%% of the %s predicted (%d × %s)",
+		in.Instances, bound, fmtRPS(in.MeasuredRPS), 100*ratio, fmtRPS(in.PredictedRPS), in.Instances, fmtRPS(in.SingleRPS))
+	f.Title = head + ": " + title
+	f.Recommendation = rec
+	f.Evidence.Facts = append(d.facts(), r.NotAvailable...)
+	if cause == CauseUnexplained {
+		f.Score = 0.3
+	}
+	return cause, f
+}
+
+type decision struct {
+	in    ScalingInput
+	r     ScalingReadings
+	n     int
+	worst *StepLoad // the step the fleet fell short at; nil without readings
+}
+
+// worstStep is the reading of the lowest unacceptable verify step (where
+// the fleet fell short), or of the highest step when none was
+// unacceptable; nil without readings.
+func (d decision) worstStep() *StepLoad {
+	step := map[int]capacity.Step{}
+	for _, st := range d.in.Steps {
+		step[st.Index] = st
+	}
+	var lowestBad, highest *StepLoad
+	for i := range d.r.Steps {
+		s := &d.r.Steps[i]
+		st := step[s.Step]
+		if st.Verdict == capacity.Unacceptable && (lowestBad == nil || st.Rate < step[lowestBad.Step].Rate) {
+			lowestBad = s
+		}
+		if highest == nil || st.Rate > step[highest.Step].Rate {
+			highest = s
+		}
+	}
+	if lowestBad != nil {
+		return lowestBad
+	}
+	return highest
+}
+
+func (d decision) decide() (ScalingCause, string, string) {
+	if t, rec, ok := d.generator(); ok {
+		return CauseGenerator, t, rec
+	}
+	if t, rec, ok := d.imbalance(); ok {
+		return CauseImbalance, t, rec
+	}
+	if t, rec, ok := d.host(); ok {
+		return CauseSharedHost, t, rec
+	}
+	if t, rec, ok := d.database(); ok {
+		return CauseDatabase, t, rec
+	}
+	if t, rec, ok := d.pooler(); ok {
+		return CausePooler, t, rec
+	}
+	if t, rec, ok := d.slowInstance(); ok {
+		return CauseSlowInstance, t, rec
+	}
+	t := "no reading explains it: the load was spread evenly and no shared component was saturated"
+	if d.worst == nil {
+		t = "the instances and the shared components could not be read (see below)"
+	}
+	return CauseUnexplained, t, "Look for what the instances share that Headroom does not read: the balancer's own latency and connection limits, the network, a cache or a downstream service; add them to observe.components and verify again."
+}
+
+// generator: a verify step the generator could not offer.
+func (d decision) generator() (string, string, bool) {
+	for _, st := range d.in.Steps {
+		if st.Verdict != capacity.GeneratorLimited {
+			continue
+		}
+		fact := fmt.Sprintf("step %d at %s it/s: the generator started %s it/s of %s offered, dropped %s it/s", st.Index, fmtRPS(st.Rate), fmtRPS(st.Achieved), fmtRPS(st.Offered), fmtRPS(st.Dropped))
+		if d.in.MaxVUs > 0 {
+			fact += fmt.Sprintf(", %.0f of load.max_vus %d busy", st.Busy, d.in.MaxVUs)
+		}
+		rec := "The shortfall says nothing about the service: run the verification from a generator that can offer the load (another machine, more agents"
+		if d.in.MaxVUs > 0 && st.Busy >= 0.9*float64(d.in.MaxVUs) {
+			rec += ", or a higher load.max_vus: the virtual users were all busy"
+		}
+		rec += ") and verify again; scaling is unverified until then."
+		return "the generator could not offer the load (" + fact + "); scaling is unverified", rec, true
+	}
+	return "", "", false
+}
+
+// shares are each instance's share of the requests over all steps read,
+// busiest first.
+func (d decision) shares() ([]InstanceLoad, []float64) {
+	total := map[string]float64{}
+	for _, s := range d.r.Steps {
+		for _, il := range s.Instances {
+			total[il.Instance] += il.RPS * s.Seconds
+		}
+	}
+	sum := 0.0
+	var out []InstanceLoad
+	for name, v := range total {
+		sum += v
+		out = append(out, InstanceLoad{Instance: name, RPS: v})
+	}
+	if sum <= 0 {
+		return nil, nil
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].RPS != out[j].RPS {
+			return out[i].RPS > out[j].RPS
+		}
+		return out[i].Instance < out[j].Instance
+	})
+	shares := make([]float64, len(out))
+	for i := range out {
+		shares[i] = out[i].RPS / sum
+	}
+	return out, shares
+}
+
+func (d decision) imbalance() (string, string, bool) {
+	loads, shares := d.shares()
+	if len(loads) == 0 {
+		return "", "", false
+	}
+	even := 1 / float64(max(d.n, len(loads)))
+	top := shares[0]
+	if top < imbalanceFactor*even || top-even < imbalanceMinPoints {
+		return "", "", false
+	}
+	name := loads[0].Instance
+	title := fmt.Sprintf("instance %s received %.0f%% of the requests (an even split is %.0f%%): the balancer is not spreading them evenly", name, 100*top, 100*even)
+	rec := fmt.Sprintf("Make the balancer spread requests evenly (round-robin or least-connections; check its weights and any session affinity). With %.0f%% of the requests on %s, the fleet saturates when that instance reaches the single-instance capacity: at about %s ÷ %.2f = %s req/s.",
+		100*top, name, fmtRPS(d.in.SingleRPS), top, fmtRPS(d.in.SingleRPS/top))
+	if d.in.SingleRPS > 0 {
+		rec += fmt.Sprintf(" Evenly spread, %d instances are predicted to carry %s req/s; verify again after the fix.", d.in.Instances, fmtRPS(d.in.PredictedRPS))
+	}
+	return title, rec, true
+}
+
+// hostUtil is the host's busy share at s; false when not read.
+func hostUtil(s StepLoad) (float64, bool) {
+	if math.IsNaN(s.HostBusy) || math.IsNaN(s.HostCores) || s.HostCores <= 0 {
+		return 0, false
+	}
+	return s.HostBusy / s.HostCores, true
+}
+
+func (d decision) host() (string, string, bool) {
+	if d.worst == nil {
+		return "", "", false
+	}
+	u, ok := hostUtil(*d.worst)
+	if !ok || u < hostSaturated {
+		return "", "", false
+	}
+	from, fromU := d.worst.RPS, u
+	for _, s := range d.r.Steps { // the lowest rate the host was saturated at
+		if v, ok := hostUtil(s); ok && v >= hostSaturated && s.RPS < from {
+			from, fromU = s.RPS, v
+		}
+	}
+	cores := d.worst.HostCores
+	busy := fmt.Sprintf("host CPU %.0f%% from %s req/s", 100*fromU, fmtRPS(from))
+	if from != d.worst.RPS {
+		busy += fmt.Sprintf(", %.0f%% at %s req/s", 100*u, fmtRPS(d.worst.RPS))
+	}
+	title := fmt.Sprintf("the %d instances shared %s: %s; scaling is unverified on this machine", d.in.Instances, coresText(cores), busy)
+	rec := fmt.Sprintf("The fleet measured the host, not %d × an instance: its %s were busy", d.in.Instances, coresText(cores))
+	if used := sumCPU(d.worst.Instances); !math.IsNaN(used) {
+		rec += fmt.Sprintf(" (the instances used %.2f cores of them", used)
+		if !math.IsNaN(d.worst.DBCPU) {
+			rec += fmt.Sprintf(", the database %.2f", d.worst.DBCPU)
+		}
+		rec += "; the generator and the rest of the host the remainder)"
+	}
+	rec += fmt.Sprintf(". Verify on hosts that do not share cores: each instance on cores of its own, the generator elsewhere. Until then the %d-instance prediction (%s req/s) is unverified, and sizing from the per-instance rate measured here is pessimistic.",
+		d.in.Instances, fmtRPS(d.in.PredictedRPS))
+	return title, rec, true
+}
+
+func (d decision) database() (string, string, bool) {
+	if d.worst == nil || math.IsNaN(d.worst.DBCPU) || math.IsNaN(d.worst.HostCores) || d.worst.HostCores <= 0 {
+		return "", "", false
+	}
+	u := d.worst.DBCPU / d.worst.HostCores
+	if u < databaseSaturated {
+		return "", "", false
+	}
+	name := cmpOr(d.r.Shared.Database, "database")
+	title := fmt.Sprintf("the %d instances shared %s: its CPU %.2f cores (%.0f%% of the host's %s) at %s req/s",
+		d.in.Instances, name, d.worst.DBCPU, 100*u, coresText(d.worst.HostCores), fmtRPS(d.worst.RPS))
+	rec := fmt.Sprintf("The database is the fleet's ceiling, not the instances: more instances will not carry more than about %s req/s. Cut its CPU per request (the slow statements, indexes) or give it more cores or read replicas, then verify again.",
+		fmtRPS(d.in.MeasuredRPS))
+	return title, rec, true
+}
+
+func (d decision) pooler() (string, string, bool) {
+	if d.worst == nil {
+		return "", "", false
+	}
+	w, ws := d.worst.PoolWait, d.worst.PoolWaitS
+	waiting := !math.IsNaN(w) && w >= poolerWaiting
+	waited := !math.IsNaN(ws) && ws >= poolerWaitTime
+	if !waiting && !waited {
+		return "", "", false
+	}
+	name := cmpOr(d.r.Shared.Pooler, "pooler")
+	var what []string
+	if !math.IsNaN(w) {
+		what = append(what, fmt.Sprintf("%.1f clients waited for a server connection on average", w))
+	}
+	if !math.IsNaN(ws) {
+		what = append(what, fmt.Sprintf("%.2f s waited per second", ws))
+	}
+	pool := ""
+	if !math.IsNaN(d.worst.PoolSize) && d.worst.PoolSize > 0 {
+		pool = fmt.Sprintf(" (pool size %.0f)", d.worst.PoolSize)
+	}
+	title := fmt.Sprintf("the %d instances shared %s: %s at %s req/s%s", d.in.Instances, name, strings.Join(what, ", "), fmtRPS(d.worst.RPS), pool)
+	rec := fmt.Sprintf("The %d instances queue for one pool: raise the pooler's pool size (for %d instances rather than one), or its database's connection limit with it, then verify again.", d.in.Instances, d.in.Instances)
+	return title, rec, true
+}
+
+func (d decision) slowInstance() (string, string, bool) {
+	if d.worst == nil || len(d.worst.Instances) < 2 {
+		return "", "", false
+	}
+	ils := append([]InstanceLoad(nil), d.worst.Instances...)
+	sort.Slice(ils, func(i, j int) bool { return ils[i].LatencyMs > ils[j].LatencyMs })
+	slow := ils[0]
+	var others []float64
+	for _, il := range ils[1:] {
+		if il.LatencyMs > 0 {
+			others = append(others, il.LatencyMs)
+		}
+	}
+	if slow.LatencyMs <= 0 || len(others) == 0 {
+		return "", "", false
+	}
+	med := medianOfValues(others)
+	if slow.LatencyMs < slowFactor*med || slow.LatencyMs-med < slowMinMs {
+		return "", "", false
+	}
+	title := fmt.Sprintf("instance %s was slow: mean latency %.1f ms against %.1f ms for the others at %s req/s", slow.Instance, slow.LatencyMs, med, fmtRPS(d.worst.RPS))
+	rec := fmt.Sprintf("One instance holds the fleet back: take %s out of rotation and look at what differs (its host, CPU limit, a noisy neighbour, configuration, a cold cache); the others answered in %.1f ms. A balancer that prefers fast instances (least-connections, outlier ejection) limits the damage.", slow.Instance, med)
+	return title, rec, true
+}
+
+// facts are the readings in words: each instance's share, latency and
+// CPU, and the shared components, at the step the fleet fell short at.
+func (d decision) facts() []string {
+	var out []string
+	if loads, shares := d.shares(); len(loads) > 0 {
+		if len(loads) != d.n {
+			out = append(out, fmt.Sprintf("Prometheus showed %d instances under the service component's selector; the prediction is for %d", len(loads), d.n))
+		}
+		parts := make([]string, len(loads))
+		for i, l := range loads {
+			parts[i] = fmt.Sprintf("%s %.0f%%", l.Instance, 100*shares[i])
+		}
+		out = append(out, "share of the requests over the verify steps: "+strings.Join(parts, ", "))
+	}
+	if w := d.worst; w != nil {
+		var parts []string
+		ils := append([]InstanceLoad(nil), w.Instances...)
+		sort.Slice(ils, func(i, j int) bool { return ils[i].Instance < ils[j].Instance })
+		for _, il := range ils {
+			p := fmt.Sprintf("%s %s req/s", il.Instance, fmtRPS(il.RPS))
+			if il.LatencyMs > 0 {
+				p += fmt.Sprintf(", mean %.1f ms", il.LatencyMs)
+			}
+			if !math.IsNaN(il.CPU) {
+				p += fmt.Sprintf(", %.2f cores", il.CPU)
+			}
+			parts = append(parts, p)
+		}
+		if len(parts) > 0 {
+			out = append(out, fmt.Sprintf("at step %d (%s req/s): %s", w.Step, fmtRPS(w.RPS), strings.Join(parts, "; ")))
+		}
+		if u, ok := hostUtil(*w); ok {
+			out = append(out, fmt.Sprintf("%s: %.2f of %s busy (%.0f%%) at step %d", component(plan.KindHost, d.r.Shared.Host), w.HostBusy, coresText(w.HostCores), 100*u, w.Step))
+		}
+		if !math.IsNaN(w.DBCPU) {
+			out = append(out, fmt.Sprintf("%s: %.2f cores of CPU at step %d", component(plan.KindDatabase, d.r.Shared.Database), w.DBCPU, w.Step))
+		}
+		if !math.IsNaN(w.PoolWait) || !math.IsNaN(w.PoolWaitS) {
+			out = append(out, fmt.Sprintf("%s: %s clients waiting on average, %s s waited per second at step %d",
+				component(plan.KindPooler, d.r.Shared.Pooler), nanText(w.PoolWait, "%.1f"), nanText(w.PoolWaitS, "%.3f"), w.Step))
+		}
+	}
+	for _, st := range d.in.Steps {
+		if st.Dropped > 0 || st.Verdict == capacity.GeneratorLimited {
+			out = append(out, fmt.Sprintf("generator at step %d: %s of %s it/s started, %s it/s dropped, %.0f busy virtual users (%s)",
+				st.Index, fmtRPS(st.Achieved), fmtRPS(st.Offered), fmtRPS(st.Dropped), st.Busy, st.Verdict))
+		}
+	}
+	return out
+}
+
+// component names a shared component in a fact: "database postgres", or
+// "host" for a host component called host (or unnamed).
+func component(kind plan.ComponentKind, name string) string {
+	if name == "" || name == string(kind) {
+		return string(kind)
+	}
+	return string(kind) + " " + name
+}
+
+func sumCPU(ils []InstanceLoad) float64 {
+	if len(ils) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, il := range ils {
+		if math.IsNaN(il.CPU) {
+			return math.NaN()
+		}
+		s += il.CPU
+	}
+	return s
+}
+
+func medianOfValues(vs []float64) float64 {
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func coresText(c float64) string {
+	if c == 1 {
+		return "1 core"
+	}
+	return fmt.Sprintf("%s cores", strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", c), "0"), "."))
+}
+
+func fmtRPS(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func nanText(v float64, format string) string {
+	if math.IsNaN(v) {
+		return "?"
+	}
+	return fmt.Sprintf(format, v)
+}
