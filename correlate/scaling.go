@@ -117,16 +117,22 @@ type ScalingReadings struct {
 	NotAvailable []string
 }
 
-// DecideScaling names why the fleet fell short and returns the finding
-// that says so with the figures and what to do about it. It tries the
-// causes in order: a generator limit (the verification then says nothing
-// about the service), imbalance, a shared host, database or pooler
-// saturated, one slow instance.
-func DecideScaling(in ScalingInput, r ScalingReadings) (ScalingCause, Finding) {
+// Scaling is why a fleet fell short: the cause, the statement that names
+// it with its figures (as a study's note ends), and the finding.
+type Scaling struct {
+	Cause     ScalingCause
+	Statement string // "the 3 instances shared 2 cores: host CPU 100% from 300 req/s; …"
+	Finding   Finding
+}
+
+// DecideScaling names why the fleet fell short, with the figures, and
+// what to do about it. It tries the causes in order: a generator limit
+// (the verification then says nothing about the service), imbalance, a
+// shared host, database or pooler saturated, one slow instance.
+func DecideScaling(in ScalingInput, r ScalingReadings) Scaling {
 	d := decision{in: in, r: r, n: max(in.Instances, 1)}
 	d.worst = d.worstStep()
-	f := Finding{Kind: KindScaling, Score: 0.9}
-	cause, title, rec := d.decide()
+	cause, statement, rec := d.decide()
 	ratio := 0.0
 	if in.PredictedRPS > 0 {
 		ratio = in.MeasuredRPS / in.PredictedRPS
@@ -137,13 +143,12 @@ func DecideScaling(in ScalingInput, r ScalingReadings) (ScalingCause, Finding) {
 	}
 	head := fmt.Sprintf("%d instances carried%s %s req/s, %.0f%% of the %s predicted (%d × %s)",
 		in.Instances, bound, fmtRPS(in.MeasuredRPS), 100*ratio, fmtRPS(in.PredictedRPS), in.Instances, fmtRPS(in.SingleRPS))
-	f.Title = head + ": " + title
-	f.Recommendation = rec
+	f := Finding{Kind: KindScaling, Title: head + ": " + statement, Score: 0.9, Recommendation: rec}
 	f.Evidence.Facts = append(d.facts(), r.NotAvailable...)
 	if cause == CauseUnexplained {
 		f.Score = 0.3
 	}
-	return cause, f
+	return Scaling{Cause: cause, Statement: statement, Finding: f}
 }
 
 type decision struct {
@@ -224,11 +229,28 @@ func (d decision) generator() (string, string, bool) {
 	return "", "", false
 }
 
-// shares are each instance's share of the requests over all steps read,
-// busiest first.
-func (d decision) shares() ([]InstanceLoad, []float64) {
-	total := map[string]float64{}
+// shares are each instance's share of the requests, busiest first, over
+// the acceptable steps read (an instance that is saturated completes
+// fewer requests than it is sent, so its share would look smaller), or
+// over all steps read when none was acceptable. The second result says
+// which.
+func (d decision) shares() ([]InstanceLoad, []float64, string) {
+	ok := map[int]bool{}
+	for _, st := range d.in.Steps {
+		ok[st.Index] = st.Verdict == capacity.Acceptable
+	}
+	over := "the acceptable verify steps"
+	steps := make([]StepLoad, 0, len(d.r.Steps))
 	for _, s := range d.r.Steps {
+		if ok[s.Step] && len(s.Instances) > 0 {
+			steps = append(steps, s)
+		}
+	}
+	if len(steps) == 0 {
+		steps, over = d.r.Steps, "the verify steps (none was acceptable)"
+	}
+	total := map[string]float64{}
+	for _, s := range steps {
 		for _, il := range s.Instances {
 			total[il.Instance] += il.RPS * s.Seconds
 		}
@@ -240,7 +262,7 @@ func (d decision) shares() ([]InstanceLoad, []float64) {
 		out = append(out, InstanceLoad{Instance: name, RPS: v})
 	}
 	if sum <= 0 {
-		return nil, nil
+		return nil, nil, over
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].RPS != out[j].RPS {
@@ -252,11 +274,11 @@ func (d decision) shares() ([]InstanceLoad, []float64) {
 	for i := range out {
 		shares[i] = out[i].RPS / sum
 	}
-	return out, shares
+	return out, shares, over
 }
 
 func (d decision) imbalance() (string, string, bool) {
-	loads, shares := d.shares()
+	loads, shares, _ := d.shares()
 	if len(loads) == 0 {
 		return "", "", false
 	}
@@ -298,16 +320,25 @@ func (d decision) host() (string, string, bool) {
 		}
 	}
 	cores := d.worst.HostCores
-	busy := fmt.Sprintf("host CPU %.0f%% from %s req/s", 100*fromU, fmtRPS(from))
+	busy := fmt.Sprintf("host CPU %s from %s req/s", pctCapped(fromU), fmtRPS(from))
 	if from != d.worst.RPS {
-		busy += fmt.Sprintf(", %.0f%% at %s req/s", 100*u, fmtRPS(d.worst.RPS))
+		busy += fmt.Sprintf(", %s at %s req/s", pctCapped(u), fmtRPS(d.worst.RPS))
 	}
 	title := fmt.Sprintf("the %d instances shared %s: %s; scaling is unverified on this machine", d.in.Instances, coresText(cores), busy)
-	rec := fmt.Sprintf("The fleet measured the host, not %d × an instance: its %s were busy", d.in.Instances, coresText(cores))
-	if used := sumCPU(d.worst.Instances); !math.IsNaN(used) {
-		rec += fmt.Sprintf(" (the instances used %.2f cores of them", used)
-		if !math.IsNaN(d.worst.DBCPU) {
-			rec += fmt.Sprintf(", the database %.2f", d.worst.DBCPU)
+	rec := fmt.Sprintf("The fleet measured the host, not %d × an instance: all of its %s were busy", d.in.Instances, coresText(cores))
+	if cores == 1 {
+		rec = fmt.Sprintf("The fleet measured the host, not %d × an instance: its one core was busy", d.in.Instances)
+	}
+	// Who used them, when the counters agree with the host's (over a
+	// short step a rate's extrapolation can overshoot).
+	used, db := sumCPU(d.worst.Instances), d.worst.DBCPU
+	if math.IsNaN(db) {
+		db = 0
+	}
+	if !math.IsNaN(used) && used+db <= 1.05*d.worst.HostBusy {
+		rec += fmt.Sprintf(" (the instances used %.2f cores", used)
+		if db > 0 {
+			rec += fmt.Sprintf(", the database %.2f", db)
 		}
 		rec += "; the generator and the rest of the host the remainder)"
 	}
@@ -388,7 +419,7 @@ func (d decision) slowInstance() (string, string, bool) {
 // CPU, and the shared components, at the step the fleet fell short at.
 func (d decision) facts() []string {
 	var out []string
-	if loads, shares := d.shares(); len(loads) > 0 {
+	if loads, shares, over := d.shares(); len(loads) > 0 {
 		if len(loads) != d.n {
 			out = append(out, fmt.Sprintf("Prometheus showed %d instances under the service component's selector; the prediction is for %d", len(loads), d.n))
 		}
@@ -396,7 +427,7 @@ func (d decision) facts() []string {
 		for i, l := range loads {
 			parts[i] = fmt.Sprintf("%s %.0f%%", l.Instance, 100*shares[i])
 		}
-		out = append(out, "share of the requests over the verify steps: "+strings.Join(parts, ", "))
+		out = append(out, "share of the requests over "+over+": "+strings.Join(parts, ", "))
 	}
 	if w := d.worst; w != nil {
 		var parts []string
@@ -416,7 +447,7 @@ func (d decision) facts() []string {
 			out = append(out, fmt.Sprintf("at step %d (%s req/s): %s", w.Step, fmtRPS(w.RPS), strings.Join(parts, "; ")))
 		}
 		if u, ok := hostUtil(*w); ok {
-			out = append(out, fmt.Sprintf("%s: %.2f of %s busy (%.0f%%) at step %d", component(plan.KindHost, d.r.Shared.Host), w.HostBusy, coresText(w.HostCores), 100*u, w.Step))
+			out = append(out, fmt.Sprintf("%s: %.2f of %s busy (%s) at step %d", component(plan.KindHost, d.r.Shared.Host), w.HostBusy, coresText(w.HostCores), pctCapped(u), w.Step))
 		}
 		if !math.IsNaN(w.DBCPU) {
 			out = append(out, fmt.Sprintf("%s: %.2f cores of CPU at step %d", component(plan.KindDatabase, d.r.Shared.Database), w.DBCPU, w.Step))
@@ -433,6 +464,12 @@ func (d decision) facts() []string {
 		}
 	}
 	return out
+}
+
+// pctCapped is a utilisation as a percentage, at most 100% (a rate's
+// extrapolation over a short span can read a little above the cores).
+func pctCapped(u float64) string {
+	return fmt.Sprintf("%.0f%%", 100*math.Min(u, 1))
 }
 
 // component names a shared component in a fact: "database postgres", or

@@ -35,8 +35,8 @@ var instanceCPU = []string{
 // scalingMinSpan is the shortest part of a step read: two scrapes at 1 s.
 const scalingMinSpan = 2 * time.Second
 
-// ReadScaling reads, over the measured part of each verify step (trimmed
-// at both ends, as the CPU gauge does), each instance of the plan's
+// ReadScaling reads, over each verify step (trimmed at both ends, as the
+// CPU gauge does), each instance of the plan's
 // service components (observe.components of kind service, by their
 // Prometheus instance label: request rate, mean latency, CPU) and the
 // components they share: the host's busy cores, the database's CPU, the
@@ -101,12 +101,16 @@ type stepWindow struct {
 	span     time.Duration
 }
 
+// scalingWindow is the whole step, warm-up included (the instances got
+// the same rate then, and a step stopped early keeps a readable span),
+// trimmed at both ends.
 func scalingWindow(st capacity.Step) (stepWindow, bool) {
-	if st.Start.IsZero() || !st.End.After(st.Start) {
+	if st.End.IsZero() || st.Elapsed <= 0 {
 		return stepWindow{}, false
 	}
-	trim := time.Duration(cpuEdgeTrim * float64(st.End.Sub(st.Start)))
-	from := st.Start.Add(trim)
+	start := st.End.Add(-time.Duration(st.Elapsed * float64(time.Second)))
+	trim := time.Duration(cpuEdgeTrim * float64(st.End.Sub(start)))
+	from := start.Add(trim)
 	span := st.End.Add(-trim).Sub(from).Truncate(time.Second)
 	if span < scalingMinSpan {
 		return stepWindow{}, false

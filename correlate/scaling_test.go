@@ -12,14 +12,14 @@ import (
 	"github.com/headroom-sre/headroom/plan"
 )
 
-// verifySteps are a verification's two steps: 150 it/s acceptable, 300
-// unacceptable, a second each for Prometheus to read.
+// verifySteps are a verification's two steps of 10 s (2 s of warm-up):
+// 150 it/s acceptable, 300 unacceptable.
 func verifySteps() []capacity.Step {
 	return []capacity.Step{
 		{Index: 1, Phase: capacity.PhaseVerify, Rate: 150, Offered: 150, Achieved: 150, Throughput: 150, Verdict: capacity.Acceptable,
-			Start: t0, End: t0.Add(10 * time.Second), Seconds: 10},
+			Start: t0.Add(2 * time.Second), End: t0.Add(10 * time.Second), Seconds: 8, Elapsed: 10},
 		{Index: 2, Phase: capacity.PhaseVerify, Rate: 300, Offered: 300, Achieved: 290, Throughput: 210, Verdict: capacity.Unacceptable,
-			Start: t0.Add(20 * time.Second), End: t0.Add(30 * time.Second), Seconds: 10},
+			Start: t0.Add(22 * time.Second), End: t0.Add(30 * time.Second), Seconds: 8, Elapsed: 10},
 	}
 }
 
@@ -59,10 +59,12 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 		rec      string   // in the recommendation
 	}{
 		{
+			// Saturated at step 2, the busiest completes less than it is
+			// sent: the share comes from the acceptable step.
 			name: "busiest instance takes half",
 			readings: ScalingReadings{Steps: []StepLoad{
 				load(1, 150, []InstanceLoad{{Instance: "127.0.0.1:18082", RPS: 75}, {Instance: "127.0.0.1:18083", RPS: 37.5}, {Instance: "127.0.0.1:18084", RPS: 37.5}}),
-				load(2, 210, unbalanced),
+				load(2, 210, []InstanceLoad{{Instance: "127.0.0.1:18082", RPS: 100}, {Instance: "127.0.0.1:18083", RPS: 55}, {Instance: "127.0.0.1:18084", RPS: 55}}),
 			}},
 			cause: CauseImbalance,
 			title: []string{"instance 127.0.0.1:18082 received 50% of the requests", "an even split is 33%", "3 instances carried 150 req/s, 50% of the 300 predicted"},
@@ -84,7 +86,7 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 			}},
 			cause: CauseSharedHost,
 			title: []string{"the 3 instances shared 2 cores: host CPU 92% from 150 req/s, 100% at 210 req/s; scaling is unverified on this machine"},
-			rec:   "the instances used 1.65 cores",
+			rec:   "all of its 2 cores were busy (the instances used 1.65 cores;",
 		},
 		{
 			name: "host saturated only at the unacceptable step",
@@ -94,6 +96,17 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 			}},
 			cause: CauseSharedHost,
 			title: []string{"host CPU 98% from 210 req/s"},
+		},
+		{
+			// Over a short step the rates overshoot: the host reads 104%
+			// and the instances more than the host; neither is printed.
+			name: "host read above its cores",
+			readings: ScalingReadings{Steps: []StepLoad{
+				withHost(load(2, 210, even(70, 300, 0.4)), 1.04, 1),
+			}},
+			cause: CauseSharedHost,
+			title: []string{"the 3 instances shared 1 core: host CPU 100% from 210 req/s"},
+			rec:   "its one core was busy. Verify",
 		},
 		{
 			name: "database CPU",
@@ -156,7 +169,11 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 			if c.in != nil {
 				in = c.in(in)
 			}
-			cause, f := DecideScaling(in, c.readings)
+			sc := DecideScaling(in, c.readings)
+			cause, f := sc.Cause, sc.Finding
+			if !strings.HasSuffix(f.Title, sc.Statement) {
+				t.Errorf("title %q does not end with the statement %q", f.Title, sc.Statement)
+			}
 			if cause != c.cause {
 				t.Errorf("cause = %s, want %s\ntitle: %s", cause, c.cause, f.Title)
 			}
@@ -184,10 +201,10 @@ func TestDecideScalingFactsCarryTheReadings(t *testing.T) {
 			return s
 		}(),
 	}, NotAvailable: []string{"pooler pooler_wait_time: not available: no series during the verify steps"}}
-	_, f := DecideScaling(scalingInput(), r)
+	f := DecideScaling(scalingInput(), r).Finding
 	facts := strings.Join(f.Evidence.Facts, "\n")
 	for _, want := range []string{
-		"share of the requests over the verify steps: 127.0.0.1:18082 33%, 127.0.0.1:18083 33%, 127.0.0.1:18084 33%",
+		"share of the requests over the acceptable verify steps: 127.0.0.1:18082 33%, 127.0.0.1:18083 33%, 127.0.0.1:18084 33%",
 		"at step 2 (210 req/s): 127.0.0.1:18082 70.0 req/s, mean 300.0 ms, 0.55 cores",
 		"host node: 2.00 of 2 cores busy (100%) at step 2",
 		"database postgres: 0.30 cores of CPU at step 2",
@@ -332,8 +349,7 @@ func TestReadScalingDegrades(t *testing.T) {
 	if !strings.Contains(strings.Join(r.NotAvailable, " "), "names no component of kind service") {
 		t.Errorf("no service component: not available %q", r.NotAvailable)
 	}
-	cause, _ := DecideScaling(scalingInput(), r)
-	if cause != CauseUnexplained {
+	if cause := DecideScaling(scalingInput(), r).Cause; cause != CauseUnexplained {
 		t.Errorf("nothing read: cause %s, want %s", cause, CauseUnexplained)
 	}
 }
