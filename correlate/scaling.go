@@ -414,4 +414,3 @@ func (d decision) slowInstance() (string, string, bool) {
 	rec := fmt.Sprintf("One instance holds the fleet back: take %s out of rotation and look at what differs (its host, CPU limit, a noisy neighbour, configuration, a cold cache); the others answered in %.1f ms. A balancer that prefers fast instances (least-connections, outlier ejection) limits the damage.", slow.Instance, med)
 	return title, rec, true
 }
-
