@@ -184,7 +184,16 @@ func (d decision) worstStep() *StepLoad {
 }
 
 func (d decision) decide() (ScalingCause, string, string) {
-	if t, rec, ok := d.generator(); ok {
+	if t, rec, idx, ok := d.generator(); ok {
+		// A generator that fell behind on a saturated host it shares with
+		// the instances is the host's doing.
+		for i, s := range d.r.Steps {
+			if u, read := hostUtil(s); read && s.Step == idx && u >= hostSaturated {
+				d.worst = &d.r.Steps[i]
+				ht, hrec, _ := d.host()
+				return CauseSharedHost, ht + " (the generator, on the same host, fell behind too)", hrec
+			}
+		}
 		return CauseGenerator, t, rec
 	}
 	if t, rec, ok := d.imbalance(); ok {
@@ -209,8 +218,8 @@ func (d decision) decide() (ScalingCause, string, string) {
 	return CauseUnexplained, t, "Look for what the instances share that Headroom does not read: the balancer's own latency and connection limits, the network, a cache or a downstream service; add them to observe.components and verify again."
 }
 
-// generator: a verify step the generator could not offer.
-func (d decision) generator() (string, string, bool) {
+// generator: a verify step the generator could not offer; its index.
+func (d decision) generator() (string, string, int, bool) {
 	for _, st := range d.in.Steps {
 		if st.Verdict != capacity.GeneratorLimited {
 			continue
@@ -224,9 +233,9 @@ func (d decision) generator() (string, string, bool) {
 			rec += ", or a higher load.max_vus: the virtual users were all busy"
 		}
 		rec += ") and verify again; scaling is unverified until then."
-		return "the generator could not offer the load (" + fact + "); scaling is unverified", rec, true
+		return "the generator could not offer the load (" + fact + "); scaling is unverified", rec, st.Index, true
 	}
-	return "", "", false
+	return "", "", 0, false
 }
 
 // shares are each instance's share of the requests, busiest first, over

@@ -146,10 +146,23 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 				in.Steps[1].Verdict, in.Steps[1].Dropped, in.Steps[1].Busy = capacity.GeneratorLimited, 40, 500
 				return in
 			},
-			readings: ScalingReadings{Steps: []StepLoad{withHost(load(2, 210, unbalanced), 2, 2)}},
+			readings: ScalingReadings{Steps: []StepLoad{withHost(load(2, 210, unbalanced), 1.2, 2)}},
 			cause:    CauseGenerator,
 			title:    []string{"the generator could not offer the load", "dropped 40.0 it/s", "500 of load.max_vus 500 busy"},
 			rec:      "higher load.max_vus",
+		},
+		{
+			name: "generator behind on the saturated host it shares",
+			in: func(in ScalingInput) ScalingInput {
+				in.Steps[1].Verdict, in.Steps[1].Dropped = capacity.GeneratorLimited, 40
+				return in
+			},
+			readings: ScalingReadings{Steps: []StepLoad{
+				withHost(load(1, 150, even(50, 8, 0.5)), 1.2, 2),
+				withHost(load(2, 210, even(70, 20, 0.55)), 1.98, 2),
+			}},
+			cause: CauseSharedHost,
+			title: []string{"shared 2 cores: host CPU 99% from 210 req/s", "the generator, on the same host, fell behind too"},
 		},
 		{
 			name:     "nothing explains it",
