@@ -40,9 +40,11 @@ const (
 	// host's cores (it runs on the host the plan's host component reads).
 	databaseSaturated = 0.8
 	// The pooler is a cause from this many clients waiting on average, or
-	// this many seconds waited per second.
-	poolerWaiting  = 1.0
-	poolerWaitTime = 0.05
+	// from waits per request of at least poolerWaitMinMs and
+	// poolerWaitShare of the instances' mean latency.
+	poolerWaiting   = 1.0
+	poolerWaitMinMs = 5.0
+	poolerWaitShare = 0.2
 	// One instance is slow when its mean latency is this many times the
 	// others' median and at least slowMinMs above it.
 	slowFactor = 2.0
@@ -187,10 +189,11 @@ func (d decision) decide() (ScalingCause, string, string) {
 	if t, rec, idx, ok := d.generator(); ok {
 		// A generator that fell behind on a saturated host it shares with
 		// the instances is the host's doing.
-		for i, s := range d.r.Steps {
-			if u, read := hostUtil(s); read && s.Step == idx && u >= hostSaturated {
-				d.worst = &d.r.Steps[i]
-				ht, hrec, _ := d.host()
+		for i := range d.r.Steps {
+			if d.r.Steps[i].Step != idx {
+				continue
+			}
+			if ht, hrec, ok := d.host([]*StepLoad{&d.r.Steps[i]}); ok {
 				return CauseSharedHost, ht + " (the generator, on the same host, fell behind too)", hrec
 			}
 		}
@@ -199,13 +202,14 @@ func (d decision) decide() (ScalingCause, string, string) {
 	if t, rec, ok := d.imbalance(); ok {
 		return CauseImbalance, t, rec
 	}
-	if t, rec, ok := d.host(); ok {
+	cands := d.candidates()
+	if t, rec, ok := d.host(cands); ok {
 		return CauseSharedHost, t, rec
 	}
-	if t, rec, ok := d.database(); ok {
+	if t, rec, ok := d.database(cands); ok {
 		return CauseDatabase, t, rec
 	}
-	if t, rec, ok := d.pooler(); ok {
+	if t, rec, ok := d.pooler(cands); ok {
 		return CausePooler, t, rec
 	}
 	if t, rec, ok := d.slowInstance(); ok {
@@ -314,37 +318,58 @@ func hostUtil(s StepLoad) (float64, bool) {
 	return s.HostBusy / s.HostCores, true
 }
 
-func (d decision) host() (string, string, bool) {
-	if d.worst == nil {
-		return "", "", false
-	}
-	u, ok := hostUtil(*d.worst)
-	if !ok || u < hostSaturated {
-		return "", "", false
-	}
-	from, fromU := d.worst.RPS, u
-	for _, s := range d.r.Steps { // the lowest rate the host was saturated at
-		if v, ok := hostUtil(s); ok && v >= hostSaturated && s.RPS < from {
-			from, fromU = s.RPS, v
+// candidates are the readings of the steps at or above the fleet's
+// capacity (the highest acceptable verify rate), lowest rate first: where
+// a shared component that limits the fleet is full. All steps when none
+// was acceptable.
+func (d decision) candidates() []*StepLoad {
+	rate := map[int]float64{}
+	top := 0.0
+	for _, st := range d.in.Steps {
+		rate[st.Index] = st.Rate
+		if st.Verdict == capacity.Acceptable && st.Rate > top {
+			top = st.Rate
 		}
 	}
-	cores := d.worst.HostCores
-	busy := fmt.Sprintf("host CPU %s from %s req/s", pctCapped(fromU), fmtRPS(from))
-	if from != d.worst.RPS {
-		busy += fmt.Sprintf(", %s at %s req/s", pctCapped(u), fmtRPS(d.worst.RPS))
+	var out []*StepLoad
+	for i := range d.r.Steps {
+		if rate[d.r.Steps[i].Step] >= top {
+			out = append(out, &d.r.Steps[i])
+		}
 	}
-	title := fmt.Sprintf("the %d instances shared %s: %s; scaling is unverified on this machine", d.in.Instances, coresText(cores), busy)
+	sort.SliceStable(out, func(i, j int) bool { return rate[out[i].Step] < rate[out[j].Step] })
+	return out
+}
+
+// host: the host's cores full at the fleet's capacity or above, from the
+// lowest such step.
+func (d decision) host(cands []*StepLoad) (string, string, bool) {
+	var at *StepLoad
+	u := 0.0
+	for _, s := range cands {
+		if v, ok := hostUtil(*s); ok && v >= hostSaturated {
+			at, u = s, v
+			break
+		}
+	}
+	if at == nil {
+		return "", "", false
+	}
+	cores := at.HostCores
+	title := fmt.Sprintf("the %d instances shared %s: host CPU %s from %s req/s; scaling is unverified on this machine",
+		d.in.Instances, coresText(cores), pctCapped(u), fmtRPS(at.RPS))
 	rec := fmt.Sprintf("The fleet measured the host, not %d × an instance: all of its %s were busy", d.in.Instances, coresText(cores))
 	if cores == 1 {
 		rec = fmt.Sprintf("The fleet measured the host, not %d × an instance: its one core was busy", d.in.Instances)
 	}
-	// Who used them, when the counters agree with the host's (over a
-	// short step a rate's extrapolation can overshoot).
-	used, db := sumCPU(d.worst.Instances), d.worst.DBCPU
+	// Who used them, when every instance was read and the counters agree
+	// with the host's (over a short step a rate's extrapolation can
+	// overshoot).
+	used, db := sumCPU(at.Instances), at.DBCPU
 	if math.IsNaN(db) {
 		db = 0
 	}
-	if !math.IsNaN(used) && used+db <= 1.05*d.worst.HostBusy {
+	if !math.IsNaN(used) && len(at.Instances) >= d.n && used+db <= 1.05*at.HostBusy {
 		rec += fmt.Sprintf(" (the instances used %.2f cores", used)
 		if db > 0 {
 			rec += fmt.Sprintf(", the database %.2f", db)
@@ -356,47 +381,75 @@ func (d decision) host() (string, string, bool) {
 	return title, rec, true
 }
 
-func (d decision) database() (string, string, bool) {
-	if d.worst == nil || math.IsNaN(d.worst.DBCPU) || math.IsNaN(d.worst.HostCores) || d.worst.HostCores <= 0 {
-		return "", "", false
+// database: its CPU a large share of the host's cores at the fleet's
+// capacity or above.
+func (d decision) database(cands []*StepLoad) (string, string, bool) {
+	for _, at := range cands {
+		if math.IsNaN(at.DBCPU) || math.IsNaN(at.HostCores) || at.HostCores <= 0 {
+			continue
+		}
+		u := at.DBCPU / at.HostCores
+		if u < databaseSaturated {
+			continue
+		}
+		name := cmpOr(d.r.Shared.Database, "database")
+		title := fmt.Sprintf("the %d instances shared %s: its CPU %.2f cores (%.0f%% of the host's %s) at %s req/s",
+			d.in.Instances, name, at.DBCPU, 100*u, coresText(at.HostCores), fmtRPS(at.RPS))
+		rec := fmt.Sprintf("The database is the fleet's ceiling, not the instances: more instances will not carry more than about %s req/s. Cut its CPU per request (the slow statements, indexes) or give it more cores or read replicas, then verify again.",
+			fmtRPS(d.in.MeasuredRPS))
+		return title, rec, true
 	}
-	u := d.worst.DBCPU / d.worst.HostCores
-	if u < databaseSaturated {
-		return "", "", false
-	}
-	name := cmpOr(d.r.Shared.Database, "database")
-	title := fmt.Sprintf("the %d instances shared %s: its CPU %.2f cores (%.0f%% of the host's %s) at %s req/s",
-		d.in.Instances, name, d.worst.DBCPU, 100*u, coresText(d.worst.HostCores), fmtRPS(d.worst.RPS))
-	rec := fmt.Sprintf("The database is the fleet's ceiling, not the instances: more instances will not carry more than about %s req/s. Cut its CPU per request (the slow statements, indexes) or give it more cores or read replicas, then verify again.",
-		fmtRPS(d.in.MeasuredRPS))
-	return title, rec, true
+	return "", "", false
 }
 
-func (d decision) pooler() (string, string, bool) {
-	if d.worst == nil {
-		return "", "", false
+// pooler: clients queued at the pooler at the fleet's capacity or above:
+// one or more waiting on average, or waits that add a noticeable part of
+// a request's latency.
+func (d decision) pooler(cands []*StepLoad) (string, string, bool) {
+	for _, at := range cands {
+		w, ws := at.PoolWait, at.PoolWaitS
+		perRequestMs := math.NaN()
+		if !math.IsNaN(ws) && at.RPS > 0 {
+			perRequestMs = 1000 * ws / at.RPS
+		}
+		waiting := !math.IsNaN(w) && w >= poolerWaiting
+		waited := !math.IsNaN(perRequestMs) && perRequestMs >= math.Max(poolerWaitMinMs, poolerWaitShare*meanLatency(at.Instances))
+		if !waiting && !waited {
+			continue
+		}
+		name := cmpOr(d.r.Shared.Pooler, "pooler")
+		var what []string
+		if !math.IsNaN(w) {
+			what = append(what, fmt.Sprintf("%.1f clients waited for a server connection on average", w))
+		}
+		if !math.IsNaN(perRequestMs) {
+			what = append(what, fmt.Sprintf("%.1f ms waited per request", perRequestMs))
+		}
+		pool := ""
+		if !math.IsNaN(at.PoolSize) && at.PoolSize > 0 {
+			pool = fmt.Sprintf(" (pool size %.0f)", at.PoolSize)
+		}
+		title := fmt.Sprintf("the %d instances shared %s: %s at %s req/s%s", d.in.Instances, name, strings.Join(what, ", "), fmtRPS(at.RPS), pool)
+		rec := fmt.Sprintf("The %d instances queue for one pool: raise the pooler's pool size (for %d instances rather than one), or its database's connection limit with it, then verify again.", d.in.Instances, d.in.Instances)
+		return title, rec, true
 	}
-	w, ws := d.worst.PoolWait, d.worst.PoolWaitS
-	waiting := !math.IsNaN(w) && w >= poolerWaiting
-	waited := !math.IsNaN(ws) && ws >= poolerWaitTime
-	if !waiting && !waited {
-		return "", "", false
+	return "", "", false
+}
+
+// meanLatency is the instances' mean latency weighted by their rates; 0
+// when none was read.
+func meanLatency(ils []InstanceLoad) float64 {
+	sum, n := 0.0, 0.0
+	for _, il := range ils {
+		if il.LatencyMs > 0 && il.RPS > 0 {
+			sum += il.LatencyMs * il.RPS
+			n += il.RPS
+		}
 	}
-	name := cmpOr(d.r.Shared.Pooler, "pooler")
-	var what []string
-	if !math.IsNaN(w) {
-		what = append(what, fmt.Sprintf("%.1f clients waited for a server connection on average", w))
+	if n == 0 {
+		return 0
 	}
-	if !math.IsNaN(ws) {
-		what = append(what, fmt.Sprintf("%.2f s waited per second", ws))
-	}
-	pool := ""
-	if !math.IsNaN(d.worst.PoolSize) && d.worst.PoolSize > 0 {
-		pool = fmt.Sprintf(" (pool size %.0f)", d.worst.PoolSize)
-	}
-	title := fmt.Sprintf("the %d instances shared %s: %s at %s req/s%s", d.in.Instances, name, strings.Join(what, ", "), fmtRPS(d.worst.RPS), pool)
-	rec := fmt.Sprintf("The %d instances queue for one pool: raise the pooler's pool size (for %d instances rather than one), or its database's connection limit with it, then verify again.", d.in.Instances, d.in.Instances)
-	return title, rec, true
+	return sum / n
 }
 
 func (d decision) slowInstance() (string, string, bool) {

@@ -44,6 +44,15 @@ func (d decision) facts() []string {
 		if u, ok := hostUtil(*w); ok {
 			out = append(out, fmt.Sprintf("%s: %.2f of %s busy (%s) at step %d", component(plan.KindHost, d.r.Shared.Host), w.HostBusy, coresText(w.HostCores), pctCapped(u), w.Step))
 		}
+		var per []string
+		for _, s := range d.r.Steps {
+			if u, ok := hostUtil(s); ok {
+				per = append(per, fmt.Sprintf("step %d (%s req/s) %s", s.Step, fmtRPS(s.RPS), pctCapped(u)))
+			}
+		}
+		if len(per) > 1 {
+			out = append(out, "host CPU per verify step (75th percentile of its seconds): "+strings.Join(per, ", "))
+		}
 		if !math.IsNaN(w.DBCPU) {
 			out = append(out, fmt.Sprintf("%s: %.2f cores of CPU at step %d", component(plan.KindDatabase, d.r.Shared.Database), w.DBCPU, w.Step))
 		}

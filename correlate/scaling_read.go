@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -95,11 +96,16 @@ func ReadScaling(ctx context.Context, m Metrics, o plan.Observe, steps []capacit
 	return out
 }
 
-// stepWindow is where one step is read: [from, to].
+// stepWindow is where one step is read: [from, to], and its measured
+// part [busyFrom, busyTo] for the busy readings.
 type stepWindow struct {
-	from, to time.Time
-	span     time.Duration
+	from, to         time.Time
+	span             time.Duration
+	busyFrom, busyTo time.Time
 }
+
+// busyRate is the rate window of a busy reading's per-second samples.
+const busyRate = "5s"
 
 // scalingWindow is the whole step, warm-up included (the instances got
 // the same rate then, and a step stopped early keeps a readable span),
@@ -115,7 +121,11 @@ func scalingWindow(st capacity.Step) (stepWindow, bool) {
 	if span < scalingMinSpan {
 		return stepWindow{}, false
 	}
-	return stepWindow{from: from, to: from.Add(span), span: span}, true
+	w := stepWindow{from: from, to: from.Add(span), span: span, busyFrom: st.Start, busyTo: st.End}
+	if st.Start.IsZero() || st.End.Sub(st.Start) < scalingMinSpan {
+		w.busyFrom, w.busyTo = w.from, w.to
+	}
+	return w, true
 }
 
 // scalingReader reads one study's verify steps, remembering which query
@@ -178,29 +188,40 @@ func (rd *scalingReader) step(ctx context.Context, st capacity.Step, w stepWindo
 		sl.Instances = append(sl.Instances, *loads[name])
 	}
 	if rd.host != nil {
-		sl.HostBusy = rd.signal(ctx, plan.KindHost, sigHostBusy, rd.host, w)
-		sl.HostCores = rd.signal(ctx, plan.KindHost, sigHostCores, rd.host, w)
+		sl.HostBusy = rd.signal(ctx, plan.KindHost, sigHostBusy, rd.host, w, true)
+		sl.HostCores = rd.signal(ctx, plan.KindHost, sigHostCores, rd.host, w, false)
 	}
 	if rd.db != nil {
-		sl.DBCPU = rd.signal(ctx, plan.KindDatabase, sigDBCPU, rd.db, w)
+		sl.DBCPU = rd.signal(ctx, plan.KindDatabase, sigDBCPU, rd.db, w, true)
 	}
 	if rd.pool != nil {
-		sl.PoolWait = rd.signal(ctx, plan.KindPooler, sigPoolWaiting, rd.pool, w)
-		sl.PoolWaitS = rd.signal(ctx, plan.KindPooler, sigPoolWaitTime, rd.pool, w)
-		sl.PoolSize = rd.signal(ctx, plan.KindPooler, sigPoolSize, rd.pool, w)
+		sl.PoolWait = rd.signal(ctx, plan.KindPooler, sigPoolWaiting, rd.pool, w, false)
+		sl.PoolWaitS = rd.signal(ctx, plan.KindPooler, sigPoolWaitTime, rd.pool, w, false)
+		sl.PoolSize = rd.signal(ctx, plan.KindPooler, sigPoolSize, rd.pool, w, false)
 	}
 	return sl
 }
 
 // signal reads a component signal of the catalog (its alternatives in
-// order) as one number over the window; NaN when none answered.
-func (rd *scalingReader) signal(ctx context.Context, kind plan.ComponentKind, name string, ms []Matcher, w stepWindow) float64 {
+// order) as one number over the window; NaN when none answered. A busy
+// reading (CPU) is the 75th percentile of its per-second samples over
+// the step's measured part: a step's first seconds ramp up, and a step
+// stopped early is mostly ramp, so a mean would hide a saturated
+// resource.
+func (rd *scalingReader) signal(ctx context.Context, kind plan.ComponentKind, name string, ms []Matcher, w stepWindow, busy bool) float64 {
 	for _, sig := range componentSignals(kind) {
 		if sig.Name != name {
 			continue
 		}
 		for _, tmpl := range sig.Queries {
-			if v := rd.value(ctx, tmpl, ms, w); !math.IsNaN(v) {
+			v := math.NaN()
+			if busy {
+				v = rd.busy(ctx, tmpl, ms, w)
+			}
+			if math.IsNaN(v) {
+				v = rd.value(ctx, tmpl, ms, w)
+			}
+			if !math.IsNaN(v) {
 				rd.note(string(kind)+" "+name, true)
 				return v
 			}
@@ -229,6 +250,24 @@ func (rd *scalingReader) value(ctx context.Context, tmpl string, ms []Matcher, w
 		sum += v.Value
 	}
 	return sum / float64(len(s))
+}
+
+// busy is the 75th percentile of tmpl's per-second samples over the
+// measured part; NaN with fewer than two samples (a slow scrape).
+func (rd *scalingReader) busy(ctx context.Context, tmpl string, ms []Matcher, w stepWindow) float64 {
+	if !strings.Contains(tmpl, "$rate") {
+		return math.NaN()
+	}
+	s := sumSeries(rd.query(ctx, strings.ReplaceAll(tmpl, "$rate", busyRate), ms, w.busyFrom, w.busyTo))
+	if len(s) < 2 {
+		return math.NaN()
+	}
+	vs := make([]float64, len(s))
+	for i, v := range s {
+		vs[i] = v.Value
+	}
+	sort.Float64s(vs)
+	return vs[int(math.Ceil(0.75*float64(len(vs))))-1]
 }
 
 // byInstance is tmpl (grouped by instance) over the whole span, per

@@ -85,8 +85,8 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 				withHost(load(2, 210, even(70, 300, 0.55)), 2, 2),
 			}},
 			cause: CauseSharedHost,
-			title: []string{"the 3 instances shared 2 cores: host CPU 92% from 150 req/s, 100% at 210 req/s; scaling is unverified on this machine"},
-			rec:   "all of its 2 cores were busy (the instances used 1.65 cores;",
+			title: []string{"the 3 instances shared 2 cores: host CPU 92% from 150 req/s; scaling is unverified on this machine"},
+			rec:   "all of its 2 cores were busy (the instances used 1.50 cores;",
 		},
 		{
 			name: "host saturated only at the unacceptable step",
@@ -127,6 +127,28 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 			}()}},
 			cause: CausePooler,
 			title: []string{"shared pgbouncer: 6.5 clients waited for a server connection on average at 210 req/s (pool size 20)"},
+		},
+		{
+			// The demo's case: waits of 0.2 ms a request at the pooler are
+			// no cause; the full host is.
+			name: "negligible pooler waits on a full host",
+			readings: ScalingReadings{Shared: Shared{Pooler: "pgbouncer"}, Steps: []StepLoad{func() StepLoad {
+				s := withHost(load(2, 210, even(70, 80, 0.35)), 1.9, 2)
+				s.PoolWait, s.PoolWaitS, s.PoolSize = 0, 0.079, 20
+				return s
+			}()}},
+			cause: CauseSharedHost,
+			title: []string{"host CPU 95% from 210 req/s"},
+		},
+		{
+			name: "pooler waits a noticeable part of each request",
+			readings: ScalingReadings{Shared: Shared{Pooler: "pgbouncer"}, Steps: []StepLoad{func() StepLoad {
+				s := withHost(load(2, 210, even(70, 80, 0.35)), 1.2, 2)
+				s.PoolWait, s.PoolWaitS = 0.4, 6.3
+				return s
+			}()}},
+			cause: CausePooler,
+			title: []string{"30.0 ms waited per request at 210 req/s"},
 		},
 		{
 			name: "one slow instance",
