@@ -352,7 +352,7 @@ func (s *Study) predict(ctx context.Context, p *plan.Plan, prober Prober, o Opti
 		o.Instances, num(s.Capacity.SingleInstanceRPS), num(pr.PredictedRPS), num(measured), how, bound, o.VerifyURL, ratio)
 	switch {
 	case ratio < 1-scalingTolerance && !vex.AtLeast:
-		s.Notes = append(s.Notes, fmt.Sprintf("scaling finding: %d instances carry %.0f%% of %d × single-instance capacity — sub-linear; look for what the instances share (database, cache, balancer, network) or a generator limit", o.Instances, ratio*100, o.Instances))
+		s.Notes = append(s.Notes, subLinearNote(o.Instances, ratio))
 	case ratio < 1-scalingTolerance:
 		s.Notes = append(s.Notes, fmt.Sprintf("scaling unverified: the verification stopped at %s before reaching the prediction (ratio %.2f)", vex.LimitedBy, ratio))
 	case ratio > 1+scalingTolerance:

@@ -75,6 +75,10 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	if err == nil {
 		assess(ctx, q, s, h, r)
 	}
+	var scaling *correlate.Finding
+	if !s.NoCorrelate && ctx.Err() == nil {
+		scaling = explainScaling(ctx, q, study)
+	}
 	if h.OnStudyMeasured != nil {
 		h.OnStudyMeasured(r)
 	}
@@ -84,6 +88,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 		}))
 		attachProfiles(rec, study, r, h)
 	}
+	r.attachScaling(scaling)
 	return r, err
 }
 

@@ -130,6 +130,7 @@ func runDemoFront(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	addr := fs.String("addr", "127.0.0.1:18090", "listen address (loopback only)")
 	backends := fs.String("backends", "", "comma-separated backend base URLs, e.g. http://127.0.0.1:18082,http://127.0.0.1:18083")
 	deadFor := fs.Duration("dead-for", 2*time.Second, "how long a backend that refused a connection is skipped")
+	weights := fs.String("weights", "", "comma-separated weights (1-100), one per backend, e.g. 2,1,1: a deliberately unbalanced front (default: round-robin)")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
@@ -151,7 +152,12 @@ func runDemoFront(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "headroom demo front: --dead-for: %s must be positive\n", *deadFor)
 		return exitUsage
 	}
-	f, err := front.New(front.Config{Backends: list, DeadFor: *deadFor})
+	ws, err := parseWeights(*weights, len(list))
+	if err != nil {
+		fmt.Fprintf(stderr, "headroom demo front: --weights: %v\n", err)
+		return exitUsage
+	}
+	f, err := front.New(front.Config{Backends: list, DeadFor: *deadFor, Weights: ws})
 	if err != nil {
 		fmt.Fprintf(stderr, "headroom demo front: --backends: %v\n", err)
 		return exitUsage
@@ -160,7 +166,7 @@ func runDemoFront(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if ln == nil {
 		return code
 	}
-	fmt.Fprintf(stdout, "front listening on http://%s, round-robin over %s\n", ln.Addr(), strings.Join(list, ", "))
+	fmt.Fprintf(stdout, "front listening on http://%s, %s over %s\n", ln.Addr(), balancing(ws), strings.Join(list, ", "))
 	return serveUntilDone(ctx, "headroom demo front", f.Serve, f.Shutdown, ln, stderr)
 }
 

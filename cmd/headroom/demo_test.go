@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -51,6 +52,9 @@ func TestDemoRejectsBadArguments(t *testing.T) {
 		{[]string{"front", "--backends", "127.0.0.1:18082"}, "--backends"},
 		{[]string{"front", "--backends", "http://127.0.0.1:1", "--dead-for", "0s"}, "--dead-for"},
 		{[]string{"front", "--backends", "http://127.0.0.1:1", "--addr", "10.0.0.1:80"}, "--addr"},
+		{[]string{"front", "--backends", "http://127.0.0.1:1,http://127.0.0.1:2", "--weights", "2"}, "--weights"},
+		{[]string{"front", "--backends", "http://127.0.0.1:1,http://127.0.0.1:2", "--weights", "2,zero"}, "--weights"},
+		{[]string{"front", "--backends", "http://127.0.0.1:1,http://127.0.0.1:2", "--weights", "2,0"}, "--weights"},
 	}
 	// A cancelled context: a case that wrongly passes validation ends at
 	// once instead of serving forever.
@@ -111,14 +115,15 @@ func getBody(t *testing.T, url string) (int, string) {
 
 func TestDemoShopAndFrontServeUntilCancelled(t *testing.T) {
 	shopURL := startDemo(t, "shop", "--addr", "127.0.0.1:0", "--products", "500", "--users", "20", "--pool", "4")
-	frontURL := startDemo(t, "front", "--addr", "127.0.0.1:0", "--backends", shopURL)
+	frontURL := startDemo(t, "front", "--addr", "127.0.0.1:0", "--backends", shopURL, "--weights", "3")
 	if code, body := getBody(t, frontURL+"/v1/products/7"); code != http.StatusOK || !strings.Contains(body, `"id":7`) {
 		t.Errorf("product through the front: %d %s", code, body)
 	}
 	if code, body := getBody(t, shopURL+"/admin/knobs"); code != http.StatusOK || !strings.Contains(body, `"pool":4`) {
 		t.Errorf("knobs: %d %s", code, body)
 	}
-	if code, body := getBody(t, frontURL+"/metrics"); code != http.StatusOK || !strings.Contains(body, "front_requests_total") {
-		t.Errorf("front metrics: %d", code)
+	if code, body := getBody(t, frontURL+"/metrics"); code != http.StatusOK || !strings.Contains(body, "front_requests_total") ||
+		!strings.Contains(body, fmt.Sprintf("front_backend_weight{backend=%q} 3", shopURL)) {
+		t.Errorf("front metrics (want requests and the --weights 3 of %s): %d %s", shopURL, code, body)
 	}
 }

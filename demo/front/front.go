@@ -29,7 +29,15 @@ type Config struct {
 	// MaxIdleConnsPerBackend bounds the kept-alive connections to each
 	// backend; default 512, enough for a demo's concurrency.
 	MaxIdleConnsPerBackend int
+	// Weights, when set, has one weight (1–100) per backend: a backend of
+	// weight 2 gets twice the requests of one of weight 1, interleaved
+	// (smooth weighted round-robin). Nil or all equal is plain
+	// round-robin. A deliberately unbalanced front for the demo.
+	Weights []int
 }
+
+// maxWeight bounds a backend's weight, so the schedule stays short.
+const maxWeight = 100
 
 // maxBody bounds a request body the front buffers (to retry it elsewhere).
 const maxBody = 1 << 20
@@ -38,6 +46,7 @@ const maxBody = 1 << 20
 type Front struct {
 	cfg       Config
 	backends  []*backend
+	schedule  []int // backend indices in the order requests go to them, repeated
 	next      atomic.Uint64
 	transport *http.Transport
 	metrics   *metrics
@@ -50,6 +59,7 @@ type Front struct {
 // backend is one instance behind the front.
 type backend struct {
 	name      string // the base URL, the metrics' label
+	weight    int
 	proxy     *httputil.ReverseProxy
 	deadUntil atomic.Int64 // unix nanoseconds; skipped before then
 }
@@ -74,6 +84,14 @@ func New(cfg Config) (*Front, error) {
 	if cfg.MaxIdleConnsPerBackend <= 0 {
 		cfg.MaxIdleConnsPerBackend = 512
 	}
+	if cfg.Weights != nil && len(cfg.Weights) != len(cfg.Backends) {
+		return nil, fmt.Errorf("front: weights: %d weights for %d backends; give one per backend", len(cfg.Weights), len(cfg.Backends))
+	}
+	for i, w := range cfg.Weights {
+		if w < 1 || w > maxWeight {
+			return nil, fmt.Errorf("front: weights[%d]: %d is not a weight from 1 to %d", i, w, maxWeight)
+		}
+	}
 	f := &Front{cfg: cfg, transport: newTransport(cfg)}
 	seen := map[string]bool{}
 	for i, raw := range cfg.Backends {
@@ -85,7 +103,10 @@ func New(cfg Config) (*Front, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("front: backends[%d]: %q is not an http(s)://host:port URL", i, raw)
 		}
-		b := &backend{name: raw}
+		b := &backend{name: raw, weight: 1}
+		if cfg.Weights != nil {
+			b.weight = cfg.Weights[i]
+		}
 		b.proxy = &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(u)
@@ -100,6 +121,7 @@ func New(cfg Config) (*Front, error) {
 		}
 		f.backends = append(f.backends, b)
 	}
+	f.schedule = schedule(f.backends)
 	f.metrics = newMetrics(f.backends)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", f.metrics.handler())
@@ -148,18 +170,42 @@ func (f *Front) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// pick returns the next backend in turn that is not being skipped; when
-// all are, the next one regardless (it may have come back).
+// schedule is one round of smooth weighted round-robin over the backends:
+// each appears as often as its weight, spread out (weights 2,1,1 give
+// 0,1,0,2). Equal weights give each backend once, in order.
+func schedule(bs []*backend) []int {
+	total := 0
+	for _, b := range bs {
+		total += b.weight
+	}
+	current := make([]int, len(bs))
+	out := make([]int, 0, total)
+	for range total {
+		best := 0
+		for i, b := range bs {
+			current[i] += b.weight
+			if current[i] > current[best] {
+				best = i
+			}
+		}
+		current[best] -= total
+		out = append(out, best)
+	}
+	return out
+}
+
+// pick returns the next backend of the schedule that is not being
+// skipped; when all are, the next one regardless (it may have come back).
 func (f *Front) pick() *backend {
-	n := uint64(len(f.backends))
+	n := uint64(len(f.schedule))
 	now := time.Now().UnixNano()
 	for range n {
-		b := f.backends[(f.next.Add(1)-1)%n]
+		b := f.backends[f.schedule[(f.next.Add(1)-1)%n]]
 		if b.deadUntil.Load() <= now {
 			return b
 		}
 	}
-	return f.backends[(f.next.Add(1)-1)%n]
+	return f.backends[f.schedule[(f.next.Add(1)-1)%n]]
 }
 
 // proxy sends the request to the backends in turn; one that cannot be

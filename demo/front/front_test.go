@@ -187,3 +187,63 @@ func TestNewRejectsBadBackends(t *testing.T) {
 		}
 	}
 }
+
+func TestWeightsSplitRequestsInProportion(t *testing.T) {
+	recs := []*recorder{newRecorder(t), newRecorder(t), newRecorder(t)}
+	url := newTestFront(t, Config{Backends: []string{recs[0].URL, recs[1].URL, recs[2].URL}, Weights: []int{2, 1, 1}})
+	const n = 400
+	for i := range n {
+		if code, _ := post(t, url+"/v1/x", "", nil); code != http.StatusCreated {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	for i, want := range []int{n / 2, n / 4, n / 4} {
+		if got := recs[i].count(); got != want {
+			t.Errorf("backend %d (weight %d) got %d of %d requests, want %d", i, []int{2, 1, 1}[i], got, n, want)
+		}
+	}
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	if want := fmt.Sprintf("front_backend_weight{backend=%q} 2\n", recs[0].URL); !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
+}
+
+func TestScheduleInterleavesByWeight(t *testing.T) {
+	for _, c := range []struct {
+		weights []int
+		want    []int
+	}{
+		{[]int{1, 1, 1}, []int{0, 1, 2}},
+		{[]int{2, 1, 1}, []int{0, 1, 2, 0}},
+		{[]int{3, 1}, []int{0, 0, 1, 0}},
+	} {
+		var bs []*backend
+		for _, w := range c.weights {
+			bs = append(bs, &backend{weight: w})
+		}
+		if got := schedule(bs); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("schedule(%v) = %v, want %v", c.weights, got, c.want)
+		}
+	}
+}
+
+func TestNewRejectsBadWeights(t *testing.T) {
+	two := []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}
+	for _, c := range []struct {
+		weights []int
+		mention string
+	}{
+		{[]int{1}, "2 backends"},
+		{[]int{1, 0}, "weights[1]"},
+		{[]int{101, 1}, "weights[0]"},
+	} {
+		if _, err := New(Config{Backends: two, Weights: c.weights}); err == nil || !strings.Contains(err.Error(), c.mention) {
+			t.Errorf("New(weights %v) = %v, want an error mentioning %q", c.weights, err, c.mention)
+		}
+	}
+}

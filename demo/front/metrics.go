@@ -33,6 +33,13 @@ func newMetrics(backends []*backend) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, b := range backends {
+		weight := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name:        "front_backend_weight",
+			Help:        "The backend's weight: its share of requests is its weight over the sum of the weights.",
+			ConstLabels: prometheus.Labels{"backend": b.name},
+		})
+		weight.Set(float64(b.weight))
+		reg.MustRegister(weight)
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "front_backend_up",
 			Help:        "1 when the backend is in rotation, 0 while it is skipped after refusing a connection.",
