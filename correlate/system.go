@@ -50,6 +50,8 @@ type system struct {
 	findings     []Finding
 	notAvailable []string
 	notes        []string
+	poolerName   string           // the plan's pooler, "" when it has none
+	pooler       map[string]level // its readings
 }
 
 // explainSystem reads the plan's components, the service's concurrency
@@ -99,6 +101,9 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 		lv := levels[c.Name]
 		switch c.Kind {
 		case plan.KindPooler:
+			if sys.poolerName == "" {
+				sys.poolerName, sys.pooler = c.Name, lv
+			}
 			if f, ok := poolerFinding(c.Name, lv, levels[componentOf(comps, plan.KindDatabase, "")], levels[componentOf(comps, plan.KindHost, "")]); ok {
 				sys.findings = append(sys.findings, f)
 			}
@@ -161,15 +166,16 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 		var base, deg, onset []float64
 		var last time.Time
 		var lastV float64
+		spans := degradedSpans(w, coverFor(q, step))
 		for _, s := range series {
 			for _, p := range s.Samples {
 				if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 					continue
 				}
 				switch {
-				case !p.At.Before(w.Start) && !p.At.After(w.End):
+				case within(p.At, spans):
 					deg = append(deg, p.Value)
-					if !p.At.Before(w.Onset) {
+					if !p.At.Before(w.Onset) || len(w.Parts) > 0 {
 						onset = append(onset, p.Value)
 					}
 					if len(deg) == 1 || p.At.After(last) {
@@ -215,6 +221,32 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 		return lv, ""
 	}
 	return level{}, reason
+}
+
+// degradedSpans are the times a component's degraded samples come from:
+// a study's degraded steps (the measured part of each, as the service's
+// signals read them: never the gaps between steps, where verification
+// loads the other instances through the same pooler and database), else
+// the whole degraded window.
+func degradedSpans(w Window, cv cover) [][2]time.Time {
+	if len(w.Parts) == 0 {
+		return [][2]time.Time{{w.Start, w.End}}
+	}
+	out := make([][2]time.Time, 0, len(w.Parts))
+	for _, p := range w.Parts {
+		a, b := cv.of(p.Start, p.End)
+		out = append(out, [2]time.Time{a, b})
+	}
+	return out
+}
+
+func within(at time.Time, spans [][2]time.Time) bool {
+	for _, sp := range spans {
+		if !at.Before(sp[0]) && !at.After(sp[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func mean(vs []float64) float64 {
@@ -435,7 +467,11 @@ func withSystem(ctx context.Context, in Input, src Sources, rep *Report, base []
 			}
 		}
 	}
-	return append(base, sys.findings...)
+	out := append(base, sys.findings...)
+	if sys.poolerName != "" {
+		poolerFollowsCPU(out, sys.poolerName, sys.pooler)
+	}
+	return out
 }
 
 // downstreamExplains reports whether calls out of the service explain

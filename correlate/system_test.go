@@ -156,3 +156,79 @@ func TestStatementsNeedTheDSN(t *testing.T) {
 		t.Fatalf("not available: %v", na)
 	}
 }
+
+// TestPoolerFollowsTheServiceCPU: readings shaped like make demo's
+// (PostgreSQL behind PgBouncer, the shop burning 2 ms of CPU a request on
+// 2 cores; the means over its degraded steps, read from that run's
+// Prometheus): the pool of 20 filled in bursts only because CPU-starved
+// requests held each transaction's server connection 24× longer, so the
+// pooler ranks below the service's CPU. A truly small pool in front of a
+// service with CPU to spare keeps the pooler first.
+func TestPoolerFollowsTheServiceCPU(t *testing.T) {
+	peak := func(l level, p float64) level { l.degPeak = p; return l }
+	demoPool := map[string]level{
+		sigPoolWaiting: peak(lv(0, 17.2), 121), sigPoolWaitTime: lv(0.003, 29.9),
+		sigPoolActive: peak(lv(0.375, 11.7), 20), sigPoolSize: lv(20, 20), sigPoolXacts: lv(710, 921),
+	}
+	smallPool := map[string]level{ // pool 1 at 40 buys/s, the pgbouncer_pool scenario's shape
+		sigPoolWaiting: lv(0, 30), sigPoolWaitTime: lv(0, 4), sigPoolActive: lv(0.15, 1), sigPoolSize: lv(20, 1), sigPoolXacts: lv(20, 45),
+	}
+	without := func(m map[string]level, sig string) map[string]level {
+		out := map[string]level{}
+		for k, v := range m {
+			if k != sig {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	with := func(m map[string]level, sig string, l level) map[string]level {
+		out := without(m, sig)
+		out[sig] = l
+		return out
+	}
+	cpu := func(cores, schedBase, schedDeg float64) Finding {
+		r := Reading{Signal: SignalCPU, Resource: ResourceCPU, Available: true, Baseline: 0.915, Degraded: cores, HasBaseline: true,
+			Context: map[string]Pair{AuxGOMAXPROCS: {Baseline: 2, Degraded: 2}, AuxSchedP99: {Baseline: schedBase, Degraded: schedDeg}}}
+		a := assess(r)
+		return Finding{Kind: KindCPU, Title: "service shop: cpu_usage: CPU cores used", Score: 0.768, Evidence: Evidence{Facts: a.facts, Signal: &r}}
+	}
+	cases := []struct {
+		name     string
+		pool     map[string]level
+		cpu      Finding
+		wantTop  FindingKind
+		wantText string // in the pooler's recommendation
+	}{
+		{"make demo: CPU-bound service, hold time 24× longer", demoPool, cpu(1.26, 0.054, 0.112), KindCPU, "Do not raise pgbouncer's pool size first"},
+		{"CPU under 60% but goroutines wait twice as long for a core", demoPool, cpu(1.0, 0.05, 0.11), KindCPU, "waited 110.0 ms for a core"},
+		{"a small pool in front of a service with CPU to spare", smallPool, cpu(0.08, 0.005, 0.06), KindPoolerWait, "from 1"},
+		{"the service's CPU had room", demoPool, cpu(0.6, 0.01, 0.012), KindPoolerWait, "from 20"},
+		{"hold time did not grow", with(demoPool, sigPoolActive, peak(lv(0.375, 0.9), 20)), cpu(1.26, 0.054, 0.112), KindPoolerWait, "from 20"},
+		{"no transaction counter (Debian's exporter)", without(demoPool, sigPoolXacts), cpu(1.26, 0.054, 0.112), KindPoolerWait, "from 20"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pf, ok := poolerFinding("pgbouncer", c.pool, map[string]level{sigDBCPU: lv(0.1, 0.22)}, map[string]level{sigHostCores: lv(2, 2)})
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := []Finding{c.cpu, pf}
+			poolerFollowsCPU(fs, "pgbouncer", c.pool)
+			fs = rank(fs)
+			if fs[0].Kind != c.wantTop {
+				t.Fatalf("top %s (%.3f), want %s; pooler: %q", fs[0].Kind, fs[0].Score, c.wantTop, fs[len(fs)-1].Recommendation)
+			}
+			p := fs[0]
+			if p.Kind != KindPoolerWait {
+				p = fs[1]
+			}
+			if text := p.Recommendation + " " + strings.Join(p.Evidence.Facts, " "); !strings.Contains(text, c.wantText) {
+				t.Errorf("pooler finding lacks %q:\n%s", c.wantText, text)
+			}
+			if c.wantTop == KindCPU {
+				t.Logf("%s\n%s", strings.Join(p.Evidence.Facts, "\n"), p.Recommendation)
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+)
+
+// poolHold is how long a transaction held a pooler's server connection,
+// by Little's Law (server connections in use ÷ transactions per second),
+// at baseline and in the degraded steps.
+type poolHold struct {
+	baseMs, degMs     float64
+	baseRate, degRate float64 // transactions per second
+	size              float64 // the pool's size as the window ends
+}
+
+// poolerHold reads a pooler's hold time; false when a reading is missing
+// or the baseline held no transaction.
+func poolerHold(lv map[string]level) (poolHold, bool) {
+	active, xacts, size := lv[sigPoolActive], lv[sigPoolXacts], lv[sigPoolSize]
+	if !active.ok || !xacts.ok || !size.ok || !active.hasBase || !xacts.hasBase ||
+		xacts.base <= 0 || xacts.deg <= 0 || active.base <= 0 || size.now() <= 0 {
+		return poolHold{}, false
+	}
+	return poolHold{
+		baseMs: 1000 * active.base / xacts.base, degMs: 1000 * active.deg / xacts.deg,
+		baseRate: xacts.base, degRate: xacts.deg, size: size.now(),
+	}, true
+}
+
+// need is the server connections the degraded transaction rate needs at
+// the baseline's hold time.
+func (h poolHold) need() float64 { return h.degRate * h.baseMs / 1000 }
+
+// cpuBound reports whether the service itself ran short of CPU, with the
+// numbers: it used at least 60% of its cores (its CPU rule), or used at
+// least 40% while its runnable goroutines waited 20 ms or more (p99) for
+// a core, twice as long as at baseline. A service that uses little CPU is
+// not what holds a pool's connections, however busy the host.
+func cpuBound(r Reading) (bool, string) {
+	limit := r.Context[AuxLimit].Degraded
+	if limit <= 0 {
+		limit = r.Context[AuxGOMAXPROCS].Degraded
+	}
+	if limit <= 0 {
+		return false, ""
+	}
+	util := r.Degraded / limit
+	used := fmt.Sprintf("it used %.2f of its %.2f cores (%.0f%%)", r.Degraded, limit, 100*util)
+	if util >= 0.6 {
+		return true, used
+	}
+	if s := r.Context[AuxSchedP99]; util >= 0.4 && s.Degraded >= 0.02 && s.Degraded >= 2*s.Baseline {
+		return true, fmt.Sprintf("%s and its goroutines waited %.1f ms for a core (p99; %.1f ms at baseline)", used, 1000*s.Degraded, 1000*s.Baseline)
+	}
+	return false, ""
+}
+
+// poolerFollowsCPU ranks a pooler's queue below the service's CPU finding
+// when the queue is the CPU's consequence: the service was CPU-bound
+// (cpuBound), each transaction held its server connection at least 3×
+// longer than at baseline (Little's Law on the pooler's own counts), and
+// at the baseline's hold time the degraded transaction rate would have
+// needed under half the pool. A pool that is truly too small, in front
+// of a service with CPU to spare, keeps its place.
+func poolerFollowsCPU(fs []Finding, name string, pool map[string]level) {
+	p, c := -1, -1
+	for i, f := range fs {
+		switch {
+		case f.Kind == KindPoolerWait && p < 0:
+			p = i
+		case f.Kind == KindCPU && f.Evidence.Signal != nil && c < 0:
+			c = i
+		}
+	}
+	if p < 0 || c < 0 {
+		return
+	}
+	bound, used := cpuBound(*fs[c].Evidence.Signal)
+	h, ok := poolerHold(pool)
+	if !bound || !ok || h.degMs < 3*h.baseMs || h.need() >= 0.5*h.size {
+		return
+	}
+	pf, cf := &fs[p], &fs[c]
+	cf.cause = true
+	if pf.Score >= cf.Score {
+		pf.Score = cf.Score - 0.01
+	}
+	why := "the service was short of CPU: " + used
+	pf.Evidence.Facts = append(pf.Evidence.Facts,
+		fmt.Sprintf("it follows %s: a transaction held its server connection %.1f ms at baseline and %.1f ms in the degraded steps (%.0f×; server connections in use ÷ %.0f → %.0f transactions/s) while %s",
+			cf.Kind, h.baseMs, h.degMs, h.degMs/h.baseMs, h.baseRate, h.degRate, why),
+		fmt.Sprintf("at the baseline's %.1f ms a transaction, %.0f transactions/s need %.1f of the %.0f server connections (Little's Law): the pool fills only because requests short of CPU hold their transactions open longer",
+			h.baseMs, h.degRate, h.need(), h.size))
+	pf.Recommendation = fmt.Sprintf("Do not raise %s's pool size first: its %.0f connections serve %.0f transactions/s with room at the baseline's hold time (%.1f ms, %.1f connections needed); transactions held them %.0f× longer because the service was short of CPU. Fix the service's CPU (the %s finding) and measure again.",
+		name, h.size, h.degRate, h.baseMs, h.need(), math.Round(h.degMs/h.baseMs), cf.Kind)
+}
