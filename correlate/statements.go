@@ -3,7 +3,6 @@ package correlate
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -93,9 +92,9 @@ const maxExplained = 3
 
 // adviseStatements explains the statements that dominate the degraded
 // window (span time by db.statement, else pg_stat_statements' deltas)
-// on the database whose DSN is in the environment variable the plan names.
-func adviseStatements(ctx context.Context, db *plan.Database, stmts []stmtTime, m Metrics, w Window, step time.Duration) ([]statementAdvice, []string) {
-	dsn := os.Getenv(db.DSNEnv)
+// on the database at dsn (what the variable observe.database.dsn_env
+// names held, resolved by the caller).
+func adviseStatements(ctx context.Context, db *plan.Database, dsn string, stmts []stmtTime, m Metrics, w Window, step time.Duration) ([]statementAdvice, []string) {
 	if dsn == "" {
 		return nil, []string{fmt.Sprintf("explain: not available: the environment variable %s (observe.database.dsn_env) is not set", db.DSNEnv)}
 	}

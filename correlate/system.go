@@ -19,6 +19,7 @@ const (
 	KindDBLocks     FindingKind = "database_locks"  // backends wait for locks
 	KindDBIndex     FindingKind = "database_index"  // a statement scans a large table; an index is proposed
 	KindHostIO      FindingKind = "host_io"         // iowait, steal or a busy disk on a host
+	KindHostCPU     FindingKind = "host_cpu"        // a host's cores were all busy and the service waited for one
 	KindCacheMiss   FindingKind = "cache_misses"    // a cache's hit ratio fell or it evicts
 	KindCappedConcy FindingKind = "concurrency_cap" // the service serves at most N requests at once
 	KindDownstream  FindingKind = "downstream_slow" // a downstream's calls slowed down
@@ -92,7 +93,7 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 	var advice []statementAdvice
 	if in.Observe.Database != nil {
 		var na []string
-		advice, na = adviseStatements(ctx, in.Observe.Database, stmts, src.Metrics, rep.Window, step)
+		advice, na = adviseStatements(ctx, in.Observe.Database, src.DSN, stmts, src.Metrics, rep.Window, step)
 		sys.notAvailable = append(sys.notAvailable, na...)
 	} else if len(stmts) > 0 && len(comps) > 0 {
 		sys.notAvailable = append(sys.notAvailable, "explain: not available: observe.database is not set in the plan (no EXPLAIN or index advice)")
@@ -111,6 +112,9 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 			sys.findings = append(sys.findings, databaseFindings(c.Name, lv, levels[componentOf(comps, plan.KindHost, "")], stmts)...)
 		case plan.KindHost:
 			if f, ok := hostFinding(c.Name, lv); ok {
+				sys.findings = append(sys.findings, f)
+			}
+			if f, ok := hostCPUFinding(c.Name, lv, serviceCPU(rep)); ok {
 				sys.findings = append(sys.findings, f)
 			}
 		case plan.KindCache:

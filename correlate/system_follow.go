@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // poolHold is how long a transaction held a pooler's server connection,
@@ -56,29 +57,42 @@ func cpuBound(r Reading) (bool, string) {
 	return false, ""
 }
 
-// poolerFollowsCPU ranks a pooler's queue below the service's CPU finding
-// when the queue is the CPU's consequence: the service was CPU-bound
-// (cpuBound), each transaction held its server connection at least 3×
-// longer than at baseline (Little's Law on the pooler's own counts), and
-// at the baseline's hold time the degraded transaction rate would have
-// needed under half the pool. A pool that is truly too small, in front
-// of a service with CPU to spare, keeps its place.
+// poolerFollowsCPU ranks a pooler's queue below the CPU its requests were
+// short of when the queue is that CPU's consequence: each transaction held
+// its server connection at least 3× longer than at baseline (Little's Law
+// on the pooler's own counts) and at the baseline's hold time the degraded
+// transaction rate would have needed under half the pool. The CPU is the
+// service's own when it was CPU-bound (cpuBound), else the host's when its
+// finding says the service waited for a core and the pool was not full on
+// average (under 85% in use). A pool that is truly too small, in front of
+// a service with CPU to spare, keeps its place.
 func poolerFollowsCPU(fs []Finding, name string, pool map[string]level) {
-	p, c := -1, -1
+	p, c, host := -1, -1, -1
 	for i, f := range fs {
 		switch {
 		case f.Kind == KindPoolerWait && p < 0:
 			p = i
 		case f.Kind == KindCPU && f.Evidence.Signal != nil && c < 0:
 			c = i
+		case f.Kind == KindHostCPU && host < 0:
+			host = i
 		}
 	}
-	if p < 0 || c < 0 {
+	h, ok := poolerHold(pool)
+	if p < 0 || !ok || h.degMs < 3*h.baseMs || h.need() >= 0.5*h.size {
 		return
 	}
-	bound, used := cpuBound(*fs[c].Evidence.Signal)
-	h, ok := poolerHold(pool)
-	if !bound || !ok || h.degMs < 3*h.baseMs || h.need() >= 0.5*h.size {
+	why := ""
+	if c >= 0 {
+		if bound, used := cpuBound(*fs[c].Evidence.Signal); bound {
+			why = "the service was short of CPU: " + used
+		}
+	}
+	if why == "" && host >= 0 && pool[sigPoolActive].deg < 0.85*h.size {
+		c = host
+		why = "the host's CPU was saturated: " + strings.Join(fs[host].Evidence.Facts, "; ")
+	}
+	if why == "" {
 		return
 	}
 	pf, cf := &fs[p], &fs[c]
@@ -86,12 +100,49 @@ func poolerFollowsCPU(fs []Finding, name string, pool map[string]level) {
 	if pf.Score >= cf.Score {
 		pf.Score = cf.Score - 0.01
 	}
-	why := "the service was short of CPU: " + used
 	pf.Evidence.Facts = append(pf.Evidence.Facts,
 		fmt.Sprintf("it follows %s: a transaction held its server connection %.1f ms at baseline and %.1f ms in the degraded steps (%.0f×; server connections in use ÷ %.0f → %.0f transactions/s) while %s",
 			cf.Kind, h.baseMs, h.degMs, h.degMs/h.baseMs, h.baseRate, h.degRate, why),
 		fmt.Sprintf("at the baseline's %.1f ms a transaction, %.0f transactions/s need %.1f of the %.0f server connections (Little's Law): the pool fills only because requests short of CPU hold their transactions open longer",
 			h.baseMs, h.degRate, h.need(), h.size))
-	pf.Recommendation = fmt.Sprintf("Do not raise %s's pool size first: its %.0f connections serve %.0f transactions/s with room at the baseline's hold time (%.1f ms, %.1f connections needed); transactions held them %.0f× longer because the service was short of CPU. Fix the service's CPU (the %s finding) and measure again.",
+	pf.Recommendation = fmt.Sprintf("Do not raise %s's pool size first: its %.0f connections serve %.0f transactions/s with room at the baseline's hold time (%.1f ms, %.1f connections needed); transactions held them %.0f× longer because their requests were short of CPU. Fix the CPU first (the %s finding) and measure again.",
 		name, h.size, h.degRate, h.baseMs, h.need(), math.Round(h.degMs/h.baseMs), cf.Kind)
+}
+
+// serviceCPU is the service's CPU reading, nil when it was not read.
+func serviceCPU(rep *Report) *Reading {
+	for i := range rep.Signals {
+		if r := &rep.Signals[i]; r.Signal == SignalCPU && r.Available {
+			return r
+		}
+	}
+	return nil
+}
+
+// hostCPUFinding: the host's cores were all busy while the service, not
+// CPU-bound itself (its own CPU finding speaks then), had goroutines
+// waiting 20 ms or more (p99) for a core: other work on the host took the
+// CPU the service's requests waited for.
+func hostCPUFinding(name string, lv map[string]level, svc *Reading) (Finding, bool) {
+	busy, cores := lv[sigHostBusy], lv[sigHostCores]
+	if svc == nil || !busy.ok || !cores.ok || cores.deg <= 0 || busy.deg < 0.9*cores.deg {
+		return Finding{}, false
+	}
+	sched := svc.Context[AuxSchedP99]
+	if bound, _ := cpuBound(*svc); bound || sched.Degraded < 0.02 {
+		return Finding{}, false
+	}
+	facts := []string{
+		fmt.Sprintf("%.2f of its %.0f cores busy on average in the degraded steps (%.2f at baseline; idle, iowait and steal apart)", busy.deg, cores.deg, busy.base),
+		fmt.Sprintf("the service used %.2f of them (%.2f at baseline): the rest was other work on the host", svc.Degraded, svc.Baseline),
+		fmt.Sprintf("the service's runnable goroutines waited %.1f ms for a core (p99 scheduler latency; %.1f ms at baseline)", 1000*sched.Degraded, 1000*sched.Baseline),
+	}
+	return Finding{
+		Kind:     KindHostCPU,
+		Title:    fmt.Sprintf("host %s: its CPU was saturated and the service waited for a core", name),
+		Score:    0.6,
+		Evidence: Evidence{Facts: facts, Utilisation: clamp01(busy.deg / cores.deg)},
+		Recommendation: fmt.Sprintf("Measure the service on a host (or a CPU reservation) of its own: other work used %.2f of the host's %.0f cores while the service's requests waited for one, so this capacity is the host's, not the service's.",
+			math.Max(0, busy.deg-svc.Degraded), cores.deg),
+	}, true
 }

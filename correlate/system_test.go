@@ -146,11 +146,11 @@ func TestComponentsNotAvailableSayWhy(t *testing.T) {
 	}
 }
 
-// TestStatementsNeedTheDSN: observe.database with its variable unset says
-// so instead of failing.
+// TestStatementsNeedTheDSN: observe.database whose variable gave no DSN
+// says so instead of failing; correlate never reads the variable itself.
 func TestStatementsNeedTheDSN(t *testing.T) {
-	t.Setenv("HEADROOM_TEST_UNSET_DSN", "")
-	_, na := adviseStatements(context.Background(), &plan.Database{Driver: "postgres", DSNEnv: "HEADROOM_TEST_UNSET_DSN"},
+	t.Setenv("HEADROOM_TEST_UNSET_DSN", "postgres://must-not-be-read")
+	_, na := adviseStatements(context.Background(), &plan.Database{Driver: "postgres", DSNEnv: "HEADROOM_TEST_UNSET_DSN"}, "",
 		[]stmtTime{{stmt: "SELECT 1"}}, nil, Window{}, time.Second)
 	if len(na) != 1 || !strings.Contains(na[0], "HEADROOM_TEST_UNSET_DSN") || !strings.Contains(na[0], "is not set") {
 		t.Fatalf("not available: %v", na)
@@ -206,6 +206,44 @@ func TestPoolerFollowsTheServiceCPU(t *testing.T) {
 		{"the service's CPU had room", demoPool, cpu(0.6, 0.01, 0.012), KindPoolerWait, "from 20"},
 		{"hold time did not grow", with(demoPool, sigPoolActive, peak(lv(0.375, 0.9), 20)), cpu(1.26, 0.054, 0.112), KindPoolerWait, "from 20"},
 		{"no transaction counter (Debian's exporter)", without(demoPool, sigPoolXacts), cpu(1.26, 0.054, 0.112), KindPoolerWait, "from 20"},
+	}
+	// make demo on a host busy with other work (load average 9 on 2
+	// cores): the host's CPU finding, and the pooler below it only when
+	// its transactions held their connections 3× longer.
+	contended := map[string]level{
+		sigPoolWaiting: peak(lv(0, 3.2), 24), sigPoolWaitTime: lv(0.005, 0.159),
+		sigPoolActive: peak(lv(2.125, 7.4), 20), sigPoolSize: lv(20, 20), sigPoolXacts: lv(179, 315),
+	}
+	svc := &Reading{Signal: SignalCPU, Available: true, Baseline: 0.254, Degraded: 0.42, HasBaseline: true,
+		Context: map[string]Pair{AuxGOMAXPROCS: {Baseline: 2, Degraded: 2}, AuxSchedP99: {Baseline: 0.031, Degraded: 0.039}}}
+	host, ok := hostCPUFinding("host", map[string]level{sigHostBusy: lv(2.0, 1.986), sigHostCores: lv(2, 2)}, svc)
+	if !ok || !strings.HasPrefix(host.Title, "host host: its CPU was saturated") || !strings.Contains(strings.Join(host.Evidence.Facts, " "), "the service used 0.42") {
+		t.Fatalf("host CPU finding %v %+v", ok, host)
+	}
+	if _, ok := hostCPUFinding("host", map[string]level{sigHostBusy: lv(1.0, 1.2), sigHostCores: lv(2, 2)}, svc); ok {
+		t.Error("host CPU finding on a host with idle cores")
+	}
+	hostCases := []struct {
+		name    string
+		pool    map[string]level
+		wantTop FindingKind
+	}{
+		{"hold time 2× longer: the pooler keeps its place", contended, KindPoolerWait},
+		{"hold time 4× longer: the pooler follows the host", with(contended, sigPoolActive, peak(lv(2.125, 14.8), 20)), KindHostCPU},
+		{"a full pool keeps its place", with(contended, sigPoolActive, peak(lv(2.125, 18), 20)), KindPoolerWait},
+	}
+	for _, c := range hostCases {
+		t.Run(c.name, func(t *testing.T) {
+			pf, ok := poolerFinding("pgbouncer", c.pool, nil, nil)
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := []Finding{pf, host}
+			poolerFollowsCPU(fs, "pgbouncer", c.pool)
+			if fs = rank(fs); fs[0].Kind != c.wantTop {
+				t.Fatalf("top %s, want %s: %v", fs[0].Kind, c.wantTop, fs[len(fs)-1].Evidence.Facts)
+			}
+		})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
