@@ -53,6 +53,7 @@ type system struct {
 	notes        []string
 	poolerName   string           // the plan's pooler, "" when it has none
 	pooler       map[string]level // its readings
+	database     map[string]level // the plan's first database's readings
 }
 
 // explainSystem reads the plan's components, the service's concurrency
@@ -109,6 +110,9 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 				sys.findings = append(sys.findings, f)
 			}
 		case plan.KindDatabase:
+			if sys.database == nil {
+				sys.database = lv
+			}
 			sys.findings = append(sys.findings, databaseFindings(c.Name, lv, levels[componentOf(comps, plan.KindHost, "")], stmts)...)
 		case plan.KindHost:
 			if f, ok := hostFinding(c.Name, lv); ok {
@@ -474,6 +478,7 @@ func withSystem(ctx context.Context, in Input, src Sources, rep *Report, base []
 	out := append(base, sys.findings...)
 	if sys.poolerName != "" {
 		poolerFollowsCPU(out, sys.poolerName, sys.pooler)
+		locksBehindPooler(out, sys.pooler, sys.database)
 	}
 	return out
 }

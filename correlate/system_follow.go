@@ -146,3 +146,30 @@ func hostCPUFinding(name string, lv map[string]level, svc *Reading) (Finding, bo
 			math.Max(0, busy.deg-svc.Degraded), cores.deg),
 	}, true
 }
+
+// locksBehindPooler ranks lock waits below a pooler's queue that is at
+// least 10× longer: requests wait for a server connection before any of
+// their statements can wait for a row, so the pooler's queue is where the
+// time goes. (A pool shrunk to one connection leaves the old connections'
+// last transactions contending for a moment: a lock queue of 0.5 beside
+// 30 clients waiting for the pool.) With a hot row behind a pool of 20,
+// most connections wait for the lock and the two queues are alike.
+func locksBehindPooler(fs []Finding, pool, db map[string]level) {
+	p, l := -1, -1
+	for i, f := range fs {
+		switch {
+		case f.Kind == KindPoolerWait && p < 0:
+			p = i
+		case f.Kind == KindDBLocks && l < 0:
+			l = i
+		}
+	}
+	waiting, locks := pool[sigPoolWaiting], db[sigDBLockWaits]
+	if p < 0 || l < 0 || !waiting.ok || !locks.ok || locks.deg <= 0 || waiting.deg < 10*locks.deg || fs[l].Score < fs[p].Score {
+		return
+	}
+	fs[l].Score = fs[p].Score - 0.01
+	fs[p].cause = true
+	fs[l].Evidence.Facts = append(fs[l].Evidence.Facts, fmt.Sprintf("it ranks below %s: %.1f clients waited for a server connection against %.1f backends waiting for a lock (%.0f×): requests queue for the pool before their statements reach the row",
+		fs[p].Kind, waiting.deg, locks.deg, waiting.deg/locks.deg))
+}

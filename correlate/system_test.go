@@ -270,3 +270,36 @@ func TestPoolerFollowsTheServiceCPU(t *testing.T) {
 		})
 	}
 }
+
+// TestLocksBehindAPoolerQueue: the pgbouncer_pool scenario's readings (a
+// pool shrunk to one connection: 30 clients waiting, 0.5 backends
+// waiting for the counter row as the old connections finish) rank the
+// pooler first; a hot row behind a pool of 20, where the lock queue is
+// as long as the pooler's, keeps the locks first.
+func TestLocksBehindAPoolerQueue(t *testing.T) {
+	stmts := []stmtTime{{stmt: "UPDATE counters SET value = value + 1 WHERE name = 'orders' RETURNING pg_sleep(0.025)", baseMs: 25.7, degMs: 51.4}}
+	cases := []struct {
+		name             string
+		waiting, lockers float64
+		active, size     float64
+		want             FindingKind
+	}{
+		{"pool of 1", 30, 0.5, 1.5, 1, KindPoolerWait},
+		{"hot row behind a pool of 20", 40, 12, 20, 20, KindDBLocks},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pool := map[string]level{sigPoolWaiting: lv(0, c.waiting), sigPoolWaitTime: lv(0, 27.5), sigPoolActive: lv(1, c.active), sigPoolSize: lv(20, c.size)}
+			db := map[string]level{sigDBLockWaits: lv(0, c.lockers)}
+			pf, ok := poolerFinding("pgbouncer", pool, db, nil)
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := append(databaseFindings("postgres", db, nil, stmts), pf)
+			locksBehindPooler(fs, pool, db)
+			if fs = rank(fs); fs[0].Kind != c.want {
+				t.Fatalf("top %s, want %s: %v", fs[0].Kind, c.want, fs[1].Evidence.Facts)
+			}
+		})
+	}
+}
