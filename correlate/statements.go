@@ -3,6 +3,8 @@ package correlate
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -163,8 +165,14 @@ func statementsFromStats(ctx context.Context, m Metrics, w Window, step time.Dur
 func normalise(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // indexFindings turns advice with a proposed index into findings.
+// One index serves statements whose proposals name the same table and
+// columns, whatever their directions (a B-tree reads either way): they
+// become one finding, with the index that keeps a sort's direction, so
+// two statements close in time do not take turns at the top.
 func indexFindings(db string, advice []statementAdvice) []Finding {
 	var out []Finding
+	var keys []string // per finding: table and columns without directions
+	var dirs []bool   // per finding: its index keeps a sort direction
 	for _, sa := range advice {
 		a := sa.advice
 		if a.Index == nil || a.Scan == nil {
@@ -196,15 +204,47 @@ func indexFindings(db string, advice []statementAdvice) []Finding {
 			rec += fmt.Sprintf("; pg_stat_statements: %.0f ms of execution in the degraded window", sa.time.degMs)
 		}
 		rec += ". " + a.Index.DDL() + " (Headroom never creates it)."
-		out = append(out, Finding{
+		f := Finding{
 			Kind:           KindDBIndex,
 			Title:          fmt.Sprintf("database %s: %s scans %s to filter: index on %s", db, spanNameOf(a.Statement), a.Scan.Table, a.Index.Text()),
 			Score:          score,
 			Evidence:       Evidence{Facts: facts, Queries: []string{a.Statement}},
 			Recommendation: strings.ToUpper(rec[:1]) + rec[1:],
-		})
+		}
+		key, dir := indexKey(*a.Index)
+		i := slices.Index(keys, key)
+		switch {
+		case i < 0:
+			out, keys, dirs = append(out, f), append(keys, key), append(dirs, dir)
+		case dir && !dirs[i]: // this one keeps the sort: it speaks for both
+			f.Evidence.Facts = append(f.Evidence.Facts, "the same index serves "+strings.Join(out[i].Evidence.Queries, "; ")+" too")
+			f.Evidence.Queries = append(f.Evidence.Queries, out[i].Evidence.Queries...)
+			f.Score = math.Max(f.Score, out[i].Score)
+			out[i], dirs[i] = f, true
+		default:
+			out[i].Evidence.Facts = append(out[i].Evidence.Facts, "the same index serves "+a.Statement+" too: "+facts[len(facts)-1])
+			out[i].Evidence.Queries = append(out[i].Evidence.Queries, a.Statement)
+			out[i].Score = math.Max(out[i].Score, score)
+		}
 	}
 	return out
+}
+
+// indexKey is an index's table and columns without directions, and
+// whether any column has one.
+func indexKey(ix pgexplain.Index) (string, bool) {
+	cols := make([]string, len(ix.Columns))
+	dir := false
+	for i, c := range ix.Columns {
+		f := strings.Fields(c)
+		if len(f) > 1 {
+			dir = true
+		}
+		if len(f) > 0 {
+			cols[i] = f[0]
+		}
+	}
+	return ix.Table + " (" + strings.Join(cols, ", ") + ")", dir
 }
 
 func costText(c float64) string {

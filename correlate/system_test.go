@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-sre/headroom/correlate/pgexplain"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -301,5 +302,28 @@ func TestLocksBehindAPoolerQueue(t *testing.T) {
 				t.Fatalf("top %s, want %s: %v", fs[0].Kind, c.want, fs[1].Evidence.Facts)
 			}
 		})
+	}
+}
+
+// TestOneIndexServesBothStatements: the missing_index scenario's two
+// statements on orders (a count over a date range, the latest five by
+// date) propose (user_id, created_at) and (user_id, created_at DESC);
+// whichever took longer in a run, there is one finding, for the index
+// that keeps the sort, and it names both statements.
+func TestOneIndexServesBothStatements(t *testing.T) {
+	count := statementAdvice{time: stmtTime{count: 2, meanMs: 31.7, share: 0.45}, advice: pgexplain.Advice{
+		Statement: "SELECT COUNT(*) FROM orders WHERE user_id = $1 AND created_at >= $2", Cost: 11023, CostWithIndex: 31.6, UsesIndex: true,
+		Scan:  &pgexplain.Scan{Table: "orders", Rows: 402025, Filter: "((created_at >= $2) AND (user_id = $1))"},
+		Index: &pgexplain.Index{Table: "orders", Columns: []string{"user_id", "created_at"}}}}
+	latest := statementAdvice{time: stmtTime{count: 2, meanMs: 29.1, share: 0.43}, advice: pgexplain.Advice{
+		Statement: "SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 5", Cost: 10606, CostWithIndex: 21.1, UsesIndex: true,
+		Scan:  &pgexplain.Scan{Table: "orders", Rows: 402250, Filter: "(user_id = $1)", SortKeys: []string{"created_at DESC"}},
+		Index: &pgexplain.Index{Table: "orders", Columns: []string{"user_id", "created_at DESC"}}}}
+	for _, order := range [][]statementAdvice{{count, latest}, {latest, count}} {
+		fs := indexFindings("postgres", order)
+		if len(fs) != 1 || !strings.HasSuffix(fs[0].Title, "index on orders (user_id, created_at DESC)") || len(fs[0].Evidence.Queries) != 2 ||
+			!strings.Contains(strings.Join(fs[0].Evidence.Facts, " "), "the same index serves") {
+			t.Fatalf("findings %+v", fs)
+		}
 	}
 }
