@@ -60,16 +60,29 @@ func statementsOf(rep *Report) []stmtTime {
 }
 
 // writeHolder is the UPDATE or DELETE whose time grew most: with lock waits,
-// the statement whose transactions hold the contended rows.
+// the statement whose transactions hold the contended rows. An INSERT
+// writes a new row, which others wait for only on a unique key: it is
+// named only when no UPDATE or DELETE ran (hot_row: a login's INSERT into
+// sessions, missing from the baseline's traces, grew more than the
+// counter's UPDATE once).
 func writeHolder(stmts []stmtTime) *stmtTime {
 	var best *stmtTime
+	rank := func(s *stmtTime) int {
+		switch strings.ToUpper(firstField(s.stmt)) {
+		case "UPDATE", "DELETE":
+			return 2
+		case "INSERT":
+			return 1
+		}
+		return 0
+	}
 	for i := range stmts {
 		s := &stmts[i]
-		verb := strings.ToUpper(firstField(s.stmt))
-		if verb != "UPDATE" && verb != "DELETE" && verb != "INSERT" {
+		r := rank(s)
+		if r == 0 {
 			continue
 		}
-		if best == nil || s.degMs-s.baseMs > best.degMs-best.baseMs {
+		if best == nil || r > rank(best) || (r == rank(best) && s.degMs-s.baseMs > best.degMs-best.baseMs) {
 			best = s
 		}
 	}
@@ -89,8 +102,10 @@ type statementAdvice struct {
 	advice pgexplain.Advice
 }
 
-// maxExplained bounds how many statements are explained.
-const maxExplained = 3
+// maxExplained bounds how many statements are explained: the traces'
+// three slowest, then pg_stat_statements' slowest others (statements that
+// share a span name, as two SELECTs on orders do, reach it only there).
+const maxExplained = 5
 
 // adviseStatements explains the statements that dominate the degraded
 // window (span time by db.statement, else pg_stat_statements' deltas)
@@ -101,7 +116,7 @@ func adviseStatements(ctx context.Context, db *plan.Database, dsn string, stmts 
 		return nil, []string{fmt.Sprintf("explain: not available: the environment variable %s (observe.database.dsn_env) is not set", db.DSNEnv)}
 	}
 	var na []string
-	pick := stmts[:min(len(stmts), maxExplained)]
+	pick := append([]stmtTime(nil), stmts[:min(len(stmts), 3)]...) // a copy: extras are appended
 	if extra, reason := statementsFromStats(ctx, m, w, step); reason != "" {
 		na = append(na, "pg_stat_statements: not available: "+reason)
 	} else {

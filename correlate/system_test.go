@@ -102,6 +102,7 @@ func TestDatabaseLocksNameTheContendedWrite(t *testing.T) {
 	stmts := []stmtTime{
 		{stmt: "SELECT id FROM carts WHERE id = $1", baseMs: 1, degMs: 2},
 		{stmt: "UPDATE counters SET value = value + 1 WHERE name = 'orders'", baseMs: 1, degMs: 300},
+		{stmt: "INSERT INTO sessions (token, user_id, created_at) VALUES ($1, $2, $3)", baseMs: 0, degMs: 400}, // new rows: not the holder
 	}
 	fs := databaseFindings("postgres", map[string]level{sigDBLockWaits: lv(0, 6)}, nil, stmts)
 	if len(fs) != 1 || fs[0].Kind != KindDBLocks || !strings.HasPrefix(fs[0].Title, "database postgres:") ||
