@@ -177,9 +177,13 @@ func stepOfSeconds(secs []generator.SecondRecord, hold time.Duration) (Step, boo
 }
 
 // ExplainRun explains a finished run with the plan's Prometheus and Tempo:
-// the one call that attaches findings to `headroom run`.
-func ExplainRun(ctx context.Context, r generator.Result, p *plan.Plan) (Report, error) {
-	return Explain(ctx, FromRun(r, p), SourcesFor(p.Observe, 0))
+// the one call that attaches findings to `headroom run`. dsn is
+// observe.database's connection string, resolved by the caller ("" when
+// the plan has none or its variable is unset: no EXPLAIN).
+func ExplainRun(ctx context.Context, r generator.Result, p *plan.Plan, dsn string) (Report, error) {
+	src := SourcesFor(p.Observe, 0)
+	src.DSN = dsn
+	return Explain(ctx, FromRun(r, p), src)
 }
 
 // ExplainStudy explains a finished study with the plan's Prometheus and
@@ -190,22 +194,26 @@ func ExplainStudy(ctx context.Context, s capacity.Study, p *plan.Plan) (Report, 
 
 // ExplainStudyWith is ExplainStudy with the traces a TraceKeeper kept
 // while the study ran (k.Kept()), read before the trace store, which may
-// have dropped them; what the keeper could not keep is noted.
+// have dropped them; what the keeper could not keep is noted. Without a
+// DSN it explains no statements.
 func ExplainStudyWith(ctx context.Context, s capacity.Study, p *plan.Plan, k *TraceKeeper) (Report, error) {
-	return ExplainStudySeconds(ctx, s, p, k, nil)
+	return ExplainStudySeconds(ctx, s, p, k, nil, "")
 }
 
 // ExplainStudySeconds is ExplainStudyWith with the study's seconds, so a
 // step cut short in its warm-up and the stress hold count as degraded
-// evidence (Input.AddUnmeasured).
-func ExplainStudySeconds(ctx context.Context, s capacity.Study, p *plan.Plan, k *TraceKeeper, secs []StepSecond) (Report, error) {
+// evidence (Input.AddUnmeasured), and with dsn, observe.database's
+// connection string resolved by the caller (see ExplainRun).
+func ExplainStudySeconds(ctx context.Context, s capacity.Study, p *plan.Plan, k *TraceKeeper, secs []StepSecond, dsn string) (Report, error) {
 	in, err := FromStudy(s, p)
 	if err != nil {
 		return Report{}, err
 	}
 	in.AddUnmeasured(s, secs)
 	in.Kept = k.Kept()
-	rep, err := Explain(ctx, in, SourcesFor(p.Observe, 0))
+	src := SourcesFor(p.Observe, 0)
+	src.DSN = dsn
+	rep, err := Explain(ctx, in, src)
 	if rep.Window.Found {
 		rep.Notes = append(rep.Notes, k.Problems()...)
 	}

@@ -28,6 +28,7 @@ const (
 	sigPoolWaitTime   = "pooler_wait_time"
 	sigPoolActive     = "pooler_server_active"
 	sigPoolSize       = "pooler_pool_size"
+	sigPoolXacts      = "pooler_transactions"
 	sigHostBusy       = "host_cpu_busy"
 	sigHostCores      = "host_cores"
 	sigHostIOWait     = "host_iowait"
@@ -91,6 +92,13 @@ func componentSignals(kind plan.ComponentKind) []Signal {
 			}},
 			{Name: sigPoolSize, Title: "pool size", Unit: "count", Queries: []string{
 				`sum(pgbouncer_databases_pool_size{database!="pgbouncer"})`, `sum(pgbouncer_pool_size)`,
+			}},
+			// With the server connections in use, Little's Law gives how long a
+			// transaction holds one (PgBouncer's own transaction time counts
+			// the client's wait for a connection too). Debian's exporter has
+			// no transaction counter.
+			{Name: sigPoolXacts, Title: "transactions per second through the pool", Unit: "1/s", Queries: []string{
+				`sum(irate(pgbouncer_stats_sql_transactions_pooled_total[$rate]))`,
 			}},
 		}
 	case plan.KindHost:

@@ -33,6 +33,11 @@ type Sources struct {
 	Metrics Metrics
 	Traces  Traces
 	Missing []string
+	// DSN is observe.database's connection string, for EXPLAIN and
+	// hypothetical indexes: the caller resolves the variable
+	// observe.database.dsn_env names (correlate reads no environment).
+	// Empty: not available. It is never stored or shown.
+	DSN string
 }
 
 // SourcesFor builds the Prometheus and trace-store clients a plan's observe

@@ -3,7 +3,8 @@ package correlate
 import (
 	"context"
 	"fmt"
-	"os"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,16 +60,29 @@ func statementsOf(rep *Report) []stmtTime {
 }
 
 // writeHolder is the UPDATE or DELETE whose time grew most: with lock waits,
-// the statement whose transactions hold the contended rows.
+// the statement whose transactions hold the contended rows. An INSERT
+// writes a new row, which others wait for only on a unique key: it is
+// named only when no UPDATE or DELETE ran (hot_row: a login's INSERT into
+// sessions, missing from the baseline's traces, grew more than the
+// counter's UPDATE once).
 func writeHolder(stmts []stmtTime) *stmtTime {
 	var best *stmtTime
+	rank := func(s *stmtTime) int {
+		switch strings.ToUpper(firstField(s.stmt)) {
+		case "UPDATE", "DELETE":
+			return 2
+		case "INSERT":
+			return 1
+		}
+		return 0
+	}
 	for i := range stmts {
 		s := &stmts[i]
-		verb := strings.ToUpper(firstField(s.stmt))
-		if verb != "UPDATE" && verb != "DELETE" && verb != "INSERT" {
+		r := rank(s)
+		if r == 0 {
 			continue
 		}
-		if best == nil || s.degMs-s.baseMs > best.degMs-best.baseMs {
+		if best == nil || r > rank(best) || (r == rank(best) && s.degMs-s.baseMs > best.degMs-best.baseMs) {
 			best = s
 		}
 	}
@@ -88,19 +102,21 @@ type statementAdvice struct {
 	advice pgexplain.Advice
 }
 
-// maxExplained bounds how many statements are explained.
-const maxExplained = 3
+// maxExplained bounds how many statements are explained: the traces'
+// three slowest, then pg_stat_statements' slowest others (statements that
+// share a span name, as two SELECTs on orders do, reach it only there).
+const maxExplained = 5
 
 // adviseStatements explains the statements that dominate the degraded
 // window (span time by db.statement, else pg_stat_statements' deltas)
-// on the database whose DSN is in the environment variable the plan names.
-func adviseStatements(ctx context.Context, db *plan.Database, stmts []stmtTime, m Metrics, w Window, step time.Duration) ([]statementAdvice, []string) {
-	dsn := os.Getenv(db.DSNEnv)
+// on the database at dsn (what the variable observe.database.dsn_env
+// names held, resolved by the caller).
+func adviseStatements(ctx context.Context, db *plan.Database, dsn string, stmts []stmtTime, m Metrics, w Window, step time.Duration) ([]statementAdvice, []string) {
 	if dsn == "" {
 		return nil, []string{fmt.Sprintf("explain: not available: the environment variable %s (observe.database.dsn_env) is not set", db.DSNEnv)}
 	}
 	var na []string
-	pick := stmts[:min(len(stmts), maxExplained)]
+	pick := append([]stmtTime(nil), stmts[:min(len(stmts), 3)]...) // a copy: extras are appended
 	if extra, reason := statementsFromStats(ctx, m, w, step); reason != "" {
 		na = append(na, "pg_stat_statements: not available: "+reason)
 	} else {
@@ -164,8 +180,14 @@ func statementsFromStats(ctx context.Context, m Metrics, w Window, step time.Dur
 func normalise(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // indexFindings turns advice with a proposed index into findings.
+// One index serves statements whose proposals name the same table and
+// columns, whatever their directions (a B-tree reads either way): they
+// become one finding, with the index that keeps a sort's direction, so
+// two statements close in time do not take turns at the top.
 func indexFindings(db string, advice []statementAdvice) []Finding {
 	var out []Finding
+	var keys []string // per finding: table and columns without directions
+	var dirs []bool   // per finding: its index keeps a sort direction
 	for _, sa := range advice {
 		a := sa.advice
 		if a.Index == nil || a.Scan == nil {
@@ -197,15 +219,47 @@ func indexFindings(db string, advice []statementAdvice) []Finding {
 			rec += fmt.Sprintf("; pg_stat_statements: %.0f ms of execution in the degraded window", sa.time.degMs)
 		}
 		rec += ". " + a.Index.DDL() + " (Headroom never creates it)."
-		out = append(out, Finding{
+		f := Finding{
 			Kind:           KindDBIndex,
 			Title:          fmt.Sprintf("database %s: %s scans %s to filter: index on %s", db, spanNameOf(a.Statement), a.Scan.Table, a.Index.Text()),
 			Score:          score,
 			Evidence:       Evidence{Facts: facts, Queries: []string{a.Statement}},
 			Recommendation: strings.ToUpper(rec[:1]) + rec[1:],
-		})
+		}
+		key, dir := indexKey(*a.Index)
+		i := slices.Index(keys, key)
+		switch {
+		case i < 0:
+			out, keys, dirs = append(out, f), append(keys, key), append(dirs, dir)
+		case dir && !dirs[i]: // this one keeps the sort: it speaks for both
+			f.Evidence.Facts = append(f.Evidence.Facts, "the same index serves "+strings.Join(out[i].Evidence.Queries, "; ")+" too")
+			f.Evidence.Queries = append(f.Evidence.Queries, out[i].Evidence.Queries...)
+			f.Score = math.Max(f.Score, out[i].Score)
+			out[i], dirs[i] = f, true
+		default:
+			out[i].Evidence.Facts = append(out[i].Evidence.Facts, "the same index serves "+a.Statement+" too: "+facts[len(facts)-1])
+			out[i].Evidence.Queries = append(out[i].Evidence.Queries, a.Statement)
+			out[i].Score = math.Max(out[i].Score, score)
+		}
 	}
 	return out
+}
+
+// indexKey is an index's table and columns without directions, and
+// whether any column has one.
+func indexKey(ix pgexplain.Index) (string, bool) {
+	cols := make([]string, len(ix.Columns))
+	dir := false
+	for i, c := range ix.Columns {
+		f := strings.Fields(c)
+		if len(f) > 1 {
+			dir = true
+		}
+		if len(f) > 0 {
+			cols[i] = f[0]
+		}
+	}
+	return ix.Table + " (" + strings.Join(cols, ", ") + ")", dir
 }
 
 func costText(c float64) string {

@@ -19,6 +19,7 @@ const (
 	KindDBLocks     FindingKind = "database_locks"  // backends wait for locks
 	KindDBIndex     FindingKind = "database_index"  // a statement scans a large table; an index is proposed
 	KindHostIO      FindingKind = "host_io"         // iowait, steal or a busy disk on a host
+	KindHostCPU     FindingKind = "host_cpu"        // a host's cores were all busy and the service waited for one
 	KindCacheMiss   FindingKind = "cache_misses"    // a cache's hit ratio fell or it evicts
 	KindCappedConcy FindingKind = "concurrency_cap" // the service serves at most N requests at once
 	KindDownstream  FindingKind = "downstream_slow" // a downstream's calls slowed down
@@ -50,6 +51,9 @@ type system struct {
 	findings     []Finding
 	notAvailable []string
 	notes        []string
+	poolerName   string           // the plan's pooler, "" when it has none
+	pooler       map[string]level // its readings
+	database     map[string]level // the plan's first database's readings
 }
 
 // explainSystem reads the plan's components, the service's concurrency
@@ -90,7 +94,7 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 	var advice []statementAdvice
 	if in.Observe.Database != nil {
 		var na []string
-		advice, na = adviseStatements(ctx, in.Observe.Database, stmts, src.Metrics, rep.Window, step)
+		advice, na = adviseStatements(ctx, in.Observe.Database, src.DSN, stmts, src.Metrics, rep.Window, step)
 		sys.notAvailable = append(sys.notAvailable, na...)
 	} else if len(stmts) > 0 && len(comps) > 0 {
 		sys.notAvailable = append(sys.notAvailable, "explain: not available: observe.database is not set in the plan (no EXPLAIN or index advice)")
@@ -99,13 +103,22 @@ func explainSystem(ctx context.Context, in Input, src Sources, rep *Report) syst
 		lv := levels[c.Name]
 		switch c.Kind {
 		case plan.KindPooler:
+			if sys.poolerName == "" {
+				sys.poolerName, sys.pooler = c.Name, lv
+			}
 			if f, ok := poolerFinding(c.Name, lv, levels[componentOf(comps, plan.KindDatabase, "")], levels[componentOf(comps, plan.KindHost, "")]); ok {
 				sys.findings = append(sys.findings, f)
 			}
 		case plan.KindDatabase:
+			if sys.database == nil {
+				sys.database = lv
+			}
 			sys.findings = append(sys.findings, databaseFindings(c.Name, lv, levels[componentOf(comps, plan.KindHost, "")], stmts)...)
 		case plan.KindHost:
 			if f, ok := hostFinding(c.Name, lv); ok {
+				sys.findings = append(sys.findings, f)
+			}
+			if f, ok := hostCPUFinding(c.Name, lv, serviceCPU(rep)); ok {
 				sys.findings = append(sys.findings, f)
 			}
 		case plan.KindCache:
@@ -161,15 +174,16 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 		var base, deg, onset []float64
 		var last time.Time
 		var lastV float64
+		spans := degradedSpans(w, coverFor(q, step))
 		for _, s := range series {
 			for _, p := range s.Samples {
 				if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 					continue
 				}
 				switch {
-				case !p.At.Before(w.Start) && !p.At.After(w.End):
+				case within(p.At, spans):
 					deg = append(deg, p.Value)
-					if !p.At.Before(w.Onset) {
+					if !p.At.Before(w.Onset) || len(w.Parts) > 0 {
 						onset = append(onset, p.Value)
 					}
 					if len(deg) == 1 || p.At.After(last) {
@@ -215,6 +229,32 @@ func readLevel(ctx context.Context, m Metrics, sig Signal, ms []Matcher, w Windo
 		return lv, ""
 	}
 	return level{}, reason
+}
+
+// degradedSpans are the times a component's degraded samples come from:
+// a study's degraded steps (the measured part of each, as the service's
+// signals read them: never the gaps between steps, where verification
+// loads the other instances through the same pooler and database), else
+// the whole degraded window.
+func degradedSpans(w Window, cv cover) [][2]time.Time {
+	if len(w.Parts) == 0 {
+		return [][2]time.Time{{w.Start, w.End}}
+	}
+	out := make([][2]time.Time, 0, len(w.Parts))
+	for _, p := range w.Parts {
+		a, b := cv.of(p.Start, p.End)
+		out = append(out, [2]time.Time{a, b})
+	}
+	return out
+}
+
+func within(at time.Time, spans [][2]time.Time) bool {
+	for _, sp := range spans {
+		if !at.Before(sp[0]) && !at.After(sp[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func mean(vs []float64) float64 {
@@ -435,7 +475,12 @@ func withSystem(ctx context.Context, in Input, src Sources, rep *Report, base []
 			}
 		}
 	}
-	return append(base, sys.findings...)
+	out := append(base, sys.findings...)
+	if sys.poolerName != "" {
+		poolerFollowsCPU(out, sys.poolerName, sys.pooler)
+		locksBehindPooler(out, sys.pooler, sys.database)
+	}
+	return out
 }
 
 // downstreamExplains reports whether calls out of the service explain

@@ -111,6 +111,7 @@ type dbStack struct {
 	stack *obs.Stack
 	lns   []net.Listener
 	addrs []string
+	dsn   string // observe.database's DSN, passed in Sources
 }
 
 // TestSystemScenariosOnPostgres: real PostgreSQL behind PgBouncer, the
@@ -137,7 +138,7 @@ func TestSystemScenariosOnPostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	st := startDBStack(ctx, t, len(dbScenarios)*runs+3)
-	t.Setenv(dsnEnv, st.tier.PostgresDSN)
+	st.dsn = st.tier.PostgresDSN // as the pipeline resolves observe.database.dsn_env
 	// Seed once: 20,000 users, 400,000 orders.
 	seed, err := shop.New(ctx, shop.Config{DBPath: st.tier.PgBouncerDSN, PgBouncerAdmin: st.tier.PgBouncerAdminDSN, Users: 20_000, Products: 5000})
 	if err != nil {
@@ -191,8 +192,9 @@ func TestSystemScenariosOnPostgres(t *testing.T) {
 		}
 	})
 	t.Run("degraded/no_dsn", func(t *testing.T) {
-		t.Setenv(dsnEnv, "")
-		rep := runDBScenario(ctx, t, st, missing, slot+1, true)
+		noDSN := *st
+		noDSN.dsn = ""
+		rep := runDBScenario(ctx, t, &noDSN, missing, slot+1, true)
 		wantNotAvailable(t, rep, "explain: not available: the environment variable "+dsnEnv)
 	})
 	t.Run("degraded/stopped_exporter", func(t *testing.T) {
@@ -336,7 +338,7 @@ func runDBScenario(ctx context.Context, t *testing.T, st *dbStack, sc dbScenario
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := correlate.Explain(ctx, in, correlate.Sources{Metrics: p, Traces: j})
+	rep, err := correlate.Explain(ctx, in, correlate.Sources{Metrics: p, Traces: j, DSN: st.dsn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-sre/headroom/correlate/pgexplain"
 	"github.com/headroom-sre/headroom/plan"
 )
 
@@ -101,6 +102,7 @@ func TestDatabaseLocksNameTheContendedWrite(t *testing.T) {
 	stmts := []stmtTime{
 		{stmt: "SELECT id FROM carts WHERE id = $1", baseMs: 1, degMs: 2},
 		{stmt: "UPDATE counters SET value = value + 1 WHERE name = 'orders'", baseMs: 1, degMs: 300},
+		{stmt: "INSERT INTO sessions (token, user_id, created_at) VALUES ($1, $2, $3)", baseMs: 0, degMs: 400}, // new rows: not the holder
 	}
 	fs := databaseFindings("postgres", map[string]level{sigDBLockWaits: lv(0, 6)}, nil, stmts)
 	if len(fs) != 1 || fs[0].Kind != KindDBLocks || !strings.HasPrefix(fs[0].Title, "database postgres:") ||
@@ -146,13 +148,183 @@ func TestComponentsNotAvailableSayWhy(t *testing.T) {
 	}
 }
 
-// TestStatementsNeedTheDSN: observe.database with its variable unset says
-// so instead of failing.
+// TestStatementsNeedTheDSN: observe.database whose variable gave no DSN
+// says so instead of failing; correlate never reads the variable itself.
 func TestStatementsNeedTheDSN(t *testing.T) {
-	t.Setenv("HEADROOM_TEST_UNSET_DSN", "")
-	_, na := adviseStatements(context.Background(), &plan.Database{Driver: "postgres", DSNEnv: "HEADROOM_TEST_UNSET_DSN"},
+	t.Setenv("HEADROOM_TEST_UNSET_DSN", "postgres://must-not-be-read")
+	_, na := adviseStatements(context.Background(), &plan.Database{Driver: "postgres", DSNEnv: "HEADROOM_TEST_UNSET_DSN"}, "",
 		[]stmtTime{{stmt: "SELECT 1"}}, nil, Window{}, time.Second)
 	if len(na) != 1 || !strings.Contains(na[0], "HEADROOM_TEST_UNSET_DSN") || !strings.Contains(na[0], "is not set") {
 		t.Fatalf("not available: %v", na)
+	}
+}
+
+// TestPoolerFollowsTheServiceCPU: readings shaped like make demo's
+// (PostgreSQL behind PgBouncer, the shop burning 2 ms of CPU a request on
+// 2 cores; the means over its degraded steps, read from that run's
+// Prometheus): the pool of 20 filled in bursts only because CPU-starved
+// requests held each transaction's server connection 24× longer, so the
+// pooler ranks below the service's CPU. A truly small pool in front of a
+// service with CPU to spare keeps the pooler first.
+func TestPoolerFollowsTheServiceCPU(t *testing.T) {
+	peak := func(l level, p float64) level { l.degPeak = p; return l }
+	demoPool := map[string]level{
+		sigPoolWaiting: peak(lv(0, 17.2), 121), sigPoolWaitTime: lv(0.003, 29.9),
+		sigPoolActive: peak(lv(0.375, 11.7), 20), sigPoolSize: lv(20, 20), sigPoolXacts: lv(710, 921),
+	}
+	smallPool := map[string]level{ // pool 1 at 40 buys/s, the pgbouncer_pool scenario's shape
+		sigPoolWaiting: lv(0, 30), sigPoolWaitTime: lv(0, 4), sigPoolActive: lv(0.15, 1), sigPoolSize: lv(20, 1), sigPoolXacts: lv(20, 45),
+	}
+	without := func(m map[string]level, sig string) map[string]level {
+		out := map[string]level{}
+		for k, v := range m {
+			if k != sig {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	with := func(m map[string]level, sig string, l level) map[string]level {
+		out := without(m, sig)
+		out[sig] = l
+		return out
+	}
+	cpu := func(cores, schedBase, schedDeg float64) Finding {
+		r := Reading{Signal: SignalCPU, Resource: ResourceCPU, Available: true, Baseline: 0.915, Degraded: cores, HasBaseline: true,
+			Context: map[string]Pair{AuxGOMAXPROCS: {Baseline: 2, Degraded: 2}, AuxSchedP99: {Baseline: schedBase, Degraded: schedDeg}}}
+		a := assess(r)
+		return Finding{Kind: KindCPU, Title: "service shop: cpu_usage: CPU cores used", Score: 0.768, Evidence: Evidence{Facts: a.facts, Signal: &r}}
+	}
+	cases := []struct {
+		name     string
+		pool     map[string]level
+		cpu      Finding
+		wantTop  FindingKind
+		wantText string // in the pooler's recommendation
+	}{
+		{"make demo: CPU-bound service, hold time 24× longer", demoPool, cpu(1.26, 0.054, 0.112), KindCPU, "Do not raise pgbouncer's pool size first"},
+		{"CPU under 60% but goroutines wait twice as long for a core", demoPool, cpu(1.0, 0.05, 0.11), KindCPU, "waited 110.0 ms for a core"},
+		{"a small pool in front of a service with CPU to spare", smallPool, cpu(0.08, 0.005, 0.06), KindPoolerWait, "from 1"},
+		{"the service's CPU had room", demoPool, cpu(0.6, 0.01, 0.012), KindPoolerWait, "from 20"},
+		{"hold time did not grow", with(demoPool, sigPoolActive, peak(lv(0.375, 0.9), 20)), cpu(1.26, 0.054, 0.112), KindPoolerWait, "from 20"},
+		{"no transaction counter (Debian's exporter)", without(demoPool, sigPoolXacts), cpu(1.26, 0.054, 0.112), KindPoolerWait, "from 20"},
+	}
+	// make demo on a host busy with other work (load average 9 on 2
+	// cores): the host's CPU finding, and the pooler below it only when
+	// its transactions held their connections 3× longer.
+	contended := map[string]level{
+		sigPoolWaiting: peak(lv(0, 3.2), 24), sigPoolWaitTime: lv(0.005, 0.159),
+		sigPoolActive: peak(lv(2.125, 7.4), 20), sigPoolSize: lv(20, 20), sigPoolXacts: lv(179, 315),
+	}
+	svc := &Reading{Signal: SignalCPU, Available: true, Baseline: 0.254, Degraded: 0.42, HasBaseline: true,
+		Context: map[string]Pair{AuxGOMAXPROCS: {Baseline: 2, Degraded: 2}, AuxSchedP99: {Baseline: 0.031, Degraded: 0.039}}}
+	host, ok := hostCPUFinding("host", map[string]level{sigHostBusy: lv(2.0, 1.986), sigHostCores: lv(2, 2)}, svc)
+	if !ok || !strings.HasPrefix(host.Title, "host host: its CPU was saturated") || !strings.Contains(strings.Join(host.Evidence.Facts, " "), "the service used 0.42") {
+		t.Fatalf("host CPU finding %v %+v", ok, host)
+	}
+	if _, ok := hostCPUFinding("host", map[string]level{sigHostBusy: lv(1.0, 1.2), sigHostCores: lv(2, 2)}, svc); ok {
+		t.Error("host CPU finding on a host with idle cores")
+	}
+	hostCases := []struct {
+		name    string
+		pool    map[string]level
+		wantTop FindingKind
+	}{
+		{"hold time 2× longer: the pooler keeps its place", contended, KindPoolerWait},
+		{"hold time 4× longer: the pooler follows the host", with(contended, sigPoolActive, peak(lv(2.125, 14.8), 20)), KindHostCPU},
+		{"a full pool keeps its place", with(contended, sigPoolActive, peak(lv(2.125, 18), 20)), KindPoolerWait},
+	}
+	for _, c := range hostCases {
+		t.Run(c.name, func(t *testing.T) {
+			pf, ok := poolerFinding("pgbouncer", c.pool, nil, nil)
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := []Finding{pf, host}
+			poolerFollowsCPU(fs, "pgbouncer", c.pool)
+			if fs = rank(fs); fs[0].Kind != c.wantTop {
+				t.Fatalf("top %s, want %s: %v", fs[0].Kind, c.wantTop, fs[len(fs)-1].Evidence.Facts)
+			}
+		})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pf, ok := poolerFinding("pgbouncer", c.pool, map[string]level{sigDBCPU: lv(0.1, 0.22)}, map[string]level{sigHostCores: lv(2, 2)})
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := []Finding{c.cpu, pf}
+			poolerFollowsCPU(fs, "pgbouncer", c.pool)
+			fs = rank(fs)
+			if fs[0].Kind != c.wantTop {
+				t.Fatalf("top %s (%.3f), want %s; pooler: %q", fs[0].Kind, fs[0].Score, c.wantTop, fs[len(fs)-1].Recommendation)
+			}
+			p := fs[0]
+			if p.Kind != KindPoolerWait {
+				p = fs[1]
+			}
+			if text := p.Recommendation + " " + strings.Join(p.Evidence.Facts, " "); !strings.Contains(text, c.wantText) {
+				t.Errorf("pooler finding lacks %q:\n%s", c.wantText, text)
+			}
+			if c.wantTop == KindCPU {
+				t.Logf("%s\n%s", strings.Join(p.Evidence.Facts, "\n"), p.Recommendation)
+			}
+		})
+	}
+}
+
+// TestLocksBehindAPoolerQueue: the pgbouncer_pool scenario's readings (a
+// pool shrunk to one connection: 30 clients waiting, 0.5 backends
+// waiting for the counter row as the old connections finish) rank the
+// pooler first; a hot row behind a pool of 20, where the lock queue is
+// as long as the pooler's, keeps the locks first.
+func TestLocksBehindAPoolerQueue(t *testing.T) {
+	stmts := []stmtTime{{stmt: "UPDATE counters SET value = value + 1 WHERE name = 'orders' RETURNING pg_sleep(0.025)", baseMs: 25.7, degMs: 51.4}}
+	cases := []struct {
+		name             string
+		waiting, lockers float64
+		active, size     float64
+		want             FindingKind
+	}{
+		{"pool of 1", 30, 0.5, 1.5, 1, KindPoolerWait},
+		{"hot row behind a pool of 20", 40, 12, 20, 20, KindDBLocks},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pool := map[string]level{sigPoolWaiting: lv(0, c.waiting), sigPoolWaitTime: lv(0, 27.5), sigPoolActive: lv(1, c.active), sigPoolSize: lv(20, c.size)}
+			db := map[string]level{sigDBLockWaits: lv(0, c.lockers)}
+			pf, ok := poolerFinding("pgbouncer", pool, db, nil)
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := append(databaseFindings("postgres", db, nil, stmts), pf)
+			locksBehindPooler(fs, pool, db)
+			if fs = rank(fs); fs[0].Kind != c.want {
+				t.Fatalf("top %s, want %s: %v", fs[0].Kind, c.want, fs[1].Evidence.Facts)
+			}
+		})
+	}
+}
+
+// TestOneIndexServesBothStatements: the missing_index scenario's two
+// statements on orders (a count over a date range, the latest five by
+// date) propose (user_id, created_at) and (user_id, created_at DESC);
+// whichever took longer in a run, there is one finding, for the index
+// that keeps the sort, and it names both statements.
+func TestOneIndexServesBothStatements(t *testing.T) {
+	count := statementAdvice{time: stmtTime{count: 2, meanMs: 31.7, share: 0.45}, advice: pgexplain.Advice{
+		Statement: "SELECT COUNT(*) FROM orders WHERE user_id = $1 AND created_at >= $2", Cost: 11023, CostWithIndex: 31.6, UsesIndex: true,
+		Scan:  &pgexplain.Scan{Table: "orders", Rows: 402025, Filter: "((created_at >= $2) AND (user_id = $1))"},
+		Index: &pgexplain.Index{Table: "orders", Columns: []string{"user_id", "created_at"}}}}
+	latest := statementAdvice{time: stmtTime{count: 2, meanMs: 29.1, share: 0.43}, advice: pgexplain.Advice{
+		Statement: "SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 5", Cost: 10606, CostWithIndex: 21.1, UsesIndex: true,
+		Scan:  &pgexplain.Scan{Table: "orders", Rows: 402250, Filter: "(user_id = $1)", SortKeys: []string{"created_at DESC"}},
+		Index: &pgexplain.Index{Table: "orders", Columns: []string{"user_id", "created_at DESC"}}}}
+	for _, order := range [][]statementAdvice{{count, latest}, {latest, count}} {
+		fs := indexFindings("postgres", order)
+		if len(fs) != 1 || !strings.HasSuffix(fs[0].Title, "index on orders (user_id, created_at DESC)") || len(fs[0].Evidence.Queries) != 2 ||
+			!strings.Contains(strings.Join(fs[0].Evidence.Facts, " "), "the same index serves") {
+			t.Fatalf("findings %+v", fs)
+		}
 	}
 }

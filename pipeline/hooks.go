@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,21 @@ func (h Hooks) serialized() Hooks {
 		}
 	}
 	return h
+}
+
+// databaseDSN is the connection string the plan's observe.database
+// names by its variable, "" when the plan has none or it is unset.
+func (h Hooks) databaseDSN(p *plan.Plan) string {
+	db := p.Observe.Database
+	if db == nil || db.DSNEnv == "" {
+		return ""
+	}
+	lookup := h.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	v, _ := lookup(db.DSNEnv)
+	return v
 }
 
 // CorrelateTimeout bounds the correlation that follows a run or a study:

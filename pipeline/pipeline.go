@@ -84,6 +84,13 @@ type Hooks struct {
 	// OnStudyMeasured is OnMeasured for a study: the study's steps,
 	// capacity and Outcome are final, its findings still to come.
 	OnStudyMeasured func(r *StudyResult)
+
+	// LookupEnv reads the variable observe.database.dsn_env names: the
+	// DSN correlation explains slow statements with, handed to correlate
+	// and never stored. nil uses os.LookupEnv. Which variable a plan may
+	// name is the plan rules' decision when it is parsed (a server's
+	// --plan-env).
+	LookupEnv func(name string) (string, bool)
 }
 
 // Phases the pipeline itself names; a study's steps use capacity's

@@ -84,7 +84,7 @@ func Run(ctx context.Context, p *plan.Plan, s Settings, h Hooks) (*RunResult, er
 	}
 	if !s.NoCorrelate && !cancelled {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
-			return correlate.ExplainRun(ctx, *res, p)
+			return correlate.ExplainRun(ctx, *res, p, h.databaseDSN(p))
 		}))
 	}
 	return r, nil

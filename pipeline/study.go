@@ -84,7 +84,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 	}
 	if !s.NoCorrelate && ctx.Err() == nil && len(study.Steps) > 0 {
 		r.attach(explain(ctx, p, h, func(ctx context.Context) (correlate.Report, error) {
-			return correlate.ExplainStudySeconds(ctx, *study, p, keeper, StepSeconds(r.Windows))
+			return correlate.ExplainStudySeconds(ctx, *study, p, keeper, StepSeconds(r.Windows), h.databaseDSN(p))
 		}))
 		attachProfiles(rec, study, r, h)
 	}

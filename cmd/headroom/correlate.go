@@ -79,6 +79,9 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	in.Options.Timeout = *timeout
 	src := correlate.SourcesFor(in.Observe, *timeout)
+	if db := in.Observe.Database; db != nil && db.DSNEnv != "" {
+		src.DSN = os.Getenv(db.DSNEnv) // the DSN for EXPLAIN: read here, at the edge, never by correlate
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
