@@ -15,8 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 // h1Client is one virtual user's own HTTP/1.1 connection to an http or
@@ -39,14 +37,22 @@ type h1Client struct {
 	tls    *tls.Config // https: the run's, shared (its session cache above all)
 
 	mu      sync.Mutex      // guards conn and watched against interrupt and closeAtEnd; only the user writes them
-	conn    net.Conn        // the TLS connection over raw for https, else raw
+	conn    net.Conn        // the TLS connection over sock for https, else sock
 	raw     net.Conn        // the TCP connection, peeked while idle
+	sock    *h1Sock         // raw, sending each request with the first read of its answer
 	watched context.Context // the context whose cancellation interrupts conn
 	br      *bufio.Reader
 	bw      *bufio.Writer
 
 	stopWatch func() bool
-	idleSince time.Time // when the connection last finished a response
+	lastUse   time.Duration // when the connection was last given a request (since e.start)
+
+	// Set by the virtual user that owns the client: when it sends the
+	// current request (since e.start), its prepared request for the step,
+	// and its traceparent, sent with every request (h1_write.go).
+	now  time.Duration
+	prep *h1Prepared
+	tp   *[traceparentLen]byte
 
 	resp http.Response // reused: the user reads one response at a time
 	body h1Body
@@ -78,19 +84,24 @@ func newH1Client(e *engine, scheme, host string) *h1Client {
 // is sent once more on a fresh connection (h1_idle.go).
 func (c *h1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != c.scheme || req.URL.Host != c.host {
+		if c.tp != nil && req.Header != nil { // the user's traceparent is not in its headers
+			req.Header["Traceparent"] = []string{string(c.tp[:])}
+		}
 		return c.e.transport.RoundTrip(req)
 	}
 	ctx := req.Context()
 	c.watch(ctx)
+	now := c.now
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		reused := c.conn != nil
-		if reused && c.closedWhileIdle() {
+		if reused && c.closedWhileIdle(now) {
 			c.close()
 			reused = false
 		}
+		c.lastUse = now
 		if !reused {
 			if err := c.dial(ctx); err != nil {
 				return nil, err
@@ -146,22 +157,24 @@ func (c *h1Client) interrupt(ctx context.Context) {
 }
 
 func (c *h1Client) dial(ctx context.Context) error {
-	var conn, raw net.Conn
-	var err error
-	if c.tls != nil {
-		var tc *tls.Conn
-		tc, raw, err = dialTLS(ctx, c.dialer, c.addr, c.tls)
-		conn = tc
-	} else {
-		raw, err = c.dialer.DialContext(ctx, "tcp", c.addr)
-		conn = raw
-	}
+	raw, err := c.dialer.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return err
+	}
+	sock := newH1Sock(raw)
+	var conn net.Conn = sock
+	if c.tls != nil {
+		tc := tls.Client(sock, c.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return err
+		}
+		conn = tc
 	}
 	c.mu.Lock()
 	c.conn, c.raw = conn, raw
 	c.mu.Unlock()
+	c.sock = sock
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(conn, h1BufSize)
 		c.bw = bufio.NewWriterSize(conn, h1BufSize)
@@ -205,75 +218,6 @@ func (c *h1Client) exchange(req *http.Request) (resp *http.Response, answered bo
 		return nil, false, err
 	}
 	return c.readResponse(req)
-}
-
-// writeRequest writes req's head and body and flushes them.
-func (c *h1Client) writeRequest(req *http.Request) error {
-	w := c.bw
-	u := req.URL
-	w.WriteString(req.Method)
-	w.WriteByte(' ')
-	if u.Opaque != "" {
-		w.WriteString(u.RequestURI())
-	} else {
-		if p := u.EscapedPath(); p != "" {
-			w.WriteString(p)
-		} else {
-			w.WriteByte('/')
-		}
-		if u.ForceQuery || u.RawQuery != "" {
-			w.WriteByte('?')
-			w.WriteString(u.RawQuery)
-		}
-	}
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	host := req.Host
-	if host == "" {
-		host = u.Host
-	}
-	if !httpguts.ValidHostHeader(host) {
-		return fmt.Errorf("header Host: invalid value %q", host)
-	}
-	w.WriteString(host)
-	w.WriteString("\r\n")
-	agent := false
-	for k, vs := range req.Header {
-		switch k {
-		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
-			continue // framing is the request's own, as with net/http
-		case "User-Agent":
-			agent = true
-		}
-		if !httpguts.ValidHeaderFieldName(k) {
-			return fmt.Errorf("header %q: invalid name", k)
-		}
-		for _, v := range vs {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return fmt.Errorf("header %s: the value holds a line break or another control byte", k)
-			}
-			w.WriteString(k)
-			w.WriteString(": ")
-			w.WriteString(v)
-			w.WriteString("\r\n")
-		}
-	}
-	if !agent {
-		w.WriteString("User-Agent: " + userAgent + "\r\n")
-	}
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
-		w.WriteString("Content-Length: ")
-		var num [20]byte
-		w.Write(strconv.AppendInt(num[:0], req.ContentLength, 10))
-		w.WriteString("\r\n")
-	}
-	w.WriteString("\r\n")
-	if hasBody {
-		if _, err := io.Copy(w, req.Body); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
 }
 
 // readResponse reads the status line and headers (skipping informational
@@ -541,8 +485,6 @@ func (c *h1Client) skipTrailers() error {
 func (b *h1Body) Close() error {
 	if !b.done || b.closeIt || b.c.br.Buffered() > 0 {
 		b.c.close()
-	} else {
-		b.c.idleSince = time.Now()
 	}
 	b.done = true
 	return nil

@@ -18,12 +18,14 @@ import (
 // rate, are never checked.
 const staleAfter = 500 * time.Millisecond
 
-// closedWhileIdle reports whether the connection has been idle long enough
-// to be checked and the check finds it closed, reset, or holding bytes
-// nobody asked for. (Bytes already buffered never get this far: a body's
-// Close drops a connection holding any.)
-func (c *h1Client) closedWhileIdle() bool {
-	return time.Since(c.idleSince) >= staleAfter && peekClosed(c.raw)
+// closedWhileIdle reports whether the connection, at now, has been idle
+// long enough to be checked and the check finds it closed, reset, or
+// holding bytes nobody asked for. (Bytes already buffered never get this
+// far: a body's Close drops a connection holding any.) Idle is counted from
+// when the last request was sent, which needs no clock reading when its
+// answer ends, and checks a connection at least as often as from that end.
+func (c *h1Client) closedWhileIdle(now time.Duration) bool {
+	return now-c.lastUse >= staleAfter && peekClosed(c.raw)
 }
 
 // replayable reports whether req may be sent again after its connection

@@ -10,7 +10,7 @@ import (
 
 // idled makes c's connection look idle for longer than staleAfter, without
 // the test waiting that long.
-func idled(c *h1Client) { c.idleSince = time.Now().Add(-2 * staleAfter) }
+func idled(c *h1Client) { c.lastUse -= 2 * staleAfter }
 
 func TestOwnConnectionChecksAnIdleConnectionBeforeAPost(t *testing.T) {
 	// The server closes the connection after its first answer (a keep-alive

@@ -23,8 +23,9 @@ func TestOwnConnectionNeverHandsOutAnotherRequestsAnswer(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := newTestH1(t, t.Context(), srv.URL)
 	r := newRNG()
-	ctl := newReqCtl(t.Context())
-	defer func() { ctl.timer.Stop(); ctl.cancel() }()
+	base := time.Now()
+	ctl := newReqCtl(t.Context(), base)
+	defer func() { ctl.release() }()
 	var ok, timedOut int
 	for i := range 1500 {
 		id := strconv.Itoa(i)
@@ -38,16 +39,17 @@ func TestOwnConnectionNeverHandsOutAnotherRequestsAnswer(t *testing.T) {
 		if i%3 == 0 {
 			timeout = 10 * time.Second // some surely succeed
 		}
-		ctl.timer.Reset(timeout)
+		ctl.begin(time.Since(base), timeout)
 		var body []byte
 		resp, err := c.RoundTrip(req)
 		if err == nil {
 			body, err = io.ReadAll(resp.Body)
 			resp.Body.Close()
 		}
-		fired := !ctl.timer.Stop()
+		fired := ctl.end()
 		if fired {
-			ctl = newReqCtl(t.Context())
+			ctl.release()
+			ctl = newReqCtl(t.Context(), base)
 		}
 		switch {
 		case err == nil && string(body) == id:

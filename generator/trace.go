@@ -43,17 +43,23 @@ const traceparentLen = 55
 // newTraceparent fills trace with a fresh trace ID and returns the W3C
 // traceparent header value carrying it with a fresh span ID, sampled.
 func (r *rng) newTraceparent(trace *[16]byte) string {
+	var b [traceparentLen]byte
+	r.fillTraceparent(&b, trace)
+	return string(b[:])
+}
+
+// fillTraceparent is newTraceparent written into b, allocating nothing:
+// a user's own HTTP/1.1 connection writes b straight into the request.
+func (r *rng) fillTraceparent(b *[traceparentLen]byte, trace *[16]byte) {
 	var id [24]byte
 	binary.LittleEndian.PutUint64(id[0:], r.uint64())
 	binary.LittleEndian.PutUint64(id[8:], r.uint64()|1) // never all zero
 	binary.LittleEndian.PutUint64(id[16:], r.uint64()|1)
 	copy(trace[:], id[:16])
 
-	var b [traceparentLen]byte
 	b[0], b[1], b[2] = '0', '0', '-'
 	hex.Encode(b[3:35], id[:16])
 	b[35] = '-'
 	hex.Encode(b[36:52], id[16:])
 	b[52], b[53], b[54] = '-', '0', '1'
-	return string(b[:])
 }

@@ -2,13 +2,11 @@ package generator
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -30,6 +28,8 @@ type vu struct {
 	think  *time.Timer
 	o      outcome
 	rt     http.RoundTripper // the user's own connection (h1Client), or the run's transport
+	h1     *h1Client         // rt when it is the user's own HTTP/1.1 connection
+	tp     [traceparentLen]byte
 
 	scratch, buf, resp bytes.Buffer
 }
@@ -40,28 +40,8 @@ type stepState struct {
 	req *http.Request
 	gen int
 	hv  [][]string // values of the templated headers
-	tp  []string   // the traceparent value
-}
-
-// reqCtl is the context of a user's requests with a reusable timeout: the
-// timer cancels the context when a request runs over its timeout, after
-// which the user takes a fresh reqCtl.
-type reqCtl struct {
-	ctx      context.Context
-	cancel   context.CancelFunc
-	timer    *time.Timer
-	timedOut atomic.Bool
-}
-
-func newReqCtl(parent context.Context) *reqCtl {
-	c := &reqCtl{}
-	c.ctx, c.cancel = context.WithCancel(parent)
-	c.timer = time.AfterFunc(time.Hour, func() {
-		c.timedOut.Store(true)
-		c.cancel()
-	})
-	c.timer.Stop()
-	return c
+	tp  []string   // the traceparent value (not with an own HTTP/1.1 connection: v.tp)
+	h1  *h1Prepared
 }
 
 // newVU makes virtual user id, or returns ok=false when no data row is left
@@ -74,14 +54,16 @@ func (e *engine) newVU(id int) (v *vu, ok bool) {
 	v = &vu{id: id, e: e, r: newRNG(), sh: e.shards[id%len(e.shards)], vars: map[string]string{}}
 	v.data = map[string]any{"data": row, "vars": v.vars, "env": e.env}
 	v.states = make([]stepState, e.steps)
-	v.ctl = newReqCtl(e.reqCtx)
+	v.ctl = newReqCtl(e.reqCtx, e.start)
 	v.think = time.NewTimer(time.Hour)
 	v.think.Stop()
 	switch {
 	case e.h2 != nil:
 		v.rt = e.h2.user(id)
 	case e.ownH1:
-		v.rt = newH1Client(e, e.ownScheme, e.ownHost)
+		v.h1 = newH1Client(e, e.ownScheme, e.ownHost)
+		v.h1.tp = &v.tp
+		v.rt = v.h1
 	default:
 		v.rt = e.transport
 	}
@@ -90,8 +72,7 @@ func (e *engine) newVU(id int) (v *vu, ok bool) {
 
 // release frees the user's timers and context.
 func (v *vu) release() {
-	v.ctl.timer.Stop()
-	v.ctl.cancel()
+	v.ctl.release()
 	v.think.Stop()
 }
 
@@ -145,8 +126,9 @@ func (v *vu) send(st *step, from time.Time) bool {
 	e := v.e
 	o := &v.o
 	req, body, err := v.request(st)
+	now := time.Since(e.start)
 	if from.IsZero() {
-		from = time.Now()
+		from = e.start.Add(now) // time.Now in one clock reading, not two
 	}
 	*o = outcome{at: from.UnixNano()}
 	if err != nil {
@@ -155,24 +137,29 @@ func (v *vu) send(st *step, from time.Time) bool {
 		v.sh.record(st.nameID, o)
 		return false
 	}
-	v.states[st.idx].tp[0] = v.r.newTraceparent(&o.trace)
+	if ss := &v.states[st.idx]; v.h1 != nil {
+		v.r.fillTraceparent(&v.tp, &o.trace)
+		v.h1.now, v.h1.prep = now, ss.h1
+	} else {
+		ss.tp[0] = v.r.newTraceparent(&o.trace)
+	}
 
 	ctl := v.ctl
-	ctl.timer.Reset(st.timeout)
+	ctl.begin(now, st.timeout)
 	v.sh.inFlight.Add(1)
 	resp, err := e.roundTrip(v.rt, req, body)
 	if err == nil {
 		o.status = resp.StatusCode
 		o.bytes, err = v.readBody(resp, st.needBody)
 	}
-	end := time.Now()
+	took := time.Since(from)
 	v.sh.inFlight.Add(-1)
-	if !ctl.timer.Stop() { // the timeout fired: its context is spent
-		v.ctl = newReqCtl(e.reqCtx)
+	timedOut := ctl.end()
+	if timedOut { // its context is spent
+		v.ctl = newReqCtl(e.reqCtx, e.start)
 		v.gen++
 	}
 	if err != nil {
-		timedOut := ctl.timedOut.Load()
 		if !timedOut && e.reqCtx.Err() != nil {
 			v.cutOff(st) // the run was stopped; not the service's doing
 			return false
@@ -181,7 +168,7 @@ func (v *vu) send(st *step, from time.Time) bool {
 	} else {
 		o.class = v.check(st, o.status)
 	}
-	o.us = end.Sub(from).Microseconds()
+	o.us = took.Microseconds()
 	v.sh.record(st.nameID, o)
 	return o.class == classNone
 }
@@ -245,12 +232,23 @@ func (v *vu) prepare(st *step, ss *stepState) {
 			ss.hv[i] = []string{""}
 			h[x.key] = ss.hv[i]
 		}
-		ss.tp = []string{""}
-		h["Traceparent"] = ss.tp
+		if v.h1 == nil {
+			ss.tp = []string{""}
+			h["Traceparent"] = ss.tp
+		} else if st.fixedURL != nil {
+			dyn := make([]string, len(st.dynamic))
+			for i, x := range st.dynamic {
+				dyn[i] = x.key
+			}
+			ss.h1 = prepareH1(req, dyn)
+		}
 		ss.req = req
 	}
 	ss.req = ss.req.WithContext(v.ctl.ctx)
 	ss.gen = v.gen
+	if ss.h1 != nil {
+		ss.h1.req = ss.req
+	}
 }
 
 // renderURL renders a templated path and query into a URL on an allowed host.
