@@ -26,6 +26,12 @@ func (e *engine) runOpen() {
 			select {
 			case <-timer.C:
 			case <-e.loadCtx.Done():
+				// off came due before the profile's end (the schedule holds
+				// nothing later), so it is dropped like the rest dropLate
+				// counts; after an abort or a cancel nothing is counted.
+				if e.reqCtx.Err() == nil {
+					e.dropped.Add(1)
+				}
 				return
 			}
 		} else if e.stopped() {
