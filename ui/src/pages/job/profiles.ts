@@ -1,0 +1,196 @@
+// The job page's Profiles section: each pprof profile Headroom took during
+// the study (kind, phase and step, component), its top functions against
+// the baseline, a download of the raw profile for `go tool pprof`, and a
+// flame graph drawn on opening it.
+import { api, APIError, session } from "../../api";
+import { clear, h, when } from "../../dom";
+import { flame, Flame } from "../../flame";
+import type { FlameNode } from "../../flamelayout";
+
+// Profile and TopFunction are the contract's GET /jobs/{id}/profiles items.
+export interface TopFunction {
+  function: string;
+  flat: number;
+  cum: number;
+  per_request_ms?: number | null;
+  delta_points?: number | null;
+}
+export interface Profile {
+  id: string;
+  kind: string;
+  phase: string;
+  step: number;
+  component?: string;
+  seconds?: number;
+  bytes?: number;
+  fetched_at?: string;
+  top?: TopFunction[] | null;
+  download: string;
+}
+
+const KINDS: Record<string, string> = { cpu: "CPU", alloc: "Allocations", heap: "Heap", mutex: "Mutex waits", block: "Blocking" };
+const ORDER = ["cpu", "alloc", "heap", "mutex", "block"];
+
+// unitOf formats a flame node's value in the kind's sample unit:
+// nanoseconds (CPU, mutex and block delay) or bytes (alloc, heap).
+export function unitOf(kind: string): (v: number) => string {
+  if (kind === "alloc" || kind === "heap") return bytes;
+  return (ns: number) => {
+    const s = ns / 1e9;
+    if (s >= 1) return s.toFixed(2) + " s";
+    if (s >= 1e-3) return (s * 1e3).toFixed(1) + " ms";
+    return (s * 1e6).toFixed(0) + " µs";
+  };
+}
+
+function bytes(b: number): string {
+  if (b >= 1 << 30) return (b / (1 << 30)).toFixed(2) + " GiB";
+  if (b >= 1 << 20) return (b / (1 << 20)).toFixed(1) + " MiB";
+  if (b >= 1 << 10) return (b / (1 << 10)).toFixed(1) + " KiB";
+  return b.toFixed(0) + " B";
+}
+
+const share = (v: number) => (typeof v === "number" && isFinite(v) ? (100 * v).toFixed(1) + "%" : "—");
+const num = (v: number | null | undefined, digits: number, sign = false) =>
+  typeof v === "number" && isFinite(v) ? (sign && v > 0 ? "+" : "") + v.toFixed(digits) : "—";
+
+// title names a profile as a person reads it: "CPU · degraded step 5 (search) · shop".
+export function title(p: Profile): string {
+  const step = p.phase === "baseline" ? "baseline" : `${p.phase} step ${p.step}`;
+  return [KINDS[p.kind] ?? p.kind, step, p.component].filter(Boolean).join(" · ");
+}
+
+// renderProfiles fills box with the job's profiles. A job without any says
+// how to get them when it is a study, and shows nothing otherwise.
+export async function renderProfiles(box: HTMLElement, id: string, isStudy: boolean): Promise<() => void> {
+  let list: Profile[] = [];
+  try {
+    list = (await api<{ profiles?: Profile[] | null }>(`/jobs/${id}/profiles`)).profiles ?? [];
+  } catch (e) {
+    if (!(e instanceof APIError && e.status === 404)) {
+      clear(box, h("h2#profiles-h", "Profiles"), h("p.error", { role: "alert" }, "Could not load the profiles: " + (e as Error).message));
+      return () => {};
+    }
+  }
+  if (!list.length) {
+    if (isStudy)
+      clear(box, h("h2#profiles-h", "Profiles"), h("p.muted", "No profiles: name the service's pprof endpoint in the plan (observe.pprof) and the study profiles its baseline and degraded steps."));
+    else clear(box);
+    box.dataset.profiles = "0";
+    return () => {};
+  }
+  // CPU first, then the other kinds; within a kind in step order.
+  list = [...list].sort((a, b) => rank(a.kind) - rank(b.kind) || a.step - b.step || (a.component ?? "").localeCompare(b.component ?? ""));
+  // The first degraded profile opens: it is the one the finding is about.
+  const open = list.find((p) => p.phase !== "baseline") ?? list[0];
+  const flames: Flame[] = [];
+  clear(
+    box,
+    h("h2#profiles-h", "Profiles"),
+    h(
+      "p.muted",
+      "Taken from the service's pprof endpoint during the baseline and the degraded steps. Shares are of the whole profile; points are the change of a function's share against the baseline. A downloaded profile opens with ",
+      h("code", "go tool pprof -http=: FILE"),
+      ".",
+    ),
+    list.map((p) => profileCard(id, p, p === open, flames)),
+  );
+  box.dataset.profiles = String(list.length);
+  return () => flames.forEach((f) => f.destroy());
+}
+
+const rank = (k: string) => (ORDER.indexOf(k) < 0 ? ORDER.length : ORDER.indexOf(k));
+
+function profileCard(id: string, p: Profile, open: boolean, flames: Flame[]): HTMLElement {
+  const name = title(p);
+  const graph = h("div.flame-box", h("p.muted", "Open the profile to draw its flame graph."));
+  const card = h(
+    "details.card.profile",
+    { open, "data-profile": p.id, "data-kind": p.kind, "data-phase": p.phase, "data-step": String(p.step) },
+    h(
+      "summary",
+      h("span.ptitle", name),
+      h("span.muted.small", ` · ${p.seconds ? p.seconds.toFixed(0) + " s" : ""}${p.bytes ? " · " + bytes(p.bytes) : ""}${p.fetched_at ? " · " + when(p.fetched_at) : ""}`),
+    ),
+    h("div.actions", downloadLink(id, p)),
+    topTable(p, name),
+    graph,
+  );
+  let loaded = false;
+  const load = async () => {
+    if (loaded || !card.open) return;
+    loaded = true;
+    clear(graph, h("p.muted", "Drawing the flame graph…"));
+    try {
+      const tree = await api<FlameNode>(`/jobs/${id}/profiles/${encodeURIComponent(p.id)}/flame`);
+      clear(graph);
+      const f = flame(tree, { title: `Flame graph of ${name}`, unit: unitOf(p.kind) });
+      flames.push(f);
+      graph.append(h("h3", "Flame graph"), f.el);
+    } catch (e) {
+      loaded = false;
+      clear(graph, h("p.error", { role: "alert" }, "Could not load the flame graph: " + (e as Error).message));
+    }
+  };
+  card.addEventListener("toggle", () => void load());
+  if (open) queueMicrotask(() => void load());
+  return card;
+}
+
+function topTable(p: Profile, name: string): HTMLElement {
+  const top = p.top ?? [];
+  if (!top.length) return h("p.muted", "The profile holds no samples.");
+  const perReq = top.some((t) => typeof t.per_request_ms === "number");
+  const delta = top.some((t) => typeof t.delta_points === "number");
+  const cols = ["Function", "Flat", "Cum", ...(perReq ? ["ms per request"] : []), ...(delta ? ["Points vs baseline"] : [])];
+  return h(
+    "table.list.profile-top",
+    h("caption.sr", `Top functions of ${name}`),
+    h("thead", h("tr", cols.map((c, i) => h(i ? "th.num" : "th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      top.map((t) =>
+        h(
+          "tr",
+          { "data-function": t.function },
+          h("th.mono", { scope: "row" }, t.function),
+          h("td.num", share(t.flat)),
+          h("td.num", share(t.cum)),
+          perReq ? h("td.num", num(t.per_request_ms, 2)) : null,
+          delta ? h("td.num", { "data-delta": t.delta_points ?? "" }, num(t.delta_points, 1, true)) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+// downloadLink fetches the raw profile with the token (a plain link cannot
+// send it) and saves it under the server's file name.
+function downloadLink(id: string, p: Profile): HTMLAnchorElement {
+  const fallback = `job-${id}-${p.kind}-${p.phase}-${p.step}.pb.gz`;
+  return h(
+    "a.button",
+    {
+      href: p.download,
+      "data-download": p.id,
+      onclick: async (e: Event) => {
+        e.preventDefault();
+        const a = e.currentTarget as HTMLAnchorElement;
+        try {
+          const res = await fetch(p.download, { headers: { Authorization: "Bearer " + session.token } });
+          if (!res.ok) throw new Error(`${res.status} ${(await res.text()).slice(0, 200)}`);
+          const file = /filename="?([^";]+)"?/.exec(res.headers.get("Content-Disposition") ?? "")?.[1] ?? fallback;
+          const url = URL.createObjectURL(await res.blob());
+          const save = h("a", { href: url, download: file, hidden: true });
+          document.body.append(save);
+          save.click();
+          save.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+        } catch (err) {
+          a.textContent = `Download failed: ${(err as Error).message}`;
+        }
+      },
+    },
+    "Download profile (.pb.gz)",
+  );
+}
