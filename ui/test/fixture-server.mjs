@@ -138,19 +138,23 @@ const tree = (burn) => {
   return n("root", 0, serveTree(burn), n("runtime.gcBgMarkWorker", 0, n("runtime.scanobject", 180 * ms), n("runtime.markBits.isMarked", 45 * ms)), n("runtime.mcall", 60 * ms));
 };
 const flames = { "1": tree(0), "2": tree(3600 * ms) };
+// The top functions, ranked by own share (the standard library a function
+// called charged to it); with burn, against the baseline.
 const top = (burn) => {
   const rows = [
-    ["github.com/headroom-sre/headroom/demo/shop.burnCPU", burn, burn, 1.9, 61.4],
-    ["encoding/json.(*encodeState).marshal", 0.08, 0.08, 0.26, -14.2],
-    ["github.com/mattn/go-sqlite3.(*SQLiteStmt).query", 0.05, 0.05, 0.16, -9.3],
-    ["runtime.scanobject", 0.03, 0.03, 0.11, -6.1],
-    ["net/http.(*conn).readRequest", 0.02, 0.03, 0.08, -4.9],
+    [`${SHOP}.burnCPU`, burn / 10, burn, burn, 1.9, 61.4],
+    ["encoding/json.(*encodeState).marshal", 0.08, 0.08, 0.08, 0.26, -14.2],
+    ["github.com/mattn/go-sqlite3.(*SQLiteStmt).query", 0.05, 0.05, 0.05, 0.16, -9.3],
+    ["runtime.scanobject", 0.03, 0.03, 0.03, 0.11, -6.1],
+    ["net/http.(*conn).readRequest", 0.02, 0.03, 0.02, 0.08, -4.9],
   ];
-  return rows.filter((r) => r[1] > 0).map(([f, flat, cum, per_request_ms, delta_points]) => (burn ? { function: f, flat, cum, per_request_ms, delta_points } : { function: f, flat, cum }));
+  return rows
+    .filter((r) => r[3] > 0)
+    .map(([f, flat, cum, own, per_request_ms, delta_points]) => ({ function: f, flat, cum, own, per_request_ms, per_request: per_request_ms * 1e6, sentence: `${Math.round(own * 100)}% of CPU in ${f.replace(/^.*\//, "")}`, ...(burn ? { delta_points } : {}) }));
 };
 const profiles = [
-  { id: "1", kind: "cpu", phase: "baseline", step: 1, component: "shop", seconds: 8, bytes: 5210, fetched_at: steps[0].end, top: top(0), download: "/api/v1/jobs/2/profiles/1" },
-  { id: "2", kind: "cpu", phase: "explore", step: 5, component: "shop", seconds: 8, bytes: 9876, fetched_at: steps[4].end, top: top(0.64), download: "/api/v1/jobs/2/profiles/2" },
+  { id: "1", kind: "cpu", phase: "baseline", step: 1, component: "shop", seconds: 8, requests: 200, bytes: 5210, unit: "nanoseconds", fetched_at: steps[0].end, top: top(0), download: "/api/v1/jobs/2/profiles/1" },
+  { id: "2", kind: "cpu", phase: "explore", step: 5, component: "shop", seconds: 8, requests: 2650, bytes: 9876, unit: "nanoseconds", fetched_at: steps[4].end, top: top(0.64), download: "/api/v1/jobs/2/profiles/2" },
 ];
 
 const jobs = [

@@ -116,16 +116,20 @@ test("the Profiles section on the fixture study: table, flame graph, keyboard, d
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(url + "/jobs/2");
     await page.waitForSelector("#profiles details.profile");
-    const cards = await page.$$eval("#profiles details.profile", (ds) => ds.map((d) => ({ title: d.querySelector(".ptitle").textContent, open: d.open })));
+    const cards = await page.$$eval("#profiles details.profile", (ds) => ds.map((d) => ({ title: d.querySelector(".ptitle").textContent, open: d.open, verdict: d.dataset.verdict })));
     assert.deepEqual(cards, [
-      { title: "CPU · baseline · shop", open: false },
-      { title: "CPU · explore step 5 · shop", open: true },
-    ]);
+      { title: "CPU · baseline · shop", open: false, verdict: "acceptable" },
+      { title: "CPU · explore step 5 · shop", open: true, verdict: "unacceptable" },
+    ], "the step most changed against the baseline opens; the ladder's verdicts");
     const card = '#profiles details.profile[data-profile="2"]';
     const first = await page.$eval(`${card} table.profile-top tbody tr`, (tr) => [...tr.children].map((c) => c.textContent));
-    assert.deepEqual(first, ["github.com/headroom-sre/headroom/demo/shop.burnCPU", "64.0%", "64.0%", "1.90", "+61.4"]);
+    assert.deepEqual(first, ["github.com/headroom-sre/headroom/demo/shop.burnCPU", "64.0%", "6.4%", "64.0%", "1.90", "+61.4"]);
     const heads = await page.$$eval(`${card} table.profile-top thead th`, (t) => t.map((c) => c.textContent));
-    assert.deepEqual(heads, ["Function", "Flat", "Cum", "ms per request", "Points vs baseline"]);
+    assert.deepEqual(heads, ["Function", "Own", "Flat", "Cum", "ms per request", "Points vs baseline"]);
+    assert.match(await page.textContent(`${card} summary`), /160\/s offered · unacceptable · 8 s · 2650 requests/);
+    assert.equal(await page.textContent(`${card} .psentence`), "64% of CPU in shop.burnCPU");
+    const baseHeads = await page.$$eval('#profiles details.profile[data-profile="1"] table.profile-top thead th', (t) => t.map((c) => c.textContent));
+    assert.deepEqual(baseHeads, ["Function", "Own", "Flat", "Cum", "ms per request"], "the baseline has no points");
 
     // The flame graph: a node per function of the tree, the burn function among them.
     await page.waitForSelector(`${card} svg.flame-svg g.flame-node`);

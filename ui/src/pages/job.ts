@@ -126,7 +126,7 @@ export const jobPage: Page = async (root, { id }) => {
       if (!st.isStudy) names.renderTable();
     }
     stopProfiles?.();
-    stopProfiles = await renderProfiles(profilesBox, id, st.isStudy);
+    stopProfiles = await renderProfiles(profilesBox, st);
   };
 
   root.append(

@@ -1,19 +1,25 @@
-// The job page's Profiles section: each pprof profile Headroom took during
-// the study (kind, phase and step, component), its top functions against
-// the baseline, a download of the raw profile for `go tool pprof`, and a
-// flame graph drawn on opening it.
+// The job page's Profiles section: the pprof profiles Headroom took during
+// the study's steps, by kind (CPU first), each with its step (rate and
+// verdict from the ladder), its top functions against the baseline, a
+// download of the raw profile for `go tool pprof`, and a flame graph drawn
+// on opening it. The profile most changed against the baseline opens.
 import { api, APIError, session } from "../../api";
 import { clear, h, when } from "../../dom";
 import { flame, Flame } from "../../flame";
 import type { FlameNode } from "../../flamelayout";
+import type { JobState } from "./state";
 
-// Profile and TopFunction are the contract's GET /jobs/{id}/profiles items.
+// Profile and TopFunction are the contract's GET /jobs/{id}/profiles items
+// (the optional fields are the server's additions to it).
 export interface TopFunction {
   function: string;
   flat: number;
   cum: number;
+  own?: number;
   per_request_ms?: number | null;
+  per_request?: number | null;
   delta_points?: number | null;
+  sentence?: string;
 }
 export interface Profile {
   id: string;
@@ -22,19 +28,24 @@ export interface Profile {
   step: number;
   component?: string;
   seconds?: number;
+  requests?: number;
   bytes?: number;
   fetched_at?: string;
+  unit?: string;
   top?: TopFunction[] | null;
+  problem?: string;
   download: string;
 }
 
 const KINDS: Record<string, string> = { cpu: "CPU", alloc: "Allocations", heap: "Heap", mutex: "Mutex waits", block: "Blocking" };
 const ORDER = ["cpu", "alloc", "heap", "mutex", "block"];
 
-// unitOf formats a flame node's value in the kind's sample unit:
-// nanoseconds (CPU, mutex and block delay) or bytes (alloc, heap).
-export function unitOf(kind: string): (v: number) => string {
-  if (kind === "alloc" || kind === "heap") return bytes;
+// unitOf formats a value in the profile's sample unit: nanoseconds (CPU,
+// mutex and block delay), bytes (alloc, heap) or a count.
+export function unitOf(p: Pick<Profile, "kind" | "unit">): (v: number) => string {
+  const u = p.unit ?? (p.kind === "alloc" || p.kind === "heap" ? "bytes" : "nanoseconds");
+  if (u === "bytes") return bytes;
+  if (u !== "nanoseconds") return (v: number) => `${v.toFixed(0)} ${u}`;
   return (ns: number) => {
     const s = ns / 1e9;
     if (s >= 1) return s.toFixed(2) + " s";
@@ -62,7 +73,8 @@ export function title(p: Profile): string {
 
 // renderProfiles fills box with the job's profiles. A job without any says
 // how to get them when it is a study, and shows nothing otherwise.
-export async function renderProfiles(box: HTMLElement, id: string, isStudy: boolean): Promise<() => void> {
+export async function renderProfiles(box: HTMLElement, st: JobState): Promise<() => void> {
+  const { id, isStudy } = st;
   let list: Profile[] = [];
   try {
     list = (await api<{ profiles?: Profile[] | null }>(`/jobs/${id}/profiles`)).profiles ?? [];
@@ -79,21 +91,28 @@ export async function renderProfiles(box: HTMLElement, id: string, isStudy: bool
     box.dataset.profiles = "0";
     return () => {};
   }
-  // CPU first, then the other kinds; within a kind in step order.
-  list = [...list].sort((a, b) => rank(a.kind) - rank(b.kind) || a.step - b.step || (a.component ?? "").localeCompare(b.component ?? ""));
-  // The first degraded profile opens: it is the one the finding is about.
-  const open = list.find((p) => p.phase !== "baseline") ?? list[0];
+  // CPU first, then the other kinds; within a kind in the order fetched.
+  const kinds = [...new Set(list.map((p) => p.kind))].sort((a, b) => rank(a) - rank(b));
+  const open = mostChanged(list);
   const flames: Flame[] = [];
   clear(
     box,
     h("h2#profiles-h", "Profiles"),
     h(
       "p.muted",
-      "Taken from the service's pprof endpoint during the baseline and the degraded steps. Shares are of the whole profile; points are the change of a function's share against the baseline. A downloaded profile opens with ",
+      "Taken from the service's pprof endpoint over each step's measured part. Own is a function's share of the profile with the standard library it called charged to it (what the findings rank by); flat and cum are pprof's; points are the change of the own share against the baseline step. A downloaded profile opens with ",
       h("code", "go tool pprof -http=: FILE"),
       ".",
     ),
-    list.map((p) => profileCard(id, p, p === open, flames)),
+    kinds.map((k) => {
+      const of = list.filter((p) => p.kind === k);
+      return h(
+        "section.profile-kind",
+        { "data-kind": k },
+        h("h3", `${KINDS[k] ?? k} · ${of.length} profile${of.length === 1 ? "" : "s"}`),
+        of.map((p) => profileCard(st, p, p === open, flames)),
+      );
+    }),
   );
   box.dataset.profiles = String(list.length);
   return () => flames.forEach((f) => f.destroy());
@@ -101,17 +120,42 @@ export async function renderProfiles(box: HTMLElement, id: string, isStudy: bool
 
 const rank = (k: string) => (ORDER.indexOf(k) < 0 ? ORDER.length : ORDER.indexOf(k));
 
-function profileCard(id: string, p: Profile, open: boolean, flames: Flame[]): HTMLElement {
+// mostChanged is the profile whose top function gained the most points
+// against the baseline (CPU first): the one a finding is about. Without
+// points, the first profile after the baseline's, else the first.
+export function mostChanged(list: Profile[]): Profile | undefined {
+  let best: Profile | undefined;
+  let gain = 0;
+  for (const p of list) {
+    const d = p.top?.[0]?.delta_points;
+    if (typeof d !== "number" || !(d > 0)) continue;
+    if (!best || rank(p.kind) < rank(best.kind) || (rank(p.kind) === rank(best.kind) && d > gain)) {
+      best = p;
+      gain = d;
+    }
+  }
+  return best ?? list.find((p) => p.phase !== "baseline") ?? list[0];
+}
+
+function profileCard(st: JobState, p: Profile, open: boolean, flames: Flame[]): HTMLElement {
+  const id = st.id;
   const name = title(p);
+  const s = st.steps.get(`${p.phase}:${p.step}`);
+  const about = [
+    s?.rate ? `${s.rate.toFixed(0)}/s offered` : "",
+    s?.verdict ?? "",
+    p.seconds ? p.seconds.toFixed(0) + " s" : "",
+    p.requests ? `${p.requests} requests` : "",
+    p.bytes ? bytes(p.bytes) : "",
+    p.fetched_at ? when(p.fetched_at) : "",
+  ].filter(Boolean);
   const graph = h("div.flame-box", h("p.muted", "Open the profile to draw its flame graph."));
   const card = h(
     "details.card.profile",
-    { open, "data-profile": p.id, "data-kind": p.kind, "data-phase": p.phase, "data-step": String(p.step) },
-    h(
-      "summary",
-      h("span.ptitle", name),
-      h("span.muted.small", ` · ${p.seconds ? p.seconds.toFixed(0) + " s" : ""}${p.bytes ? " · " + bytes(p.bytes) : ""}${p.fetched_at ? " · " + when(p.fetched_at) : ""}`),
-    ),
+    { open, "data-profile": p.id, "data-kind": p.kind, "data-phase": p.phase, "data-step": String(p.step), "data-verdict": s?.verdict ?? "" },
+    h("summary", h("span.ptitle", name), about.length ? h("span.muted.small", " · " + about.join(" · ")) : ""),
+    p.top?.[0]?.sentence ? h("p.psentence", p.top[0].sentence) : "",
+    p.problem ? h("p.error", p.problem) : "",
     h("div.actions", downloadLink(id, p)),
     topTable(p, name),
     graph,
@@ -124,7 +168,7 @@ function profileCard(id: string, p: Profile, open: boolean, flames: Flame[]): HT
     try {
       const tree = await api<FlameNode>(`/jobs/${id}/profiles/${encodeURIComponent(p.id)}/flame`);
       clear(graph);
-      const f = flame(tree, { title: `Flame graph of ${name}`, unit: unitOf(p.kind) });
+      const f = flame(tree, { title: `Flame graph of ${name}`, unit: unitOf(p) });
       flames.push(f);
       graph.append(h("h3", "Flame graph"), f.el);
     } catch (e) {
@@ -139,10 +183,15 @@ function profileCard(id: string, p: Profile, open: boolean, flames: Flame[]): HT
 
 function topTable(p: Profile, name: string): HTMLElement {
   const top = p.top ?? [];
-  if (!top.length) return h("p.muted", "The profile holds no samples.");
-  const perReq = top.some((t) => typeof t.per_request_ms === "number");
+  if (!top.length) return h("p.muted", p.problem ? "No functions: the profile could not be read." : "The profile holds no samples.");
+  const own = top.some((t) => typeof t.own === "number");
+  // Per request: milliseconds for time, else the profile's unit (bytes).
+  const ms = top.some((t) => typeof t.per_request_ms === "number");
+  const perReq = ms || top.some((t) => typeof t.per_request === "number");
+  const unit = unitOf(p);
+  const perCell = (t: TopFunction) => (ms ? num(t.per_request_ms, 2) : typeof t.per_request === "number" ? unit(t.per_request) : "—");
   const delta = top.some((t) => typeof t.delta_points === "number");
-  const cols = ["Function", "Flat", "Cum", ...(perReq ? ["ms per request"] : []), ...(delta ? ["Points vs baseline"] : [])];
+  const cols = ["Function", ...(own ? ["Own"] : []), "Flat", "Cum", ...(perReq ? [ms ? "ms per request" : "Per request"] : []), ...(delta ? ["Points vs baseline"] : [])];
   return h(
     "table.list.profile-top",
     h("caption.sr", `Top functions of ${name}`),
@@ -154,9 +203,10 @@ function topTable(p: Profile, name: string): HTMLElement {
           "tr",
           { "data-function": t.function },
           h("th.mono", { scope: "row" }, t.function),
+          own ? h("td.num", share(t.own ?? NaN)) : null,
           h("td.num", share(t.flat)),
           h("td.num", share(t.cum)),
-          perReq ? h("td.num", num(t.per_request_ms, 2)) : null,
+          perReq ? h("td.num", perCell(t)) : null,
           delta ? h("td.num", { "data-delta": t.delta_points ?? "" }, num(t.delta_points, 1, true)) : null,
         ),
       ),
