@@ -87,7 +87,9 @@ test("a real study of the shop with cpu_burn: top functions, flame graph and dow
   }, "the study to end", 600000);
   assert.equal(done.status, "passed", `the study: ${JSON.stringify(done)}\n${srv.log().slice(-3000)}`);
 
-  const list = (await srv.api(`/jobs/${id}/profiles`, { token: srv.tokens.viewer })).doc.profiles;
+  const got = await srv.api(`/jobs/${id}/profiles`, { token: srv.tokens.viewer });
+  assert.equal(got.status, 200, `GET /jobs/${id}/profiles: ${JSON.stringify(got.doc)}`);
+  const list = got.doc.profiles;
   const cpu = list.filter((p) => p.kind === "cpu");
   assert.ok(cpu.some((p) => p.phase === "baseline") && cpu.some((p) => p.phase !== "baseline"), `precondition: CPU profiles of the baseline and later steps: ${JSON.stringify(list.map((p) => [p.kind, p.phase, p.step]))}`);
 
