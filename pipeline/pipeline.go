@@ -6,6 +6,7 @@ import (
 	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/profiles"
 	"github.com/headroom-sre/headroom/soak"
 )
 
@@ -55,6 +56,9 @@ type Hooks struct {
 	OnStep   func(capacity.Step)  // each finished step of a study (search, verify)
 	OnPhase  func(phase string)   // PhaseRun, the study's phases, PhaseCorrelate, as each begins
 	Warn     func(msg string)     // one-time warnings of the generator
+	// OnProfile gets each pprof profile a study fetched (observe.pprof),
+	// with the step it covers, as the step ends.
+	OnProfile func(profiles.Kept)
 
 	// OnMeasured gets a run's result as soon as its load has ended and its
 	// objectives are checked (Outcome, SLO and the windows are final),

@@ -52,7 +52,7 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 		keeper = correlate.TraceKeeperFor(q.Observe, 0)
 	}
 	prober := keeper.Prober(newProber(q, capacity.ProberHooks{Warn: h.warn, OnSecond: t.second}))
-	rec, err := studyProfiles(q, s)
+	rec, err := studyProfiles(q, s, t, h)
 	if err != nil {
 		return nil, &plan.Error{File: p.File, Field: "observe.pprof", Msg: err.Error()}
 	}
@@ -152,6 +152,13 @@ func (t *tracker) second(sec generator.Second) {
 	if t.h.OnWindow != nil {
 		t.h.OnWindow(w)
 	}
+}
+
+// current is the phase and step now running.
+func (t *tracker) current() (phase string, step int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.phase, t.step
 }
 
 func (t *tracker) done() []Window {

@@ -67,19 +67,9 @@ func Summarize(p *profile.Profile, kind Kind, requests float64) (*Summary, error
 	if p == nil {
 		return nil, fmt.Errorf("profiles: no %s profile", kind)
 	}
-	if _, err := kind.path(); err != nil {
+	idx, err := valueIndex(p, kind)
+	if err != nil {
 		return nil, err
-	}
-	if len(p.SampleType) == 0 {
-		return nil, fmt.Errorf("profiles: the %s profile has no sample types", kind)
-	}
-	idx := len(p.SampleType) - 1
-	want := sampleType(kind)
-	for i, st := range p.SampleType {
-		if st.Type == want {
-			idx = i
-			break
-		}
 	}
 	s := &Summary{Kind: kind, SampleType: p.SampleType[idx].Type, Unit: p.SampleType[idx].Unit,
 		Requests: math.Max(requests, 0), Span: time.Duration(p.DurationNanos), Funcs: map[string]*Func{}}
@@ -102,19 +92,7 @@ func Summarize(p *profile.Profile, kind Kind, requests float64) (*Summary, error
 			continue
 		}
 		s.Total += v
-		stack = stack[:0]
-		for _, loc := range smp.Location { // leaf first
-			for _, ln := range loc.Line { // Line[0] is the innermost inlined call
-				name := "?"
-				if ln.Function != nil && ln.Function.Name != "" {
-					name = ln.Function.Name
-				}
-				stack = append(stack, name)
-			}
-			if len(loc.Line) == 0 {
-				stack = append(stack, fmt.Sprintf("0x%x", loc.Address))
-			}
-		}
+		stack = frames(smp, stack[:0])
 		if len(stack) == 0 {
 			continue
 		}

@@ -45,6 +45,9 @@ func writeMarkdown(w io.Writer, v *view, o Options) error {
 
 	b.WriteString("## Bottlenecks, ranked by impact\n\n")
 	mdFindings(&b, v)
+	if v.Profiles != "" {
+		b.WriteString(mdText(v.Profiles) + "\n\n")
+	}
 
 	b.WriteString("## Capacity arithmetic\n\n")
 	for _, s := range v.Arithmetic {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/headroom-sre/headroom/pipeline"
@@ -83,6 +84,41 @@ type Options struct {
 	// Chromium is the browser PDF prints with; "" = chromium on PATH,
 	// else /usr/bin/chromium.
 	Chromium string
+	// Profiles, when set, are the pprof profiles kept with the job: the
+	// findings section says how many and where to download them.
+	Profiles *Profiles
+}
+
+// Profiles are the pprof profiles kept with a job.
+type Profiles struct {
+	Count int
+	// Kinds counts them by kind (cpu, alloc, mutex, block).
+	Kinds map[string]int
+	// URL lists them (the API's /api/v1/jobs/{id}/profiles); each one
+	// downloads as a .pb.gz for go tool pprof.
+	URL string
+}
+
+// line is the report's sentence about the profiles: "Profiles: 12 kept
+// (6 cpu, 6 alloc) — download via …".
+func (p *Profiles) line() string {
+	if p == nil || p.Count == 0 {
+		return ""
+	}
+	kinds := make([]string, 0, len(p.Kinds))
+	for k := range p.Kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%d %s", p.Kinds[k], k))
+	}
+	s := fmt.Sprintf("Profiles: %d kept", p.Count)
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s + " — download via " + p.URL + " (each one a .pb.gz for go tool pprof)."
 }
 
 func (o Options) withDefaults() Options {
@@ -136,7 +172,9 @@ func newView(a pipeline.Artifact, o Options) (*view, error) {
 			return nil, fmt.Errorf("report: compare with the baseline: %w", err)
 		}
 	}
-	return build(s, reg), nil
+	v := build(s, reg)
+	v.Profiles = o.Profiles.line()
+	return v, nil
 }
 
 // fromArtifact reads a pipeline document into a source.

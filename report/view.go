@@ -35,6 +35,7 @@ type view struct {
 	Findings     []correlate.Finding
 	Window       *correlate.Window
 	NotAvailable []string
+	Profiles     string // where the job's pprof profiles are ("" = none kept)
 
 	Steps      []capacity.Step // a study's steps, for the step table
 	Arithmetic []section

@@ -13,6 +13,7 @@ import (
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/pipeline"
+	"github.com/headroom-sre/headroom/profiles"
 	"github.com/headroom-sre/headroom/store"
 )
 
@@ -63,11 +64,12 @@ func (r *recorder) writer() {
 // the writer and returns.
 func (r *recorder) hooks() pipeline.Hooks {
 	return pipeline.Hooks{
-		OnWindow: func(w pipeline.Window) { r.writes <- func() { r.window(w) } },
-		OnEvent:  func(e capacity.Event) { r.writes <- func() { r.progress(e) } },
-		OnStep:   func(st capacity.Step) { r.writes <- func() { r.step(st) } },
-		OnPhase:  func(p string) { r.writes <- func() { r.phase(p) } },
-		Warn:     func(msg string) { r.log.Warn("job warning", "msg", msg) },
+		OnWindow:  func(w pipeline.Window) { r.writes <- func() { r.window(w) } },
+		OnEvent:   func(e capacity.Event) { r.writes <- func() { r.progress(e) } },
+		OnStep:    func(st capacity.Step) { r.writes <- func() { r.step(st) } },
+		OnPhase:   func(p string) { r.writes <- func() { r.phase(p) } },
+		Warn:      func(msg string) { r.log.Warn("job warning", "msg", msg) },
+		OnProfile: func(p profiles.Kept) { r.writes <- func() { r.profile(p) } },
 	}
 }
 
@@ -168,6 +170,18 @@ func (r *recorder) step(st capacity.Step) {
 		r.log.Error("write step", "step", st.Index, "err", err)
 	}
 	r.event("step", st)
+}
+
+// profile keeps one fetched profile with the job; one over the store's
+// cap is not kept, and says so.
+func (r *recorder) profile(p profiles.Kept) {
+	ctx, cancel := r.ctx()
+	defer cancel()
+	_, err := r.d.st.AddProfile(ctx, r.a.id, store.Profile{Kind: string(p.Kind), Phase: p.Phase, Step: p.Step,
+		Component: p.Component, Seconds: p.Span.Seconds(), Requests: p.Requests, FetchedAt: p.Start, Raw: p.Raw})
+	if err != nil {
+		r.log.Warn("profile not kept", "kind", p.Kind, "phase", p.Phase, "step", p.Step, "err", err)
+	}
 }
 
 // phase records the job's new phase.

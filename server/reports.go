@@ -61,6 +61,7 @@ func (s *Server) getReport(c echo.Context) error {
 			o.Plan = p
 		}
 	}
+	o.Profiles = s.reportProfiles(c, j.ID)
 	if o.Baseline, err = s.reportBaseline(c, j, art); err != nil {
 		return err
 	}

@@ -326,6 +326,9 @@ func (s *Server) routes() *echo.Echo {
 	api.POST("/jobs/:id/events/ticket", s.createTicket, viewer)
 	api.POST("/jobs/:id/cancel", s.cancelJob, operator)
 	api.GET("/jobs/:id/report", s.getReport, viewer)
+	api.GET("/jobs/:id/profiles", s.getProfiles, viewer)
+	api.GET("/jobs/:id/profiles/:pid", s.getProfile, viewer)
+	api.GET("/jobs/:id/profiles/:pid/flame", s.getFlame, viewer)
 
 	api.GET("/compare", s.compareJobs, viewer)
 

@@ -72,6 +72,7 @@ func runDemoShop(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.IntVar(&cfg.Alloc, "alloc", 0, "fault: bytes allocated per request")
 	fs.DurationVar(&cfg.ServiceTime, "service-time", 0, "fault: time each request holds its capacity slot without using CPU, e.g. 50ms\n"+
 		"(with --capacity: at most capacity ÷ service-time requests a second)")
+	fs.DurationVar(&cfg.MutexHold, "mutex-hold", 0, "fault: time each request holds one mutex the process shares, e.g. 2ms (Go lock contention, seen by the mutex and block profiles)")
 	fs.IntVar(&cfg.Leak, "leak", 0, "fault: bytes kept for good per request, a memory leak (at most 2 GiB in all)")
 	fs.DurationVar(&cfg.DownstreamLatency, "downstream-latency", 0, "fault: payment provider latency at checkout, e.g. 50ms")
 	fs.IntVar(&cfg.Capacity, "capacity", 0, "fault: at most this many requests in their handler at once (0: no limit)")

@@ -35,6 +35,7 @@ type Config struct {
 	Leak              int
 	ServiceTime       time.Duration
 	HotRow            bool
+	MutexHold         time.Duration
 
 	// cgroups is where the cpu_limit knob makes its cgroup (zero: the
 	// real host); tests point it at a fake tree.
@@ -110,6 +111,7 @@ func (c Config) knobs() Knobs {
 		Leak:              c.Leak,
 		ServiceTime:       c.ServiceTime,
 		HotRow:            c.HotRow,
+		MutexHold:         c.MutexHold,
 	}
 }
 

@@ -55,6 +55,11 @@ type Knobs struct {
 	// until each commits: lock waits. On PostgreSQL the update holds the
 	// row 25 ms (pg_sleep in its RETURNING) so the lock binds at ~40/s.
 	HotRow bool
+	// MutexHold is how long each /v1 request holds one mutex the whole
+	// process shares (waiting, using no CPU): concurrent requests queue on
+	// that Go lock, which the mutex and block profiles show (a database
+	// lock, as HotRow's, they cannot). It binds at 1 ÷ MutexHold a second.
+	MutexHold time.Duration
 }
 
 // Bounds of the knobs: wide enough for any demo, narrow enough to keep a
@@ -79,6 +84,8 @@ func (k Knobs) validate() error {
 		return fmt.Errorf("shop: downstream_latency: %s is outside 0..%s", k.DownstreamLatency, maxLatency)
 	case k.Capacity < 0 || k.Capacity > maxCapacity:
 		return fmt.Errorf("shop: capacity: %d is outside 0..%d", k.Capacity, maxCapacity)
+	case k.MutexHold < 0 || k.MutexHold > maxLatency:
+		return fmt.Errorf("shop: mutex_hold: %s is outside 0..%s", k.MutexHold, maxLatency)
 	case k.ServiceTime < 0 || k.ServiceTime > maxLatency:
 		return fmt.Errorf("shop: service_time: %s is outside 0..%s", k.ServiceTime, maxLatency)
 	case k.Leak < 0 || k.Leak > maxLeak:
@@ -104,14 +111,15 @@ type knobsJSON struct {
 	Leak              *int     `json:"leak,omitempty"`
 	ServiceTime       *string  `json:"service_time,omitempty"`
 	HotRow            *bool    `json:"hot_row,omitempty"`
+	MutexHold         *string  `json:"mutex_hold,omitempty"`
 }
 
 func (k Knobs) wire() knobsJSON {
-	burn, lat, st := k.CPUBurn.String(), k.DownstreamLatency.String(), k.ServiceTime.String()
+	burn, lat, st, hold := k.CPUBurn.String(), k.DownstreamLatency.String(), k.ServiceTime.String(), k.MutexHold.String()
 	return knobsJSON{
 		Pool: &k.Pool, NPlusOne: &k.NPlusOne, MissingIndex: &k.MissingIndex,
 		CPUBurn: &burn, Alloc: &k.Alloc, DownstreamLatency: &lat, Capacity: &k.Capacity,
-		CPULimit: &k.CPULimit, Leak: &k.Leak, ServiceTime: &st, HotRow: &k.HotRow,
+		CPULimit: &k.CPULimit, Leak: &k.Leak, ServiceTime: &st, HotRow: &k.HotRow, MutexHold: &hold,
 	}
 }
 
@@ -150,6 +158,11 @@ func (w knobsJSON) patch(k Knobs) (Knobs, error) {
 	if w.ServiceTime != nil {
 		if k.ServiceTime, err = time.ParseDuration(*w.ServiceTime); err != nil {
 			return k, fmt.Errorf("service_time: %q is not a duration (e.g. \"50ms\")", *w.ServiceTime)
+		}
+	}
+	if w.MutexHold != nil {
+		if k.MutexHold, err = time.ParseDuration(*w.MutexHold); err != nil {
+			return k, fmt.Errorf("mutex_hold: %q is not a duration (e.g. \"2ms\")", *w.MutexHold)
 		}
 	}
 	if w.DownstreamLatency != nil {

@@ -96,6 +96,9 @@ func (s *Server) serveLimited(w http.ResponseWriter, r *http.Request, h http.Han
 		s.metrics.allocBytes.Add(float64(k.Alloc))
 		span.End()
 	}
+	if k.MutexHold > 0 {
+		s.shared.hold(k.MutexHold)
+	}
 	if k.ServiceTime > 0 {
 		serviceTime(r.Context(), s.tracing.tracer, k.ServiceTime)
 	}

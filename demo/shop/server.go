@@ -32,6 +32,7 @@ type Server struct {
 	knobs   atomic.Pointer[Knobs]
 	limit   atomic.Pointer[limiter] // nil: no capacity limit
 	garbage allocator
+	shared  sharedLock // the mutex_hold knob's lock
 	leaked  leaker
 	cpu     *cpuLimit
 

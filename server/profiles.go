@@ -1,0 +1,200 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/headroom-sre/headroom/profiles"
+	"github.com/headroom-sre/headroom/report"
+	"github.com/headroom-sre/headroom/store"
+)
+
+// topFunctions is how many functions each profile lists.
+const topFunctions = 5
+
+// profileDoc is one kept profile as GET /jobs/:id/profiles lists it.
+type profileDoc struct {
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"`
+	Phase     string     `json:"phase"`
+	Step      int        `json:"step"`
+	Component string     `json:"component"`
+	Seconds   float64    `json:"seconds"`
+	Requests  int64      `json:"requests"`
+	Bytes     int        `json:"bytes"`
+	FetchedAt time.Time  `json:"fetched_at"`
+	Unit      string     `json:"unit,omitempty"`
+	Top       []topEntry `json:"top"`
+	Problem   string     `json:"problem,omitempty"`
+	Download  string     `json:"download"`
+}
+
+// topEntry is one function of a profile's top: its shares of the profile
+// (own: with the standard library it called charged to it, the figure the
+// findings rank by), its cost per request and its change against the
+// job's baseline-step profile of the same kind, in percentage points.
+type topEntry struct {
+	Function     string   `json:"function"`
+	Flat         float64  `json:"flat"`
+	Cum          float64  `json:"cum"`
+	Own          float64  `json:"own"`
+	PerRequestMS *float64 `json:"per_request_ms,omitempty"`
+	PerRequest   *float64 `json:"per_request,omitempty"`
+	DeltaPoints  *float64 `json:"delta_points,omitempty"`
+	Sentence     string   `json:"sentence"`
+}
+
+// apiKind is a profile kind as the API names it (allocs is "alloc").
+func apiKind(k string) string {
+	if k == string(profiles.Allocs) {
+		return "alloc"
+	}
+	return k
+}
+
+// getProfiles is GET /api/v1/jobs/:id/profiles: the job's kept profiles,
+// each with its top functions against the baseline step's.
+func (s *Server) getProfiles(c echo.Context) error {
+	j, err := s.jobOf(c)
+	if err != nil {
+		return err
+	}
+	ps, err := s.st.Profiles(c.Request().Context(), j.ID)
+	if err != nil {
+		return err
+	}
+	docs := make([]profileDoc, 0, len(ps))
+	bases := map[[2]string]*profiles.Summary{}
+	for _, p := range ps {
+		if p.Phase != "baseline" {
+			continue
+		}
+		if sum, err := summarize(p); err == nil {
+			if _, dup := bases[[2]string{p.Kind, p.Component}]; !dup {
+				bases[[2]string{p.Kind, p.Component}] = sum
+			}
+		}
+	}
+	for _, p := range ps {
+		d := profileDoc{
+			ID: strconv.FormatInt(p.ID, 10), Kind: apiKind(p.Kind), Phase: p.Phase, Step: p.Step, Component: p.Component,
+			Seconds: p.Seconds, Requests: p.Requests, Bytes: p.Bytes, FetchedAt: p.FetchedAt,
+			Top: []topEntry{}, Download: fmt.Sprintf("/api/v1/jobs/%d/profiles/%d", j.ID, p.ID),
+		}
+		sum, err := summarize(p)
+		if err != nil {
+			d.Problem = err.Error()
+			docs = append(docs, d)
+			continue
+		}
+		d.Unit = sum.Unit
+		base := bases[[2]string{p.Kind, p.Component}]
+		if p.Phase == "baseline" {
+			base = nil
+		}
+		diff, err := profiles.Compare(base, sum)
+		if err != nil {
+			base = nil
+			diff, err = profiles.Compare(nil, sum)
+		}
+		if err != nil {
+			d.Problem = err.Error()
+			docs = append(docs, d)
+			continue
+		}
+		for _, r := range diff.Top(topFunctions) {
+			d.Top = append(d.Top, entryOf(diff, r, sum.Unit))
+		}
+		docs = append(docs, d)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"profiles": docs})
+}
+
+func entryOf(d profiles.Diff, r profiles.Row, unit string) topEntry {
+	e := topEntry{Function: r.Name, Flat: r.Flat, Cum: r.Cum, Own: r.Own, Sentence: d.Sentence(r)}
+	if !math.IsNaN(r.PerRequest) {
+		v := r.PerRequest
+		e.PerRequest = &v
+		if unit == "nanoseconds" {
+			ms := v / 1e6
+			e.PerRequestMS = &ms
+		}
+	}
+	if d.HasBaseline {
+		pts := r.Points
+		e.DeltaPoints = &pts
+	}
+	return e
+}
+
+// summarize parses a kept profile and reduces it to functions.
+func summarize(p store.Profile) (*profiles.Summary, error) {
+	pp, err := profiles.Parse(p.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("profile %d: %w", p.ID, err)
+	}
+	return profiles.Summarize(pp, profiles.Kind(p.Kind), float64(p.Requests))
+}
+
+// profileOf reads the profile the path names, with its bytes.
+func (s *Server) profileOf(c echo.Context) (store.Job, store.Profile, error) {
+	j, err := s.jobOf(c)
+	if err != nil {
+		return store.Job{}, store.Profile{}, err
+	}
+	pid, err := parseID(c.Param("pid"), "profile id")
+	if err != nil {
+		return j, store.Profile{}, err
+	}
+	p, err := s.st.Profile(c.Request().Context(), j.ID, pid)
+	return j, p, err
+}
+
+// getProfile is GET /api/v1/jobs/:id/profiles/:pid: the profile as the
+// service sent it (gzipped protobuf), for `go tool pprof`.
+func (s *Server) getProfile(c echo.Context) error {
+	j, p, err := s.profileOf(c)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("job%d-%s-%s%d-%d.pb.gz", j.ID, apiKind(p.Kind), p.Phase, p.Step, p.ID)
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
+	return c.Blob(http.StatusOK, echo.MIMEOctetStream, p.Raw)
+}
+
+// getFlame is GET /api/v1/jobs/:id/profiles/:pid/flame: the profile's
+// flame graph, stacks merged by function name from the root.
+func (s *Server) getFlame(c echo.Context) error {
+	_, p, err := s.profileOf(c)
+	if err != nil {
+		return err
+	}
+	pp, err := profiles.Parse(p.Raw)
+	if err != nil {
+		return fmt.Errorf("profile %d: %w", p.ID, err)
+	}
+	root, err := profiles.Flame(pp, profiles.Kind(p.Kind))
+	if err != nil {
+		return fmt.Errorf("profile %d: %w", p.ID, err)
+	}
+	return c.JSON(http.StatusOK, root)
+}
+
+// reportProfiles is what a report says of the job's kept profiles (nil
+// when none are kept or they cannot be read: the report goes without).
+func (s *Server) reportProfiles(c echo.Context, jobID int64) *report.Profiles {
+	ps, err := s.st.ProfileList(c.Request().Context(), jobID)
+	if err != nil || len(ps) == 0 {
+		return nil
+	}
+	out := &report.Profiles{Count: len(ps), Kinds: map[string]int{}, URL: fmt.Sprintf("/api/v1/jobs/%d/profiles", jobID)}
+	for _, p := range ps {
+		out.Kinds[apiKind(p.Kind)]++
+	}
+	return out
+}
