@@ -2,40 +2,11 @@
 // the study's steps, by kind (CPU first), each with its step (rate and
 // verdict from the ladder), its top functions against the baseline, a
 // download of the raw profile for `go tool pprof`, and a flame graph drawn
-// on opening it. The profile most changed against the baseline opens.
-import { api, APIError, session } from "../../api";
+// on opening it. The busiest degraded step's CPU profile opens.
+import { api, APIError, FlameTree, Get, Profile, ProfileFunction, session } from "../../api";
 import { clear, h, when } from "../../dom";
 import { flame, Flame } from "../../flame";
-import type { FlameNode } from "../../flamelayout";
 import type { JobState } from "./state";
-
-// Profile and TopFunction are the contract's GET /jobs/{id}/profiles items
-// (the optional fields are the server's additions to it).
-export interface TopFunction {
-  function: string;
-  flat: number;
-  cum: number;
-  own?: number;
-  per_request_ms?: number | null;
-  per_request?: number | null;
-  delta_points?: number | null;
-  sentence?: string;
-}
-export interface Profile {
-  id: string;
-  kind: string;
-  phase: string;
-  step: number;
-  component?: string;
-  seconds?: number;
-  requests?: number;
-  bytes?: number;
-  fetched_at?: string;
-  unit?: string;
-  top?: TopFunction[] | null;
-  problem?: string;
-  download: string;
-}
 
 const KINDS: Record<string, string> = { cpu: "CPU", alloc: "Allocations", heap: "Heap", mutex: "Mutex waits", block: "Blocking" };
 const ORDER = ["cpu", "alloc", "heap", "mutex", "block"];
@@ -77,7 +48,7 @@ export async function renderProfiles(box: HTMLElement, st: JobState): Promise<()
   const { id, isStudy } = st;
   let list: Profile[] = [];
   try {
-    list = (await api<{ profiles?: Profile[] | null }>(`/jobs/${id}/profiles`)).profiles ?? [];
+    list = (await api<Get<"/jobs/{id}/profiles">>(`/jobs/${id}/profiles`)).profiles ?? [];
   } catch (e) {
     if (!(e instanceof APIError && e.status === 404)) {
       clear(box, h("h2#profiles-h", "Profiles"), h("p.error", { role: "alert" }, "Could not load the profiles: " + (e as Error).message));
@@ -93,7 +64,7 @@ export async function renderProfiles(box: HTMLElement, st: JobState): Promise<()
   }
   // CPU first, then the other kinds; within a kind in the order fetched.
   const kinds = [...new Set(list.map((p) => p.kind))].sort((a, b) => rank(a) - rank(b));
-  const open = mostChanged(list);
+  const open = degradedFirst(list, (p) => st.steps.get(`${p.phase}:${p.step}`)?.verdict);
   const flames: Flame[] = [];
   clear(
     box,
@@ -120,21 +91,21 @@ export async function renderProfiles(box: HTMLElement, st: JobState): Promise<()
 
 const rank = (k: string) => (ORDER.indexOf(k) < 0 ? ORDER.length : ORDER.indexOf(k));
 
-// mostChanged is the profile whose top function gained the most points
-// against the baseline (CPU first): the one a finding is about. Without
-// points, the first profile after the baseline's, else the first.
-export function mostChanged(list: Profile[]): Profile | undefined {
-  let best: Profile | undefined;
-  let gain = 0;
-  for (const p of list) {
-    const d = p.top?.[0]?.delta_points;
-    if (typeof d !== "number" || !(d > 0)) continue;
-    if (!best || rank(p.kind) < rank(best.kind) || (rank(p.kind) === rank(best.kind) && d > gain)) {
-      best = p;
-      gain = d;
-    }
-  }
-  return best ?? list.find((p) => p.phase !== "baseline") ?? list[0];
+// degradedFirst is the profile a finding is about: of the first kind (CPU
+// first), the one of a step the study judged not acceptable that answered
+// the most requests (the most samples: the steadiest shares), as the
+// findings merge the degraded steps' profiles against the baseline's.
+// Without verdicts, the busiest step after the baseline; else the first.
+export function degradedFirst(list: Profile[], verdict: (p: Profile) => string | undefined): Profile | undefined {
+  if (!list.length) return undefined;
+  const kind = [...list].sort((a, b) => rank(a.kind) - rank(b.kind))[0].kind;
+  const of = list.filter((p) => p.kind === kind && p.phase !== "baseline");
+  const busiest = (ps: Profile[]) => ps.reduce<Profile | undefined>((best, p) => (!best || (p.requests ?? 0) > (best.requests ?? 0) ? p : best), undefined);
+  const bad = of.filter((p) => {
+    const v = verdict(p);
+    return v !== undefined && v !== "" && v !== "acceptable";
+  });
+  return busiest(bad) ?? busiest(of) ?? list[0];
 }
 
 function profileCard(st: JobState, p: Profile, open: boolean, flames: Flame[]): HTMLElement {
@@ -166,7 +137,7 @@ function profileCard(st: JobState, p: Profile, open: boolean, flames: Flame[]): 
     loaded = true;
     clear(graph, h("p.muted", "Drawing the flame graph…"));
     try {
-      const tree = await api<FlameNode>(`/jobs/${id}/profiles/${encodeURIComponent(p.id)}/flame`);
+      const tree = await api<FlameTree>(`/jobs/${id}/profiles/${encodeURIComponent(p.id)}/flame`);
       clear(graph);
       const f = flame(tree, { title: `Flame graph of ${name}`, unit: unitOf(p) });
       flames.push(f);
@@ -189,7 +160,7 @@ function topTable(p: Profile, name: string): HTMLElement {
   const ms = top.some((t) => typeof t.per_request_ms === "number");
   const perReq = ms || top.some((t) => typeof t.per_request === "number");
   const unit = unitOf(p);
-  const perCell = (t: TopFunction) => (ms ? num(t.per_request_ms, 2) : typeof t.per_request === "number" ? unit(t.per_request) : "—");
+  const perCell = (t: ProfileFunction) => (ms ? num(t.per_request_ms, 2) : typeof t.per_request === "number" ? unit(t.per_request) : "—");
   const delta = top.some((t) => typeof t.delta_points === "number");
   const cols = ["Function", ...(own ? ["Own"] : []), "Flat", "Cum", ...(perReq ? [ms ? "ms per request" : "Per request"] : []), ...(delta ? ["Points vs baseline"] : [])];
   return h(
