@@ -120,7 +120,7 @@ test("the Profiles section on the fixture study: table, flame graph, keyboard, d
     assert.deepEqual(cards, [
       { title: "CPU · baseline · shop", open: false, verdict: "acceptable" },
       { title: "CPU · explore step 5 · shop", open: true, verdict: "unacceptable" },
-    ], "the busiest degraded step opens; the ladder's verdicts");
+    ], "the largest profile of a degraded step opens; the ladder's verdicts");
     const card = '#profiles details.profile[data-profile="2"]';
     const first = await page.$eval(`${card} table.profile-top tbody tr`, (tr) => [...tr.children].map((c) => c.textContent));
     assert.deepEqual(first, ["github.com/headroom-sre/headroom/demo/shop.burnCPU", "64.0%", "6.4%", "64.0%", "1.90", "+61.4"]);

@@ -2,7 +2,7 @@
 // the study's steps, by kind (CPU first), each with its step (rate and
 // verdict from the ladder), its top functions against the baseline, a
 // download of the raw profile for `go tool pprof`, and a flame graph drawn
-// on opening it. The busiest degraded step's CPU profile opens.
+// on opening it. The largest CPU profile of a degraded step opens.
 import { api, APIError, FlameTree, Get, Profile, ProfileFunction, session } from "../../api";
 import { clear, h, when } from "../../dom";
 import { flame, Flame } from "../../flame";
@@ -92,15 +92,16 @@ export async function renderProfiles(box: HTMLElement, st: JobState): Promise<()
 const rank = (k: string) => (ORDER.indexOf(k) < 0 ? ORDER.length : ORDER.indexOf(k));
 
 // degradedFirst is the profile a finding is about: of the first kind (CPU
-// first), the one of a step the study judged not acceptable that answered
-// the most requests (the most samples: the steadiest shares), as the
-// findings merge the degraded steps' profiles against the baseline's.
-// Without verdicts, the busiest step after the baseline; else the first.
+// first), the largest profile (the most samples: the steadiest shares; an
+// overloaded step may answer few requests and sample little) of a step the
+// study judged not acceptable, as the findings merge the degraded steps'
+// profiles against the baseline's. Without verdicts, the largest after the
+// baseline; else the first.
 export function degradedFirst(list: Profile[], verdict: (p: Profile) => string | undefined): Profile | undefined {
   if (!list.length) return undefined;
   const kind = [...list].sort((a, b) => rank(a.kind) - rank(b.kind))[0].kind;
   const of = list.filter((p) => p.kind === kind && p.phase !== "baseline");
-  const busiest = (ps: Profile[]) => ps.reduce<Profile | undefined>((best, p) => (!best || (p.requests ?? 0) > (best.requests ?? 0) ? p : best), undefined);
+  const busiest = (ps: Profile[]) => ps.reduce<Profile | undefined>((best, p) => (!best || (p.bytes ?? 0) > (best.bytes ?? 0) ? p : best), undefined);
   const bad = of.filter((p) => {
     const v = verdict(p);
     return v !== undefined && v !== "" && v !== "acceptable";
@@ -123,7 +124,7 @@ function profileCard(st: JobState, p: Profile, open: boolean, flames: Flame[]): 
   const graph = h("div.flame-box", h("p.muted", "Open the profile to draw its flame graph."));
   const card = h(
     "details.card.profile",
-    { open, "data-profile": p.id, "data-kind": p.kind, "data-phase": p.phase, "data-step": String(p.step), "data-verdict": s?.verdict ?? "" },
+    { open, "data-profile": p.id, "data-kind": p.kind, "data-phase": p.phase, "data-step": String(p.step), "data-verdict": s?.verdict ?? "", "data-bytes": String(p.bytes) },
     h("summary", h("span.ptitle", name), about.length ? h("span.muted.small", " · " + about.join(" · ")) : ""),
     p.top?.[0]?.sentence ? h("p.psentence", p.top[0].sentence) : "",
     p.problem ? h("p.error", p.problem) : "",
