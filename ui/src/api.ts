@@ -27,6 +27,9 @@ export type Soak = Schemas["Soak"];
 export type SoakSignal = Schemas["SoakSignal"];
 export type Spike = Schemas["Spike"];
 export type Assessment = Schemas["Assessment"];
+export type Profile = Schemas["Profile"];
+export type ProfileFunction = Schemas["ProfileFunction"];
+export type FlameTree = Schemas["FlameNode"];
 
 // Get is the JSON answer of GET path, as the document describes it.
 export type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { "application/json": infer R } } } } } ? R : never;

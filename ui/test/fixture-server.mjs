@@ -1,7 +1,7 @@
 // A stand-in for `headroom serve` that answers the HTTP API of the contract
 // from generated data: a one-hour run (3,600 windows × 5 request names), a
-// finished study with findings, and a live study that streams a window a
-// second. It serves the built dist/ too. For measuring the dashboard on long
+// finished study with findings and profiles, and a live study that streams
+// a window a second. It serves the built dist/ too. For measuring the dashboard on long
 // runs and for developing it without a server; the browser tests proper run
 // against the real `headroom serve` (e2e.test.mjs).
 //
@@ -9,6 +9,7 @@
 import http from "node:http";
 import { readFileSync, existsSync } from "node:fs";
 import { extname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const DIST = new URL("../dist/", import.meta.url).pathname;
 const NAMES = ["list products", "product detail", "add to cart", "checkout", "login"];
@@ -113,6 +114,49 @@ const findings = [
 ];
 correlation.findings = findings;
 
+// Profiles of the study (the contract of GET /jobs/{id}/profiles, …/{pid}
+// and …/{pid}/flame): a CPU profile of the baseline and of a degraded step,
+// a call tree shaped like a Go service's, and a raw download (gzipped; not a
+// real pprof: the real one is tested against headroom serve).
+const ms = 1e6;
+// n(name, self, ...callees): a function, its own time and its callees.
+const n = (name, self, ...children) => ({ name, value: self + children.reduce((a, c) => a + c.value, 0), children });
+const SHOP = "github.com/headroom-sre/headroom/demo/shop";
+const serveTree = (burn) =>
+  n("runtime.goexit", 0,
+    n("net/http.(*conn).serve", 15 * ms,
+      n("net/http.serverHandler.ServeHTTP", 30 * ms,
+        n(`${SHOP}.(*Server).serveLimited`, 0,
+          ...(burn ? [n(`${SHOP}.burnCPU`, burn * 0.1, n("crypto/sha256.blockAVX2", burn * 0.9))] : []),
+          n(`${SHOP}.(*Server).listProducts`, 0,
+            n("encoding/json.(*Encoder).Encode", 20 * ms, n("encoding/json.(*encodeState).marshal", 420 * ms), n("runtime.mallocgc", 90 * ms)),
+            n("database/sql.(*DB).QueryContext", 0, n("github.com/mattn/go-sqlite3.(*SQLiteStmt).query", 260 * ms), n("runtime.cgocall", 80 * ms))),
+          n(`${SHOP}.(*Server).checkout`, 0, n("database/sql.(*Tx).Commit", 140 * ms), n(`${SHOP}.(*Server).recentOrders`, 95 * ms)))),
+      n("bufio.(*Writer).Flush", 110 * ms),
+      n("net/http.(*conn).readRequest", 130 * ms)));
+const tree = (burn) => {
+  return n("root", 0, serveTree(burn), n("runtime.gcBgMarkWorker", 0, n("runtime.scanobject", 180 * ms), n("runtime.markBits.isMarked", 45 * ms)), n("runtime.mcall", 60 * ms));
+};
+const flames = { "1": tree(0), "2": tree(3600 * ms) };
+// The top functions, ranked by own share (the standard library a function
+// called charged to it); with burn, against the baseline.
+const top = (burn) => {
+  const rows = [
+    [`${SHOP}.burnCPU`, burn / 10, burn, burn, 1.9, 61.4],
+    ["encoding/json.(*encodeState).marshal", 0.08, 0.08, 0.08, 0.26, -14.2],
+    ["github.com/mattn/go-sqlite3.(*SQLiteStmt).query", 0.05, 0.05, 0.05, 0.16, -9.3],
+    ["runtime.scanobject", 0.03, 0.03, 0.03, 0.11, -6.1],
+    ["net/http.(*conn).readRequest", 0.02, 0.03, 0.02, 0.08, -4.9],
+  ];
+  return rows
+    .filter((r) => r[3] > 0)
+    .map(([f, flat, cum, own, per_request_ms, delta_points]) => ({ function: f, flat, cum, own, per_request_ms, per_request: per_request_ms * 1e6, sentence: `${Math.round(own * 100)}% of CPU in ${f.replace(/^.*\//, "")}`, ...(burn ? { delta_points } : {}) }));
+};
+const profiles = [
+  { id: "1", kind: "cpu", phase: "baseline", step: 1, component: "shop", seconds: 8, requests: 200, bytes: 5210, unit: "nanoseconds", fetched_at: steps[0].end, top: top(0), download: "/api/v1/jobs/2/profiles/1" },
+  { id: "2", kind: "cpu", phase: "explore", step: 5, component: "shop", seconds: 8, requests: 2650, bytes: 9876, unit: "nanoseconds", fetched_at: steps[4].end, top: top(0.64), download: "/api/v1/jobs/2/profiles/2" },
+];
+
 const jobs = [
   { id: 1, kind: "run", status: "passed", phase: "done", plan_id: 1, plan_name: "shop-soak", plan_version: 3, target: "http://127.0.0.1:18081", created: new Date(hourStart - 5000).toISOString(), started: new Date(hourStart).toISOString(), finished: new Date(hourStart + 3600000).toISOString(), verdict: "pass", summary: { requests: 720000, errors: 2900, error_rate: 0.004, throughput_rps: 200, latency_ms: { p50: 13, p90: 25, p95: 31, p99: 80, max: 410, mean: 16 }, iterations: 300000, dropped_iterations: 0 } },
   { id: 2, kind: "study", status: "passed", phase: "done", plan_id: 2, plan_name: "shop", plan_version: 1, target: "http://127.0.0.1:18081", created: study.started, started: study.started, finished: study.finished, verdict: "pass", summary: {} },
@@ -154,6 +198,13 @@ const server = http.createServer((req, res) => {
   }
   if (p === "/api/v1/me") return send(res, 200, me);
   if (p === "/api/v1/jobs") return send(res, 200, { jobs, total: jobs.length });
+  if ((m = p.match(/^\/api\/v1\/jobs\/(\d+)\/profiles\/(\w+)(\/flame)?$/))) {
+    const pr = m[1] === "2" && profiles.find((x) => x.id === m[2]);
+    if (!pr) return send(res, 404, { error: "profile not found" });
+    if (m[3]) return send(res, 200, flames[pr.id]);
+    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename="job-2-${pr.kind}-${pr.phase}-${pr.step}.pb.gz"` });
+    return res.end(gzipSync(Buffer.from(`fixture profile ${pr.id}`)));
+  }
   if ((m = p.match(/^\/api\/v1\/jobs\/(\d+)(\/\w+)?$/))) {
     const j = jobs.find((x) => x.id === Number(m[1]));
     if (!j) return send(res, 404, { error: "job not found" });
@@ -162,6 +213,7 @@ const server = http.createServer((req, res) => {
     if (sub === "/windows") return send(res, 200, { windows: j.id === 1 ? flatten(hour, url.searchParams.get("name")) : j.id === 2 ? flatten(studyWindows, url.searchParams.get("name")) : [] });
     if (sub === "/steps") return send(res, 200, { steps: j.id === 2 ? steps : [] });
     if (sub === "/result") return j.id === 2 ? send(res, 200, study) : j.id === 1 ? send(res, 200, { kind: "run", summary: j.summary, by_name: NAMES.map((n, k) => ({ name: n, requests: 144000, errors: 580, error_rate: 0.004, throughput_rps: 40, latency_ms: latency(12 * (1 + k * 0.4)) })), slo: [{ name: "p95", threshold: "< 250ms", value: 31, unit: "ms", pass: true }] }) : send(res, 404, { error: "no result yet" });
+    if (sub === "/profiles") return send(res, 200, { profiles: j.id === 2 ? profiles : [] });
     if (sub === "/findings") return send(res, 200, j.id === 2 ? { findings, correlation } : { findings: [], correlation: {} });
     if (sub === "/cancel") return me.role === "viewer" ? send(res, 403, { error: "operator role required" }) : send(res, 202, {});
     if (sub === "/events") {

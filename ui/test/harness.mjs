@@ -144,3 +144,32 @@ export async function prometheus(targets) {
     },
   };
 }
+
+// shop starts `headroom demo shop` (the binary serve uses) on free loopback
+// ports with its profiles served apart (--pprof-addr) and the given fault
+// flags, and returns its API and pprof base URLs.
+export async function shop(args = []) {
+  const dir = mkdtempSync(join(tmpdir(), "headroom-shop-"));
+  const bin = binary(dir);
+  const proc = spawn(bin, ["demo", "shop", "--addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0", "--products", "200", "--users", "10", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  proc.stderr.on("data", (d) => (out += d));
+  const urls = await waitFor(() => {
+    if (proc.exitCode !== null) throw new Error(`headroom demo shop exited ${proc.exitCode}: ${out}`);
+    const api = /shop listening on (http:\/\/\S+)/.exec(out)?.[1];
+    const pprof = /shop profiles on (http:\/\/\S+\/debug\/pprof)\//.exec(out)?.[1];
+    return api && pprof ? { url: api, pprof } : null;
+  }, "the shop to say where it listens", 60000);
+  return {
+    ...urls,
+    log: () => out,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM"); // by its own PID
+        await waitFor(() => proc.exitCode !== null || proc.signalCode !== null, "the shop to stop", 15000).catch(() => proc.kill("SIGKILL"));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,6 +1,7 @@
 // The job page: a run's or study's header, tiles, step ladder, seconds and
-// charts, live while it runs. Its parts live in job/: state (what the page
-// knows), header, tiles, names (per request name), ladder and stream.
+// charts, live while it runs, and its profiles once finished. Its parts live
+// in job/: state (what the page knows), header, tiles, names (per request
+// name), ladder, stream and profiles.
 import { api, FINISHED, Get, Job, Result } from "../api";
 import { chart, Data } from "../charts";
 import { h } from "../dom";
@@ -8,6 +9,7 @@ import type { Page } from "../router";
 import { renderHead, updateDuration } from "./job/header";
 import { loadSteps, renderLadder } from "./job/ladder";
 import { NameViews } from "./job/names";
+import { renderProfiles } from "./job/profiles";
 import { JobState } from "./job/state";
 import { follow, resumeAfter } from "./job/stream";
 import { renderSLO, renderTiles } from "./job/tiles";
@@ -32,6 +34,8 @@ export const jobPage: Page = async (root, { id }) => {
   const live = h("p.live", { "aria-live": "polite", id: "seconds" });
   const ladderBox = h("section.ladder");
   const sloBox = h("section");
+  const profilesBox = h("section#profiles", { "aria-labelledby": "profiles-h" });
+  let stopProfiles: (() => void) | null = null;
   const { sync, bands } = st;
   const latChart = chart({
     title: "Latency, all requests (ms)",
@@ -121,6 +125,8 @@ export const jobPage: Page = async (root, { id }) => {
     } catch {
       if (!st.isStudy) names.renderTable();
     }
+    stopProfiles?.();
+    stopProfiles = await renderProfiles(profilesBox, st);
   };
 
   root.append(
@@ -134,6 +140,7 @@ export const jobPage: Page = async (root, { id }) => {
     names.charts,
     names.table,
     sloBox,
+    profilesBox,
   );
   renderHead(head, st);
   renderTiles(tiles, st);
@@ -195,5 +202,6 @@ export const jobPage: Page = async (root, { id }) => {
     rpsChart.destroy();
     loadChart.destroy();
     names.destroy();
+    stopProfiles?.();
   };
 };
