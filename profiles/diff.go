@@ -37,8 +37,13 @@ type Summary struct {
 	Kind Kind
 	// SampleType and Unit name the value summed (e.g. cpu, nanoseconds).
 	SampleType, Unit string
-	// Total is the sum over all samples.
+	// Total is the sum over the samples of the service's own work.
 	Total float64
+	// Profiler is the sum over the samples of the profiler itself (a stack
+	// through runtime/pprof or net/http/pprof: writing, compressing and
+	// serving the profiles Headroom fetches), left out of Total and Funcs so
+	// that no finding blames the measurement.
+	Profiler float64
 	// Requests is how many requests the span served (0: unknown).
 	Requests float64
 	// Span is the profile's duration (0: unknown).
@@ -96,6 +101,11 @@ func Summarize(p *profile.Profile, kind Kind, requests float64) (*Summary, error
 		if len(stack) == 0 {
 			continue
 		}
+		if profilerStack(stack) {
+			s.Total -= v
+			s.Profiler += v
+			continue
+		}
 		get(stack[0]).Flat += v
 		clear(seen)
 		for _, name := range stack {
@@ -140,6 +150,18 @@ func Summarize(p *profile.Profile, kind Kind, requests float64) (*Summary, error
 		}
 	}
 	return s, nil
+}
+
+// profilerStack reports whether a stack is the profiler's own work: a
+// frame of runtime/pprof (recording, encoding, the gzip writer it opens)
+// or of net/http/pprof (serving the profile).
+func profilerStack(stack []string) bool {
+	for _, name := range stack {
+		if strings.HasPrefix(name, "runtime/pprof.") || strings.HasPrefix(name, "net/http/pprof.") {
+			return true
+		}
+	}
+	return false
 }
 
 func argmax(m map[string]float64) string {

@@ -114,6 +114,29 @@ func TestSummarizeChargesStdlibToCaller(t *testing.T) {
 
 const ms = int64(time.Millisecond)
 
+// The profiler's own allocations (the gzip writer runtime/pprof opens for
+// every profile it serves) are the measurement, not the service: they are
+// counted apart and never ranked.
+func TestSummarizeLeavesOutTheProfiler(t *testing.T) {
+	p := newCPU().
+		add(300*ms, "compress/flate.NewWriter", "runtime/pprof.(*profileBuilder).build", "net/http/pprof.handler.ServeHTTP", srv).
+		add(100*ms, "runtime/pprof.StartCPUProfile", "net/http/pprof.Profile", srv).
+		add(200*ms, json, list, limited, srv).
+		roundTrip(t)
+	s := mustSummarize(t, p)
+	if s.Total != float64(200*ms) || s.Profiler != float64(400*ms) {
+		t.Fatalf("total %v profiler %v, want 2e8 and 4e8", s.Total, s.Profiler)
+	}
+	for _, name := range []string{"compress/flate.NewWriter", "runtime/pprof.StartCPUProfile"} {
+		if s.Funcs[name] != nil {
+			t.Errorf("%s ranked: %+v", name, s.Funcs[name])
+		}
+	}
+	if got := s.Funcs[list]; got == nil || got.Own != float64(200*ms) {
+		t.Errorf("handleListProducts = %+v, want own 2e8", got)
+	}
+}
+
 func TestCompareRanksTheRiseAndRendersTheSentence(t *testing.T) {
 	base, err := Summarize(newCPU().
 		add(100*ms, burn, limited, srv).
