@@ -37,7 +37,9 @@ type RecorderHooks struct {
 	// Label, when set, names the step a probe runs (it is called as the
 	// probe starts). A probe labelled PhaseCooldown or PhaseStress is not
 	// profiled: each ends when the service is back, long before the span
-	// it asks for, and a profile would hold it the whole span.
+	// it asks for, and a profile would hold it the whole span. Nor is one
+	// labelled PhaseVerify: it loads the N instances, not the one whose
+	// profiles observe.pprof names, which sits idle meanwhile.
 	Label func() (phase string, step int)
 	// OnProfile, when set, gets each profile fetched that has samples, as
 	// its step ends, from the study's goroutine.
@@ -101,7 +103,8 @@ func (r *Recorder) Prober(p capacity.Prober) capacity.Prober {
 		if r.h.Label != nil {
 			phase, step = r.h.Label()
 		}
-		if span < time.Second || phase == string(capacity.PhaseCooldown) || phase == string(capacity.PhaseStress) {
+		if span < time.Second || phase == string(capacity.PhaseCooldown) || phase == string(capacity.PhaseStress) ||
+			phase == string(capacity.PhaseVerify) {
 			return p.Probe(ctx, pr)
 		}
 		kinds := append([]Kind{CPU}, stepKinds...)

@@ -199,14 +199,14 @@ func TestRecorderNamesTheAllocatingFunctionInTheGCFinding(t *testing.T) {
 	}
 }
 
-func TestRecorderLeavesCooldownsAndStressUnprofiled(t *testing.T) {
+func TestRecorderLeavesCooldownsStressAndVerifyUnprofiled(t *testing.T) {
 	var asked atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
 		http.NotFound(w, r)
 	}))
 	defer ts.Close()
-	for _, phase := range []capacity.Phase{capacity.PhaseCooldown, capacity.PhaseStress} {
+	for _, phase := range []capacity.Phase{capacity.PhaseCooldown, capacity.PhaseStress, capacity.PhaseVerify} {
 		rec, err := NewRecorder(ts.URL+"/debug/pprof", RecorderHooks{Label: func() (string, int) { return string(phase), 3 }})
 		if err != nil {
 			t.Fatal(err)
