@@ -2,9 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,27 +9,8 @@ import (
 	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
+	"github.com/headroom-sre/headroom/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/name, or writes it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 var t0 = time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
 
@@ -85,7 +63,7 @@ func TestWriteTextGolden(t *testing.T) {
 			if err := a.WriteText(&b); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, b.Bytes())
+			golden.Check(t, name, b.Bytes())
 		})
 	}
 }
