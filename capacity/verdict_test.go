@@ -42,6 +42,10 @@ func TestVerdict(t *testing.T) {
 		{"relative: first errors over the floor", rel, with(func(s *Summary) { s.Errors = 2 }), Unacceptable, "error rate"},
 		{"relative: one error in a thousand is noise", rel, with(func(s *Summary) { s.Errors = 1 }), Acceptable, ""},
 		{"nothing completed", slo, with(func(s *Summary) { s.Requests = 0 }), Unacceptable, "no request completed"},
+		// A split schedule's measured second holds 19 of 20 iterations:
+		// one whole iteration short is where the span cut, not a limit.
+		{"one iteration short in one second", slo, with(func(s *Summary) { s.Seconds, s.Offered, s.Achieved = 1, 20, 19 }), Acceptable, ""},
+		{"two iterations short in one second", slo, with(func(s *Summary) { s.Seconds, s.Offered, s.Achieved = 1, 20, 18 }), GeneratorLimited, "generator could not keep up"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -384,7 +384,7 @@ abort:
 		t.Errorf("capacity %.1f req/s, want a figure under the shop's ~100 req/s", sum.Capacity.SingleInstanceRPS)
 	}
 	if len(steps.Steps) < 3 {
-		t.Errorf("%d steps, want a search", len(steps.Steps))
+		t.Errorf("%d steps, want a search; the steps: %s", len(steps.Steps), steps.Steps)
 	}
 	// Requests a step's early stop cut off reached the shop but are counted as cancelled.
 	if served < sum.Requests || sum.Requests == 0 {
