@@ -59,9 +59,9 @@ $(TOOLS)/protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_VERSION):
 ## (among them the server's cost to merge one second of 100 agents × 20 names);
 ## installs wrk, h2load, fortio and vegeta itself.
 ## Override: make bench BENCH_SECONDS=10 BENCH_CONNS=64 BENCH_REPEAT=2
-BENCH_SECONDS ?= 30
+BENCH_SECONDS ?= 10
 BENCH_CONNS   ?= 64
-BENCH_REPEAT  ?= 1
+BENCH_REPEAT  ?= 3
 BENCH_TOOLS   ?= wrk,fortio,h2load,vegeta,headroom
 BENCH_PROTOS  ?= http,https,h2
 BENCH_H2_CONNS ?= 4

@@ -36,7 +36,8 @@ type config struct {
 	H2Conns    int      // HTTP/2 connections (h2load -c, headroom's max_conns); the streams share them
 	Repeat     int
 
-	Proto string // the protocol being measured (set per table)
+	Proto  string // the protocol being measured (set per table)
+	Pooled int    // >1: the table pools this many rounds (set for the summary)
 
 	Wrk, Fortio, H2load, Vegeta, Headroom, Target string // executables
 }
@@ -63,7 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(work)
 
-	how := map[string][]tool{} // per protocol, for the footnote
+	how := map[string][]tool{}          // per protocol, for the footnote
+	all := map[string][][]measurement{} // per protocol, every round's rows
 	for round := 1; round <= cfg.Repeat; round++ {
 		for _, proto := range cfg.Protos {
 			pcfg := cfg
@@ -91,7 +93,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				ms = append(ms, m)
 			}
 			how[proto] = tools
+			all[proto] = append(all[proto], ms)
 			if err := printTable(stdout, pcfg, ms); err != nil {
+				fmt.Fprintf(stderr, "compare: %v\n", err)
+				return 1
+			}
+		}
+	}
+	if cfg.Repeat > 1 {
+		for _, proto := range cfg.Protos {
+			if len(all[proto]) < 2 {
+				continue
+			}
+			pcfg := cfg
+			pcfg.Proto, pcfg.Pooled = proto, len(all[proto])
+			fmt.Fprintf(stdout, "\n== all %d rounds pooled, %s\n", pcfg.Pooled, protoTitle[proto])
+			if err := printTable(stdout, pcfg, pool(all[proto])); err != nil {
 				fmt.Fprintf(stderr, "compare: %v\n", err)
 				return 1
 			}

@@ -53,6 +53,10 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 	}
 	fmt.Fprintf(w, "\n%d s per tool, %d connections, load generator on CPU %s, target (%s) on CPU %s, a fresh target per tool.\n",
 		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), target, orAll(cfg.TargetCPUs))
+	if cfg.Pooled > 1 {
+		fmt.Fprintf(w, "Pooled: the %d rounds above, whose runs alternate the tools, so that a slow spell of the machine falls on all of them;\n"+
+			"requests/s is the mean of the rounds', CPU per request all the rounds' CPU over all their requests, peak RSS the largest.\n", cfg.Pooled)
+	}
 	if cfg.Proto == protoH2 {
 		fmt.Fprintf(w, "HTTP/2: h2load and headroom multiplex the %d streams over %d connections; fortio -h2 opens one connection per worker.\n",
 			cfg.Conns, min(cfg.H2Conns, cfg.Conns))
@@ -135,4 +139,45 @@ func contended(m measurement) string {
 	}
 	return fmt.Sprintf("other processes took %.0f%% of the generator CPU and %.0f%% of the target CPU during this run; "+
 		"the row understates the tool, do not compare it", 100*m.OthersGen, 100*m.OthersTarget)
+}
+
+// pool sums each tool's rows over rounds into one row: requests, errors,
+// CPU, wall time and the target's counts add up, requests/s is the mean of
+// the rounds' (every run lasts as long), peak RSS the largest, and the
+// other processes' shares the mean.
+func pool(rounds [][]measurement) []measurement {
+	var out []measurement
+	at := map[string]int{}
+	n := map[string]int{}
+	for _, ms := range rounds {
+		for _, m := range ms {
+			i, ok := at[m.Tool]
+			if !ok {
+				i = len(out)
+				at[m.Tool] = i
+				out = append(out, measurement{Tool: m.Tool})
+			}
+			p := &out[i]
+			n[m.Tool]++
+			p.Report.Requests += m.Report.Requests
+			p.Report.Throughput += m.Report.Throughput
+			p.Report.Errors += m.Report.Errors
+			p.Usage.CPU += m.Usage.CPU
+			p.Usage.Wall += m.Usage.Wall
+			p.Usage.MaxRSSKB = max(p.Usage.MaxRSSKB, m.Usage.MaxRSSKB)
+			p.Usage.Exit = max(p.Usage.Exit, m.Usage.Exit)
+			p.Target.Requests += m.Target.Requests
+			p.Target.Connections += m.Target.Connections
+			p.TargetCPU += m.TargetCPU
+			p.OthersGen += m.OthersGen
+			p.OthersTarget += m.OthersTarget
+		}
+	}
+	for i := range out {
+		k := float64(n[out[i].Tool])
+		out[i].Report.Throughput /= k
+		out[i].OthersGen /= k
+		out[i].OthersTarget /= k
+	}
+	return out
 }

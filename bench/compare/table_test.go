@@ -121,3 +121,41 @@ func TestContendedFlagsRunsSharedWithOtherProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolAddsRoundsUp pools two rounds: a tool that was cheaper per
+// request in one round and dearer in the other ends with all its CPU over
+// all its requests, and the mean of its rates.
+func TestPoolAddsRoundsUp(t *testing.T) {
+	round := func(wrkReq, headroomReq int64, wrkCPU, headroomCPU time.Duration) []measurement {
+		return []measurement{
+			{Tool: "wrk", Report: report{Requests: wrkReq, Throughput: float64(wrkReq) / 10},
+				Usage: usage{CPU: wrkCPU, Wall: 10 * time.Second, MaxRSSKB: 5000}, Target: targetCounts{wrkReq, 64}, TargetCPU: 9 * time.Second},
+			{Tool: "headroom", Report: report{Requests: headroomReq, Throughput: float64(headroomReq) / 10},
+				Usage: usage{CPU: headroomCPU, Wall: 10 * time.Second, MaxRSSKB: 60000}, Target: targetCounts{headroomReq, 64}, TargetCPU: 9 * time.Second, OthersGen: 0.04},
+		}
+	}
+	pooled := pool([][]measurement{
+		round(1_600_000, 1_400_000, 9*time.Second, 9*time.Second),
+		round(1_200_000, 1_400_000, 9*time.Second, 9*time.Second),
+	})
+	if len(pooled) != 2 || pooled[0].Tool != "wrk" || pooled[1].Tool != "headroom" {
+		t.Fatalf("pooled rows %+v, want wrk then headroom", pooled)
+	}
+	w, h := pooled[0], pooled[1]
+	if w.Report.Requests != 2_800_000 || w.Report.Throughput != 140_000 || w.Usage.CPU != 18*time.Second || w.Usage.Wall != 20*time.Second {
+		t.Errorf("wrk pooled %+v", w)
+	}
+	if got := cpuPer100k(h) / cpuPer100k(w); got != 1 {
+		t.Errorf("headroom's CPU per request over wrk's pooled = %v, want 1 (the same CPU for the same requests)", got)
+	}
+	if h.OthersGen != 0.04 || h.Usage.MaxRSSKB != 60000 || h.Target.Connections != 128 {
+		t.Errorf("headroom pooled %+v", h)
+	}
+	var b bytes.Buffer
+	if err := printTable(&b, config{Seconds: 10, Conns: 64, Pooled: 2}, pooled); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Pooled: the 2 rounds above") || strings.Contains(b.String(), "WARNING") {
+		t.Errorf("pooled table:\n%s", b.String())
+	}
+}
