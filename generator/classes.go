@@ -2,6 +2,8 @@ package generator
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -23,6 +25,7 @@ const (
 	classCheckFailed
 	classRedirectBlocked
 	classDataExhausted
+	classTLS
 	classOther
 	// classCancelled marks a request the run cut off (abort or cancel); it
 	// is no error and counts in neither requests nor errors.
@@ -40,6 +43,7 @@ var classNames = [numClasses]string{
 	classCheckFailed:     "check_failed",
 	classRedirectBlocked: "redirect_blocked",
 	classDataExhausted:   "data_exhausted",
+	classTLS:             "tls",
 	classOther:           "other",
 	classCancelled:       "cancelled",
 }
@@ -63,6 +67,8 @@ func classifyError(err error, timedOut bool) class {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return classReset
+	case isTLSError(err):
+		return classTLS
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -96,4 +102,20 @@ func classCounts(c *[numClasses]int64) map[string]int64 {
 		m[i.String()] += c[i]
 	}
 	return m
+}
+
+// isTLSError says err is the TLS handshake's: a certificate the client
+// does not trust or that names another host, an alert from the server, or
+// a peer that does not speak TLS.
+func isTLSError(err error) bool {
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		alert     tls.AlertError
+		record    tls.RecordHeaderError
+	)
+	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &alert) || errors.As(err, &record)
 }

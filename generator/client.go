@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -18,7 +19,7 @@ const maxRedirects = 10
 
 // newTransport is the one transport of a run: keep-alive, idle connections
 // sized to the users, no proxy (load goes only where the plan says).
-func newTransport(p *plan.Plan, users int, https bool) *http.Transport {
+func newTransport(p *plan.Plan, users int, https bool, roots *x509.CertPool) *http.Transport {
 	dialTimeout := p.Target.Timeout
 	if dialTimeout <= 0 || dialTimeout > 30*time.Second {
 		dialTimeout = 30 * time.Second
@@ -34,8 +35,11 @@ func newTransport(p *plan.Plan, users int, https bool) *http.Transport {
 		TLSHandshakeTimeout: dialTimeout,
 		ForceAttemptHTTP2:   https,
 	}
-	if p.Target.Insecure {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // target.insecure_tls asked for it
+	if p.Target.Insecure || roots != nil {
+		t.TLSClientConfig = &tls.Config{
+			InsecureSkipVerify: p.Target.Insecure, // target.insecure_tls asked for it
+			RootCAs:            roots,
+		}
 	}
 	return t
 }

@@ -3,11 +3,14 @@ package generator
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/headroom-sre/headroom/plan"
 )
 
 // TLS on the users' own connections. An https target is served like a
@@ -16,8 +19,8 @@ import (
 // shares one client session cache, so a user that has to dial again
 // resumes its TLS session instead of a full handshake. target.insecure_tls
 // skips the certificate check; otherwise the system's roots apply (Go
-// reads SSL_CERT_FILE and SSL_CERT_DIR, which is how a private CA is
-// trusted).
+// reads SSL_CERT_FILE and SSL_CERT_DIR), with target.ca_pem's certificates
+// added: that is how a staging target's private CA is trusted.
 //
 // Before the load starts the run dials the target once offering both
 // "h2" and "http/1.1" (ALPN). A target that picks h2 is then driven over
@@ -32,8 +35,8 @@ const (
 )
 
 // newTLSConfig is the run's client TLS configuration for host (host:port
-// or host of the base URL), offering protos.
-func newTLSConfig(host string, insecure bool, sessions tls.ClientSessionCache, protos ...string) *tls.Config {
+// or host of the base URL), offering protos; roots nil trusts the system's.
+func newTLSConfig(host string, insecure bool, roots *x509.CertPool, sessions tls.ClientSessionCache, protos ...string) *tls.Config {
 	name := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		name = h
@@ -41,10 +44,32 @@ func newTLSConfig(host string, insecure bool, sessions tls.ClientSessionCache, p
 	return &tls.Config{
 		ServerName:         strings.Trim(name, "[]"),
 		InsecureSkipVerify: insecure, // target.insecure_tls asked for it
+		RootCAs:            roots,
 		ClientSessionCache: sessions,
 		NextProtos:         protos,
 		MinVersion:         tls.VersionTLS12,
 	}
+}
+
+// rootCAs is the certificate pool a run trusts: nil (the system's roots)
+// when the plan adds none, else the system's roots and target.ca_pem's
+// certificates (those alone where the system has no pool).
+func rootCAs(p *plan.Plan) (*x509.CertPool, error) {
+	if p.Target.CAPEM == "" {
+		return nil, nil
+	}
+	certs, err := plan.ParseCAPEM(p.Target.CAPEM)
+	if err != nil {
+		return nil, &plan.Error{File: p.File, Field: "target.ca_pem", Msg: err.Error()}
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
 }
 
 // dialAddr is host with the scheme's default port when it has none.
@@ -93,8 +118,8 @@ func (e *engine) setupTLS(ctx context.Context) {
 		return
 	}
 	e.tlsSessions = tls.NewLRUClientSessionCache(max(e.maxUsers(), 64))
-	e.tlsH1 = newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.tlsSessions, alpnH1)
-	probe := newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.tlsSessions, alpnH2, alpnH1)
+	e.tlsH1 = newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.roots, e.tlsSessions, alpnH1)
+	probe := newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.roots, e.tlsSessions, alpnH2, alpnH1)
 	ctx, cancel := context.WithTimeout(ctx, min(e.dialTimeout(), 5*time.Second))
 	defer cancel()
 	d := &net.Dialer{Timeout: e.dialTimeout()}
@@ -105,7 +130,7 @@ func (e *engine) setupTLS(ctx context.Context) {
 	proto := tc.ConnectionState().NegotiatedProtocol
 	tc.Close() // its session stays in the cache for the users' connections
 	if proto == alpnH2 {
-		e.h2 = newH2Pool(e, newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.tlsSessions))
+		e.h2 = newH2Pool(e, newTLSConfig(e.ownHost, e.plan.Target.Insecure, e.roots, e.tlsSessions))
 	}
 }
 

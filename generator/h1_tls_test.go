@@ -2,11 +2,13 @@ package generator
 
 import (
 	"context"
+	"encoding/pem"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,5 +141,52 @@ func TestHTTP2RequestsStopWithTheRun(t *testing.T) {
 	}
 	if res.Summary.Requests != 3 {
 		t.Errorf("%d requests, want the 3 that hung (one per user)", res.Summary.Requests)
+	}
+}
+
+// TestCAPEMTrustsAPrivateCA runs against a TLS server whose certificate no
+// system root signed, on each of the three paths an https target can take:
+// the users' own HTTP/1.1 connections, net/http (max_conns below the users)
+// and HTTP/2. Without target.ca_pem every request fails as a tls error and
+// the run warns once how to fix it; with the certificate in target.ca_pem
+// every request succeeds.
+func TestCAPEMTrustsAPrivateCA(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		h2       bool
+		maxConns int
+	}{{"own HTTP/1.1", false, 0}, {"net/http", false, 2}, {"HTTP/2", true, 2}} {
+		var h2Requests atomic.Int64
+		srv, _ := tlsServer(t, tc.h2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ProtoMajor == 2 {
+				h2Requests.Add(1)
+			}
+			_, _ = w.Write([]byte("ok"))
+		}))
+		ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+
+		p := newPlan(srv.URL, closedLoad(4, time.Second))
+		p.Target.MaxConns = tc.maxConns
+		var mu sync.Mutex
+		var warnings []string
+		res := mustRun(t, p, Options{Warn: func(msg string) { mu.Lock(); warnings = append(warnings, msg); mu.Unlock() }})
+		if res.Summary.Requests == 0 || res.Summary.Classes["tls"] != res.Summary.Errors || res.Summary.Errors != res.Summary.Requests {
+			t.Errorf("%s without ca_pem: %d requests, %d errors %v; want every one a tls error", tc.name, res.Summary.Requests, res.Summary.Errors, res.Summary.Classes)
+		}
+		mu.Lock()
+		got := warnings
+		mu.Unlock()
+		if len(got) != 1 || !strings.Contains(got[0], "target.ca_pem") || !strings.Contains(got[0], "certificate") {
+			t.Errorf("%s without ca_pem: warnings %q, want one naming the certificate problem and target.ca_pem", tc.name, got)
+		}
+
+		p.Target.CAPEM = ca
+		res = mustRun(t, p, Options{})
+		if res.Summary.Requests == 0 || res.Summary.Errors != 0 {
+			t.Errorf("%s with ca_pem: %d requests, %d errors %v; want none", tc.name, res.Summary.Requests, res.Summary.Errors, res.Summary.Classes)
+		}
+		if want := map[bool]int64{true: res.Summary.Requests, false: 0}[tc.h2]; h2Requests.Load() != want {
+			t.Errorf("%s with ca_pem: %d HTTP/2 requests of %d, want %d", tc.name, h2Requests.Load(), res.Summary.Requests, want)
+		}
 	}
 }

@@ -60,9 +60,9 @@ func TestCoordinatedOmissionIsNotHiddenOverTLS(t *testing.T) {
 		srv, _ := tlsServer(t, h2, stallingHandler())
 		p := newPlan(srv.URL, constant(200, 7*time.Second, 2000))
 		p.Target.Insecure = true
-		p.Target.MaxConns = 4 // HTTP/2: the users share 4 connections; HTTP/1.1: net/http, bounded
+		p.Target.MaxConns = 4 // HTTP/2: the users share 4 connections
 		if !h2 {
-			p.Target.MaxConns = 0
+			p.Target.MaxConns = 0 // HTTP/1.1: a TLS connection of its own per user
 		}
 		res := mustRun(t, p, Options{})
 		if p99 := res.Summary.Latency.P99; p99 < 300 {

@@ -3,6 +3,7 @@ package generator
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"os"
@@ -112,6 +113,7 @@ type engine struct {
 	ownScheme, ownHost string
 	ownH1              bool
 	tlsSessions        tls.ClientSessionCache
+	roots              *x509.CertPool // nil: the system's
 	tlsH1              *tls.Config
 	h2                 *h2Pool
 	shards             []*shard
@@ -188,7 +190,10 @@ func newEngine(ctx context.Context, p *plan.Plan, opts Options) (*engine, error)
 		}
 	}
 	users := e.maxUsers()
-	e.transport = newTransport(p, users, strings.HasPrefix(e.base, "https:"))
+	if e.roots, err = rootCAs(p); err != nil {
+		return nil, err
+	}
+	e.transport = newTransport(p, users, strings.HasPrefix(e.base, "https:"), e.roots)
 	e.ownScheme, e.ownHost, e.ownH1 = e.ownTarget()
 	n := min(max(users, 1), 4*runtime.GOMAXPROCS(0), 16)
 	for range n {

@@ -165,6 +165,9 @@ func (v *vu) send(st *step, from time.Time) bool {
 			return false
 		}
 		o.class = classifyError(err, timedOut)
+		if o.class == classTLS {
+			e.warn("tls", fmt.Sprintf("TLS to the target failed: %v (trust a private CA with target.ca_pem, or skip checks with target.insecure_tls)", err))
+		}
 	} else {
 		o.class = v.check(st, o.status)
 	}

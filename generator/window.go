@@ -44,7 +44,7 @@ type Window struct {
 	Requests  int64
 	Errors    int64
 	Bytes     int64                   // response bytes received
-	Classes   map[string]int64        // error classes: timeout, connect_refused, reset, status_4xx, status_5xx, check_failed, redirect_blocked, data_exhausted, other; and cancelled, requests the run cut off, which are in neither Requests nor Errors
+	Classes   map[string]int64        // error classes: timeout, connect_refused, reset, status_4xx, status_5xx, check_failed, redirect_blocked, data_exhausted, tls, other; and cancelled, requests the run cut off, which are in neither Requests nor Errors
 	Latency   Latency                 // ms
 	Hist      *hdrhistogram.Histogram `json:"-"` // µs, 1 µs – 1 h, 3 significant digits; valid only inside OnSecond
 	Exemplars []Exemplar              // the slowest few (≤5) requests of this window with their trace IDs

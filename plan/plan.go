@@ -43,6 +43,7 @@ type Target struct {
 	Env         []string          // target.env: environment variables templates may read
 	MaxConns    int               // target.max_conns: connections per host; 0 = unlimited
 	Insecure    bool              // target.insecure_tls: skip TLS verification
+	CAPEM       string            // target.ca_pem: PEM CA certificates trusted besides the system's roots
 }
 
 // SLO holds the service level objectives; a zero duration means unset.

@@ -40,6 +40,15 @@ func (d *decoder) target(n *yaml.Node, field string, t *Target) error {
 		"insecure_tls": func(n *yaml.Node, f string) error {
 			return d.setBool(n, f, &t.Insecure)
 		},
+		"ca_pem": func(n *yaml.Node, f string) error {
+			if err := d.setString(n, f, &t.CAPEM); err != nil {
+				return err
+			}
+			if _, err := ParseCAPEM(t.CAPEM); err != nil {
+				return d.errorf(n, f, "%v", err)
+			}
+			return nil
+		},
 	})
 }
 
