@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/headroom-sre/headroom/capacity"
@@ -69,6 +71,16 @@ func study(ctx context.Context, p *plan.Plan, s Settings, h Hooks, newProber fun
 		r.Outcome = Failed
 	case study.Capacity.RequiredMet != nil && !*study.Capacity.RequiredMet:
 		r.Outcome = Failed
+	case noneAcceptable(study):
+		// Every step broke the objectives (or the 50% error ceiling that
+		// holds without them) down to the search's lowest rate: the
+		// service carries nothing acceptably, which no study passes.
+		r.Outcome = Failed
+		note := fmt.Sprintf("failed: no step was acceptable, down to %.4g it/s", lowestRate(study.Steps))
+		if why := study.Steps[0].Reasons; len(why) > 0 {
+			note += "; the baseline step's reasons: " + strings.Join(why, "; ")
+		}
+		study.Notes = append(study.Notes, note)
 	default:
 		r.Outcome = Passed
 	}
@@ -173,4 +185,20 @@ func (t *tracker) done() []Window {
 		return []Window{}
 	}
 	return t.windows
+}
+
+// noneAcceptable says the single-instance search ran and found no
+// acceptable rate at all, for a reason of the service's (not a generator
+// limit or a rate cap, which only make the capacity a lower bound).
+func noneAcceptable(s *capacity.Study) bool {
+	return len(s.Steps) > 0 && s.Capacity.SingleInstanceRate == 0 && !s.Capacity.AtLeast
+}
+
+// lowestRate is the lowest rate, in iterations/s, a step ran at.
+func lowestRate(steps []capacity.Step) float64 {
+	low := steps[0].Rate
+	for _, st := range steps[1:] {
+		low = min(low, st.Rate)
+	}
+	return low
 }

@@ -303,3 +303,22 @@ func TestStudyMaxRateCapsTheSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestStudyWithNoAcceptableStepFails drives a service that is slow at any
+// rate the search tries: the study ends with no capacity, and it is failed
+// with a note that says so, not passed with a capacity of 0.
+func TestStudyWithNoAcceptableStepFails(t *testing.T) {
+	p := parsePlan(t, studyPlan, "OBSERVE", "")
+	svc := &fakeService{Capacity: 0.1, Instances: 2, VerifyURL: "http://127.0.0.1:2"}
+	res, err := study(context.Background(), p, Settings{}, Hooks{}, svc.prober)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != Failed || res.Capacity.SingleInstanceRate != 0 || len(res.Steps) < 2 {
+		t.Fatalf("outcome %q, capacity %+v over %d steps; want failed with no capacity", res.Outcome, res.Capacity, len(res.Steps))
+	}
+	note := strings.Join(res.Notes, "\n")
+	if !strings.Contains(note, "failed: no step was acceptable, down to 0.625 it/s; the baseline step's reasons: p99") {
+		t.Errorf("notes %q, want the failure, the lowest rate and the baseline's reasons", res.Notes)
+	}
+}
