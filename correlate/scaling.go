@@ -256,7 +256,7 @@ func (d decision) decide() (ScalingCause, string, string) {
 		return CauseSlowInstance, t, rec
 	}
 	t := unexplainedEven
-	if d.worst == nil {
+	if d.worst == nil || !readAnything(d.r) {
 		t = unexplainedUnread
 	}
 	return CauseUnexplained, t, "Look for what the instances share that Headroom does not read: the balancer's own latency and connection limits, the network, a cache or a downstream service; add them to observe.components and verify again."
