@@ -182,3 +182,31 @@ func TestCorrelateCommandAddsNoScalingToALinearFleet(t *testing.T) {
 		}
 	}
 }
+
+// The scaling finding ranks last; below the top three the report prints,
+// it is printed on its own, once.
+func TestPrintScalingShowsAFindingBelowTheTopThree(t *testing.T) {
+	rep := correlate.Report{}
+	for i := 1; i <= 3; i++ {
+		rep.Findings = append(rep.Findings, correlate.Finding{Rank: i, Kind: correlate.KindCPU, Title: fmt.Sprintf("finding %d", i)})
+	}
+	rep.Findings = append(rep.Findings, correlate.Finding{Rank: 4, Kind: correlate.KindScaling, Title: "3 instances carried 120 req/s: the 3 instances shared 2 cores",
+		Evidence: correlate.Evidence{Facts: []string{"host: 1.90 of 2 cores busy (95%) at step 2"}}, Recommendation: "Verify on hosts that do not share cores."})
+	var b bytes.Buffer
+	printReport(&b, rep)
+	printScaling(&b, rep)
+	text := b.String()
+	for _, want := range []string{"4. 3 instances carried 120 req/s: the 3 instances shared 2 cores  [scaling", "   - host: 1.90 of 2 cores busy", "   → Verify on hosts"} {
+		if strings.Count(text, want) != 1 {
+			t.Errorf("output has %q %d times, want once:\n%s", want, strings.Count(text, want), text)
+		}
+	}
+	b.Reset()
+	rep.Findings = rep.Findings[2:]
+	rep.Findings[0].Rank, rep.Findings[1].Rank = 1, 2
+	printReport(&b, rep)
+	printScaling(&b, rep)
+	if n := strings.Count(b.String(), "the 3 instances shared 2 cores"); n != 1 {
+		t.Errorf("a scaling finding in the top three is printed %d times:\n%s", n, b.String())
+	}
+}
