@@ -153,6 +153,46 @@ func DecideScaling(in ScalingInput, r ScalingReadings) Scaling {
 	return Scaling{Cause: cause, Statement: statement, Finding: f}
 }
 
+// The statements of a scaling finding that names no cause.
+const (
+	unexplainedEven   = "no reading explains it: the load was spread evenly and no shared component was saturated"
+	unexplainedUnread = "the instances and the shared components could not be read (see below)"
+)
+
+// ScalingReason is what a study's scaling finding says held the fleet
+// back.
+type ScalingReason struct {
+	// Statement is the cause with its figures, as DecideScaling wrote it
+	// after the finding's headline: "the 3 instances shared 2 cores: host
+	// CPU 95% from 411 req/s; scaling is unverified on this machine".
+	Statement string
+	// Explained is false when the finding names no cause: nothing read
+	// explained the shortfall, or nothing could be read.
+	Explained bool
+	Rank      int // the finding's rank
+}
+
+// ScalingReasonOf reads the cause out of the scaling finding among
+// findings; false when there is none (verification did not fall short, or
+// the study was not correlated).
+func ScalingReasonOf(findings []Finding) (ScalingReason, bool) {
+	for _, f := range findings {
+		if f.Kind != KindScaling {
+			continue
+		}
+		// The headline ("3 instances carried 411 req/s, 27% of the 1550
+		// predicted (3 × 517)") has no colon; the statement follows the
+		// first one.
+		_, statement, found := strings.Cut(f.Title, ": ")
+		if !found || statement == "" {
+			return ScalingReason{Rank: f.Rank}, true
+		}
+		explained := statement != unexplainedEven && statement != unexplainedUnread
+		return ScalingReason{Statement: statement, Explained: explained, Rank: f.Rank}, true
+	}
+	return ScalingReason{}, false
+}
+
 type decision struct {
 	in    ScalingInput
 	r     ScalingReadings
@@ -215,9 +255,9 @@ func (d decision) decide() (ScalingCause, string, string) {
 	if t, rec, ok := d.slowInstance(); ok {
 		return CauseSlowInstance, t, rec
 	}
-	t := "no reading explains it: the load was spread evenly and no shared component was saturated"
-	if d.worst == nil {
-		t = "the instances and the shared components could not be read (see below)"
+	t := unexplainedEven
+	if d.worst == nil || !readAnything(d.r) {
+		t = unexplainedUnread
 	}
 	return CauseUnexplained, t, "Look for what the instances share that Headroom does not read: the balancer's own latency and connection limits, the network, a cache or a downstream service; add them to observe.components and verify again."
 }

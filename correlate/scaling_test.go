@@ -223,7 +223,22 @@ func TestDecideScalingNamesTheCause(t *testing.T) {
 			if !strings.Contains(f.Recommendation, c.rec) {
 				t.Errorf("recommendation lacks %q:\n%s", c.rec, f.Recommendation)
 			}
+			// A report reads the cause back out of the finding.
+			f.Rank = 4
+			why, ok := ScalingReasonOf([]Finding{{Kind: KindCPU, Title: "CPU: saturated"}, f})
+			if !ok || why.Statement != sc.Statement || why.Explained != (cause != CauseUnexplained) || why.Rank != 4 {
+				t.Errorf("ScalingReasonOf = %+v, %v; want the statement %q, explained %v, rank 4", why, ok, sc.Statement, cause != CauseUnexplained)
+			}
 		})
+	}
+}
+
+func TestScalingReasonOfWithoutAScalingFinding(t *testing.T) {
+	if why, ok := ScalingReasonOf([]Finding{{Kind: KindCPU, Title: "CPU saturated: 2 of 2 cores"}}); ok {
+		t.Errorf("no scaling finding, yet a reason: %+v", why)
+	}
+	if _, ok := ScalingReasonOf(nil); ok {
+		t.Error("no findings, yet a reason")
 	}
 }
 

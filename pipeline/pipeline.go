@@ -143,7 +143,8 @@ type StudyResult struct {
 	Windows     []Window             `json:"windows"` // every second of every step, in order
 	Findings    []correlate.Finding  `json:"findings"`
 	Correlation *correlate.Report    `json:"correlation,omitempty"`
-	Assess      *capacity.Assessment `json:"assess,omitempty"` // the recommendation checked against an autoscaled fleet (capacity.assess_url)
+	Assess      *capacity.Assessment `json:"assess,omitempty"`   // the recommendation checked against an autoscaled fleet (capacity.assess_url)
+	Profiles    []ProfileFile        `json:"profiles,omitempty"` // the pprof profiles kept as files beside the document (headroom capacity)
 }
 
 // Artifact is a decoded run.json or study.json: Run or Study is set, as

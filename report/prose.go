@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/headroom-sre/headroom/correlate"
 )
 
 // paragraph is the executive summary in plain words.
@@ -66,6 +68,9 @@ func paragraph(s *source, v *view) string {
 			fmt.Fprintf(&b, " %d instances are predicted to carry %s", pr.Instances, fmtRPS(pr.PredictedRPS))
 			if pr.MeasuredRPS != nil && pr.Ratio != nil {
 				fmt.Fprintf(&b, "; they carried %s, %.0f%% of the prediction", fmtRPS(*pr.MeasuredRPS), 100**pr.Ratio)
+				if why, ok := correlate.ScalingReasonOf(s.findings); ok && why.Explained && pr.SubLinear() {
+					b.WriteString(": " + why.Statement)
+				}
 			}
 			b.WriteString(".")
 		}

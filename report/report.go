@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 
@@ -173,8 +174,25 @@ func newView(a pipeline.Artifact, o Options) (*view, error) {
 		}
 	}
 	v := build(s, reg)
+	if o.Profiles == nil && a.Study != nil {
+		o.Profiles = keptFiles(a.Study.Profiles)
+	}
 	v.Profiles = o.Profiles.line()
 	return v, nil
+}
+
+// keptFiles are the profiles a study kept as files beside its document
+// (headroom capacity), as the report names them: their folder; nil for
+// none.
+func keptFiles(fs []pipeline.ProfileFile) *Profiles {
+	if len(fs) == 0 {
+		return nil
+	}
+	p := &Profiles{Count: len(fs), Kinds: map[string]int{}, URL: path.Dir(fs[0].File) + "/"}
+	for _, f := range fs {
+		p.Kinds[f.Kind]++
+	}
+	return p
 }
 
 // fromArtifact reads a pipeline document into a source.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/headroom-sre/headroom/capacity"
+	"github.com/headroom-sre/headroom/correlate"
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
 )
@@ -131,8 +132,8 @@ func studyChecks(s *source) []check {
 			case r < 1-scalingTolerance && pr.AtLeast:
 				c.Status, c.Note = statusWarn, "the verification stopped before the prediction: the measured figure is a lower bound"
 			case r < 1-scalingTolerance:
-				// the instance counts assume linear scaling: they do not hold
-				c.Status, c.Note = statusFail, "sub-linear scaling: the instances share something (database, cache, balancer, cores); the instance counts assume linear scaling"
+				c.Status = statusFail
+				c.Note, c.Why = subLinearNote(s.findings)
 			case r > 1+scalingTolerance:
 				c.Status, c.Note = statusWarn, "super-linear scaling: the single-instance figure was likely pessimistic"
 			}
@@ -170,6 +171,29 @@ func studyChecks(s *source) []check {
 		}
 	}
 	return out
+}
+
+// genericSubLinear is the note of a fleet that fell short when the study
+// has no scaling finding that names why.
+const genericSubLinear = "sub-linear scaling: the instances share something (database, cache, balancer, cores); the instance counts assume linear scaling"
+
+// subLinearNote is the note of the N-instance check when the fleet fell
+// short, and why it did in a few words for the verdict sentence: the
+// cause the study's scaling finding names, with its figures, or the
+// generic sentence (and no why) when it names none.
+func subLinearNote(findings []correlate.Finding) (note, why string) {
+	r, ok := correlate.ScalingReasonOf(findings)
+	switch {
+	case !ok:
+		return genericSubLinear, ""
+	case !r.Explained:
+		note = genericSubLinear
+		if r.Statement != "" {
+			note += "; the scaling finding names no cause: " + strings.TrimSuffix(r.Statement, " (see below)")
+		}
+		return note + fmt.Sprintf(" (finding %d)", r.Rank), ""
+	}
+	return fmt.Sprintf("sub-linear scaling: %s (finding %d)", r.Statement, r.Rank), r.Statement
 }
 
 // stepValue is the value of objective o at a step: latency from the
@@ -335,10 +359,14 @@ func failure(c check) string {
 	case "run":
 		return c.Measured
 	}
-	if c.Threshold == "" {
-		return c.Name + " is " + c.Measured
+	why := ""
+	if c.Why != "" {
+		why = " (" + c.Why + ")"
 	}
-	return fmt.Sprintf("%s is %s against the objective %s", c.Name, c.Measured, c.Threshold)
+	if c.Threshold == "" {
+		return c.Name + " is " + c.Measured + why
+	}
+	return fmt.Sprintf("%s is %s against the objective %s%s", c.Name, c.Measured, c.Threshold, why)
 }
 
 func dedupe(ss []string) []string {

@@ -64,6 +64,7 @@ type check struct {
 	Status    status
 	Note      string
 	Change    string // regression checks: the relative change
+	Why       string // a failed check's cause, for the verdict sentence ("" = none known)
 }
 
 // Failed reports whether the check failed.

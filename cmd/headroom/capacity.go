@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -25,7 +26,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("capacity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: headroom capacity [--out study.json] [--base-url URL] [--verify-url URL] [--instances N] [--step-duration D] [--baseline OLD.json --max-regression 10%] [--quiet] plan.yaml")
+		fmt.Fprintln(stderr, "usage: headroom capacity [--out study.json] [--base-url URL] [--verify-url URL] [--instances N] [--step-duration D] [--baseline OLD.json --max-regression 10%] [--profiles-dir DIR] [--quiet] plan.yaml")
 		fs.PrintDefaults()
 		printGateRule(stderr)
 	}
@@ -36,6 +37,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	stepDuration := fs.String("step-duration", "", "length of each step, e.g. 5s (overrides capacity.step_duration)")
 	quiet := fs.Bool("quiet", false, "print no progress")
 	noCorrelate := fs.Bool("no-correlate", false, "read nothing from the plan's Prometheus and trace store (no findings, no CPU at the autoscaling threshold)")
+	profDir := fs.String("profiles-dir", "", "write the profiles observe.pprof gives here (default: beside --out, study.json → study-profiles/)")
 	gate := addGateFlags(fs)
 	files, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -73,6 +75,23 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		defer outFile.Close()
 	}
+	// The profiles go beside the document; their folder is made now, so a
+	// bad one fails before the study.
+	var keeper *profileKeeper
+	switch {
+	case *profDir != "" && (p.Observe.Pprof == "" || *noCorrelate):
+		return fail(fmt.Errorf("--profiles-dir: no profiles to keep: the plan names no observe.pprof, or --no-correlate"))
+	case p.Observe.Pprof != "" && !*noCorrelate:
+		keeper = &profileKeeper{}
+		if *profDir == "" && *out != "" {
+			*profDir = profilesDir(*out)
+		}
+		if *profDir != "" {
+			if err := os.MkdirAll(*profDir, 0o755); err != nil {
+				return fail(fmt.Errorf("--profiles-dir: %w", err))
+			}
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -86,7 +105,11 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		summarized = true
 	}
-	res, err := pipeline.Study(ctx, p, settings, pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn, OnStudyMeasured: summarize})
+	hooks := pipeline.Hooks{OnEvent: prog.event, OnPhase: prog.phase, Warn: prog.warn, OnStudyMeasured: summarize}
+	if keeper != nil {
+		hooks.OnProfile = keeper.add
+	}
+	res, err := pipeline.Study(ctx, p, settings, hooks)
 	if res == nil {
 		return fail(flagError(err))
 	}
@@ -96,11 +119,32 @@ func capacityCmd(args []string, stdout, stderr io.Writer) int {
 	if res.Correlation != nil {
 		printFindings(stdout, *res.Correlation)
 	}
+	var profErr error
+	if keeper != nil {
+		if n := len(keeper.all()); *profDir == "" && n > 0 {
+			fmt.Fprintf(stderr, "headroom capacity: %d profiles fetched and not kept: pass --out study.json (they go to study-profiles/) or --profiles-dir DIR\n", n)
+		} else if *profDir != "" {
+			docDir := *profDir
+			if *out != "" {
+				docDir = filepath.Dir(*out)
+			}
+			files, werr := keeper.write(*profDir, docDir)
+			if werr != nil {
+				fmt.Fprintln(stderr, "headroom capacity: --profiles-dir:", werr)
+				profErr = werr
+			}
+			res.Profiles = files
+			printProfiles(stdout, *profDir, files)
+		}
+	}
 	if outFile != nil {
 		if werr := writeDocument(outFile, res); werr != nil {
 			fmt.Fprintln(stderr, "headroom capacity: --out:", werr)
 			return exitFailed
 		}
+	}
+	if profErr != nil {
+		return exitFailed
 	}
 	switch {
 	case res.Outcome == pipeline.Cancelled:

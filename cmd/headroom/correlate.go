@@ -64,7 +64,7 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	in, err := loadResult(fs.Arg(0), p)
+	in, saved, err := loadResult(fs.Arg(0), p)
 	if err != nil {
 		fmt.Fprintf(stderr, "headroom correlate: %v\n", err)
 		return exitUsage
@@ -90,7 +90,11 @@ func correlateCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "headroom correlate: %s: %v\n", fs.Arg(0), err)
 		return exitUsage
 	}
+	if saved.Kind == pipeline.KindStudy && ctx.Err() == nil {
+		explainSavedScaling(ctx, &rep, saved.Study, p, in.Observe, src.Metrics)
+	}
 	printReport(stdout, rep)
+	printScaling(stdout, rep)
 	if *out != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
@@ -108,26 +112,29 @@ func override(dst *string, v string) {
 }
 
 // loadResult reads a saved run.json or study.json, by its kind, into
-// correlation's input.
-func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
+// correlation's input; the document too.
+func loadResult(path string, p *plan.Plan) (correlate.Input, pipeline.Artifact, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return correlate.Input{}, err
+		return correlate.Input{}, pipeline.Artifact{}, err
 	}
 	a, err := pipeline.Decode(data)
 	if err != nil {
-		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
+		return correlate.Input{}, a, fmt.Errorf("%s: %w", path, err)
 	}
 	if a.Kind == pipeline.KindRun {
 		in := correlate.FromRun(*a.Run.Result, p)
 		if c := a.Run.Correlation; c != nil {
 			in.Kept = c.Traces
 		}
-		return in, nil
+		return in, a, nil
+	}
+	if a.Study.Study == nil {
+		return correlate.Input{}, a, fmt.Errorf("%s: the study document holds no study", path)
 	}
 	in, err := correlate.FromStudy(*a.Study.Study, p)
 	if err != nil {
-		return correlate.Input{}, fmt.Errorf("%s: %w", path, err)
+		return correlate.Input{}, a, fmt.Errorf("%s: %w", path, err)
 	}
 	in.AddUnmeasured(*a.Study.Study, pipeline.StepSeconds(a.Study.Windows))
 	// The traces the study kept (typical and slowest, labelled) are read
@@ -138,7 +145,7 @@ func loadResult(path string, p *plan.Plan) (correlate.Input, error) {
 	if in.Observe.Service == "" {
 		in.Observe.Service = keptService(in.Kept) // no plan: the service the kept traces are of
 	}
-	return in, nil
+	return in, a, nil
 }
 
 // keptService is the service of most kept traces' first span, "" for none.
