@@ -55,7 +55,7 @@ func attachProfiles(rec *profiles.Recorder, study *capacity.Study, r *StudyResul
 // functions against the baseline step's profile of the same kind.
 type ProfileFile struct {
 	File      string       `json:"file"` // relative to the document's folder; a .pb.gz for go tool pprof
-	Kind      string       `json:"kind"` // cpu, allocs, mutex, block
+	Kind      string       `json:"kind"` // cpu, alloc, mutex, block (as the server's profiles API names them)
 	Phase     string       `json:"phase"`
 	Step      int          `json:"step"`
 	Component string       `json:"component"` // the pprof base URL's host:port
@@ -88,7 +88,7 @@ const profileTopN = 5
 func ProfileFiles(kept []profiles.Kept, files []string) []ProfileFile {
 	out := make([]ProfileFile, 0, len(kept))
 	for i, l := range profiles.List(kept, profileTopN) {
-		f := ProfileFile{File: files[i], Kind: string(l.Kind), Phase: l.Phase, Step: l.Step, Component: l.Component,
+		f := ProfileFile{File: files[i], Kind: l.Kind.Name(), Phase: l.Phase, Step: l.Step, Component: l.Component,
 			Requests: l.Requests, Unit: l.Unit, Top: []ProfileTop{}, Problem: l.Problem}
 		if l.Fetched != nil {
 			f.Seconds, f.Bytes = l.Span.Seconds(), len(l.Raw)

@@ -31,6 +31,15 @@ const (
 	Block  Kind = "block"  // time blocked (channels, locks, select) during the span
 )
 
+// Name is the kind as the API, the CLI's files and the study document
+// name it: the runtime's "allocs" is "alloc", the others as they are.
+func (k Kind) Name() string {
+	if k == Allocs {
+		return "alloc"
+	}
+	return string(k)
+}
+
 // path is the profile's name under the base URL.
 func (k Kind) path() (string, error) {
 	switch k {

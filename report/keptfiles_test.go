@@ -14,10 +14,10 @@ func TestReportNamesTheProfilesAStudyKeptAsFiles(t *testing.T) {
 	a.Study.Profiles = []pipeline.ProfileFile{
 		{File: "study-profiles/baseline-1-cpu.pb.gz", Kind: "cpu", Phase: "baseline", Step: 1},
 		{File: "study-profiles/explore-4-cpu.pb.gz", Kind: "cpu", Phase: "explore", Step: 4},
-		{File: "study-profiles/explore-4-allocs.pb.gz", Kind: "allocs", Phase: "explore", Step: 4},
+		{File: "study-profiles/explore-4-alloc.pb.gz", Kind: "alloc", Phase: "explore", Step: 4},
 	}
 	md := string(render(t, a, Options{Format: Markdown, Plan: loadPlan(t)}))
-	if want := "Profiles: 3 kept (1 allocs, 2 cpu) — download via study-profiles/"; !strings.Contains(md, want) {
+	if want := "Profiles: 3 kept (1 alloc, 2 cpu) — download via study-profiles/"; !strings.Contains(md, want) {
 		t.Errorf("the report lacks %q", want)
 	}
 	if md := string(render(t, fixedStudy(t, 1), Options{Format: Markdown, Plan: loadPlan(t)})); strings.Contains(md, "Profiles:") {

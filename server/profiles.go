@@ -49,13 +49,8 @@ type topEntry struct {
 	Sentence     string   `json:"sentence"`
 }
 
-// apiKind is a profile kind as the API names it (allocs is "alloc").
-func apiKind(k string) string {
-	if k == string(profiles.Allocs) {
-		return "alloc"
-	}
-	return k
-}
+// apiKind is a stored profile kind as the API names it (allocs is "alloc").
+func apiKind(k string) string { return profiles.Kind(k).Name() }
 
 // getProfiles is GET /api/v1/jobs/:id/profiles: the job's kept profiles,
 // each with its top functions against the baseline step's.

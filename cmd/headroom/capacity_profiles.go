@@ -53,7 +53,7 @@ func (k *profileKeeper) write(dir, docDir string) ([]pipeline.ProfileFile, error
 	files := make([]string, len(kept))
 	used := map[string]int{}
 	for i, p := range kept {
-		name := fmt.Sprintf("%s-%d-%s", p.Phase, p.Step, p.Kind)
+		name := fmt.Sprintf("%s-%d-%s", p.Phase, p.Step, p.Kind.Name())
 		if used[name]++; used[name] > 1 { // a step profiled twice (another component)
 			name = fmt.Sprintf("%s-%d", name, used[name])
 		}
