@@ -161,7 +161,7 @@ func TestSystemScenariosOnPostgres(t *testing.T) {
 		}
 		runs = n
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute) // 7 scenarios × 3 runs and the variants: about 20 min
 	defer cancel()
 	st := startDBStack(ctx, t, len(dbScenarios)*runs+3)
 	st.dsn = st.tier.PostgresDSN // as the pipeline resolves observe.database.dsn_env
