@@ -7,26 +7,58 @@ import (
 )
 
 // poolHold is how long a transaction held a pooler's server connection,
-// by Little's Law (server connections in use ÷ transactions per second),
-// at baseline and in the degraded steps.
+// at baseline and in the degraded steps, and how that was read.
 type poolHold struct {
 	baseMs, degMs     float64
 	baseRate, degRate float64 // transactions per second
 	size              float64 // the pool's size as the window ends
+	how               string  // the measure, for the facts
 }
 
-// poolerHold reads a pooler's hold time; false when a reading is missing
-// or the baseline held no transaction.
-func poolerHold(lv map[string]level) (poolHold, bool) {
-	active, xacts, size := lv[sigPoolActive], lv[sigPoolXacts], lv[sigPoolSize]
-	if !active.ok || !xacts.ok || !size.ok || !active.hasBase || !xacts.hasBase ||
-		xacts.base <= 0 || xacts.deg <= 0 || active.base <= 0 || size.now() <= 0 {
-		return poolHold{}, false
+// poolerHold reads a pooler's hold time. It prefers PgBouncer's own
+// totals: time in transactions less the clients' wait for a connection
+// (the total counts a transaction from its first statement, the wait
+// included), per transaction. Without them it falls back to Little's Law
+// on the sampled server connections in use ÷ transactions per second,
+// which needs a baseline sample that saw a connection in use: a scrape
+// rarely catches a transaction of a millisecond, and make demo's baseline
+// sampled 0 in use in every scrape while PgBouncer's totals counted 0.6
+// connections busy on average, so no bound can be drawn from those zeros
+// either. When neither reads, the string says what was missing.
+func poolerHold(lv map[string]level) (poolHold, string) {
+	xacts, size := lv[sigPoolXacts], lv[sigPoolSize]
+	switch {
+	case !xacts.ok:
+		return poolHold{}, "the exporter has no transaction counter (" + sigPoolXacts + ")"
+	case !xacts.hasBase || xacts.base <= 0:
+		return poolHold{}, "no transaction went through the pool at baseline"
+	case xacts.deg <= 0:
+		return poolHold{}, "no transaction went through the pool in the degraded steps"
+	case !size.ok || size.now() <= 0:
+		return poolHold{}, "the pool's size was not read (" + sigPoolSize + ")"
 	}
-	return poolHold{
-		baseMs: 1000 * active.base / xacts.base, degMs: 1000 * active.deg / xacts.deg,
-		baseRate: xacts.base, degRate: xacts.deg, size: size.now(),
-	}, true
+	h := poolHold{baseRate: xacts.base, degRate: xacts.deg, size: size.now()}
+	xt, wait := lv[sigPoolXactTime], lv[sigPoolWaitTime]
+	if xt.ok && xt.hasBase && wait.ok && wait.hasBase {
+		base, deg := xt.base-wait.base, xt.deg-wait.deg
+		if base > 0 && deg > 0 {
+			h.baseMs, h.degMs = 1000*base/xacts.base, 1000*deg/xacts.deg
+			h.how = fmt.Sprintf("PgBouncer's time in transactions less its clients' wait, %.3f → %.2f s/s, ÷ %.0f → %.0f transactions/s", base, deg, xacts.base, xacts.deg)
+			return h, ""
+		}
+	}
+	active := lv[sigPoolActive]
+	switch {
+	case !active.ok || !active.hasBase:
+		return poolHold{}, "neither PgBouncer's transaction time (" + sigPoolXactTime + ") nor the server connections in use at baseline were read"
+	case active.base <= 0:
+		return poolHold{}, fmt.Sprintf("no baseline sample saw a server connection in use (transactions shorter than a scrape at %.0f/s) and PgBouncer's transaction time (%s) was not read", xacts.base, sigPoolXactTime)
+	case active.deg <= 0:
+		return poolHold{}, "no server connection was seen in use in the degraded steps"
+	}
+	h.baseMs, h.degMs = 1000*active.base/xacts.base, 1000*active.deg/xacts.deg
+	h.how = fmt.Sprintf("Little's Law: server connections in use %.2f → %.1f ÷ %.0f → %.0f transactions/s", active.base, active.deg, xacts.base, xacts.deg)
+	return h, ""
 }
 
 // need is the server connections the degraded transaction rate needs at
@@ -59,13 +91,14 @@ func cpuBound(r Reading) (bool, string) {
 
 // poolerFollowsCPU ranks a pooler's queue below the CPU its requests were
 // short of when the queue is that CPU's consequence: each transaction held
-// its server connection at least 3× longer than at baseline (Little's Law
-// on the pooler's own counts) and at the baseline's hold time the degraded
-// transaction rate would have needed under half the pool. The CPU is the
-// service's own when it was CPU-bound (cpuBound), else the host's when its
-// finding says the service waited for a core and the pool was not full on
-// average (under 85% in use). A pool that is truly too small, in front of
-// a service with CPU to spare, keeps its place.
+// its server connection at least 3× longer than at baseline (poolerHold)
+// and at the baseline's hold time the degraded transaction rate would have
+// needed under half the pool. The CPU is the service's own when it was
+// CPU-bound (cpuBound), else the host's when its finding says the service
+// waited for a core and the pool was not full on average (under 85% in
+// use). A pool that is truly too small, in front of a service with CPU to
+// spare, keeps its place. When a CPU finding is there and the rule does
+// not fire, the pooler's facts say which condition failed.
 func poolerFollowsCPU(fs []Finding, name string, pool map[string]level) {
 	p, c, host := -1, -1, -1
 	for i, f := range fs {
@@ -78,34 +111,62 @@ func poolerFollowsCPU(fs []Finding, name string, pool map[string]level) {
 			host = i
 		}
 	}
-	h, ok := poolerHold(pool)
-	if p < 0 || !ok || h.degMs < 3*h.baseMs || h.need() >= 0.5*h.size {
+	if p < 0 || (c < 0 && host < 0) {
 		return
 	}
-	why := ""
+	target := KindCPU
+	if c < 0 {
+		target = KindHostCPU
+	}
+	pf := &fs[p]
+	kept := func(why string) {
+		pf.Evidence.Facts = append(pf.Evidence.Facts, fmt.Sprintf("it is not read as following %s: %s", target, why))
+	}
+	h, missing := poolerHold(pool)
+	if missing != "" {
+		kept("its hold time per transaction could not be read: " + missing)
+		return
+	}
+	held := fmt.Sprintf("a transaction held its server connection %.2f ms at baseline and %.2f ms in the degraded steps (%.1f×; %s)",
+		h.baseMs, h.degMs, h.degMs/h.baseMs, h.how)
+	if h.degMs < 3*h.baseMs {
+		kept(held + ": under 3× longer, so the queue is not CPU-starved transactions holding their connections")
+		return
+	}
+	if h.need() >= 0.5*h.size {
+		kept(fmt.Sprintf("%s, but at the baseline's hold time %.0f transactions/s need %.1f of the %.0f server connections (half or more): the pool is small for the load", held, h.degRate, h.need(), h.size))
+		return
+	}
+	var why, not []string
 	if c >= 0 {
 		if bound, used := cpuBound(*fs[c].Evidence.Signal); bound {
-			why = "the service was short of CPU: " + used
+			why = append(why, "the service was short of CPU: "+used)
+		} else {
+			not = append(not, fmt.Sprintf("the service was not CPU-bound (%.2f cores used; the rule wants 60%% of its cores, or 40%% with goroutines waiting 20 ms for one)", fs[c].Evidence.Signal.Degraded))
 		}
 	}
-	if why == "" && host >= 0 && pool[sigPoolActive].deg < 0.85*h.size {
-		c = host
-		why = "the host's CPU was saturated: " + strings.Join(fs[host].Evidence.Facts, "; ")
+	if len(why) == 0 && host >= 0 {
+		if pool[sigPoolActive].deg < 0.85*h.size {
+			c = host
+			why = append(why, "the host's CPU was saturated: "+strings.Join(fs[host].Evidence.Facts, "; "))
+		} else {
+			not = append(not, fmt.Sprintf("the host's CPU was saturated but the pool was full (%.1f of %.0f in use on average)", pool[sigPoolActive].deg, h.size))
+		}
 	}
-	if why == "" {
+	if len(why) == 0 {
+		kept(held + ", but " + strings.Join(not, "; "))
 		return
 	}
-	pf, cf := &fs[p], &fs[c]
+	cf := &fs[c]
 	cf.cause = true
 	if pf.Score >= cf.Score {
 		pf.Score = cf.Score - 0.01
 	}
 	pf.Evidence.Facts = append(pf.Evidence.Facts,
-		fmt.Sprintf("it follows %s: a transaction held its server connection %.1f ms at baseline and %.1f ms in the degraded steps (%.0f×; server connections in use ÷ %.0f → %.0f transactions/s) while %s",
-			cf.Kind, h.baseMs, h.degMs, h.degMs/h.baseMs, h.baseRate, h.degRate, why),
-		fmt.Sprintf("at the baseline's %.1f ms a transaction, %.0f transactions/s need %.1f of the %.0f server connections (Little's Law): the pool fills only because requests short of CPU hold their transactions open longer",
+		fmt.Sprintf("it follows %s: %s while %s", cf.Kind, held, why[0]),
+		fmt.Sprintf("at the baseline's %.2f ms a transaction, %.0f transactions/s need %.1f of the %.0f server connections (Little's Law): the pool fills only because requests short of CPU hold their transactions open longer",
 			h.baseMs, h.degRate, h.need(), h.size))
-	pf.Recommendation = fmt.Sprintf("Do not raise %s's pool size first: its %.0f connections serve %.0f transactions/s with room at the baseline's hold time (%.1f ms, %.1f connections needed); transactions held them %.0f× longer because their requests were short of CPU. Fix the CPU first (the %s finding) and measure again.",
+	pf.Recommendation = fmt.Sprintf("Do not raise %s's pool size first: its %.0f connections serve %.0f transactions/s with room at the baseline's hold time (%.2f ms, %.1f connections needed); transactions held them %.0f× longer because their requests were short of CPU. Fix the CPU first (the %s finding) and measure again.",
 		name, h.size, h.degRate, h.baseMs, h.need(), math.Round(h.degMs/h.baseMs), cf.Kind)
 }
 

@@ -273,6 +273,105 @@ func TestPoolerFollowsTheServiceCPU(t *testing.T) {
 	}
 }
 
+// TestPoolerHoldWithNoConnectionSeenAtBaseline: make demo's readings
+// where every baseline scrape saw 0 server connections in use (710
+// transactions/s of about 1 ms each; read from that run's Prometheus:
+// the last acceptable step, then the first unacceptable search step).
+// PgBouncer's totals of time in transactions and of its clients' wait
+// give the hold time all the same, and the pooler follows the service's
+// CPU, or the host's; without those totals the rule cannot read a hold
+// time, and the pooler's facts say why it kept its rank.
+func TestPoolerHoldWithNoConnectionSeenAtBaseline(t *testing.T) {
+	peak := func(l level, p float64) level { l.degPeak = p; return l }
+	demo := map[string]level{
+		sigPoolWaiting: peak(lv(0, 23.7), 121), sigPoolWaitTime: lv(0.0137, 3.55), sigPoolActive: peak(lv(0, 14.1), 20),
+		sigPoolSize: lv(20, 20), sigPoolXacts: lv(711, 1010), sigPoolXactTime: lv(0.731, 11.38),
+	}
+	edit := func(sig string, l *level) map[string]level {
+		out := map[string]level{}
+		for k, v := range demo {
+			out[k] = v
+		}
+		delete(out, sig)
+		if l != nil {
+			out[sig] = *l
+		}
+		return out
+	}
+	h, missing := poolerHold(demo)
+	if missing != "" || h.baseMs < 0.99 || h.baseMs > 1.01 || h.degMs < 7.7 || h.degMs > 7.8 || !strings.Contains(h.how, "PgBouncer's time in transactions") {
+		t.Fatalf("hold %+v (%s), want 1.0 ms → 7.75 ms from PgBouncer's totals", h, missing)
+	}
+	active := lv(0.5, 14.1)
+	if h, _ := poolerHold(edit(sigPoolXactTime, nil)); h.baseMs != 0 {
+		t.Fatalf("a hold time from no connection seen at baseline: %+v", h)
+	}
+	if h, missing := poolerHold(edit(sigPoolActive, &active)); missing != "" || h.how[:9] != "PgBouncer" {
+		t.Fatalf("PgBouncer's totals are not preferred to Little's Law: %+v %s", h, missing)
+	}
+	noWait := edit(sigPoolWaitTime, nil)
+	noWait[sigPoolActive] = active
+	if h, missing := poolerHold(noWait); missing != "" || !strings.HasPrefix(h.how, "Little's Law") {
+		t.Fatalf("without the wait total, not Little's Law: %+v %s", h, missing)
+	}
+
+	cpu := func(cores, schedDeg float64) Finding {
+		r := Reading{Signal: SignalCPU, Resource: ResourceCPU, Available: true, Baseline: 0.97, Degraded: cores, HasBaseline: true,
+			Context: map[string]Pair{AuxGOMAXPROCS: {Baseline: 2, Degraded: 2}, AuxSchedP99: {Baseline: 0.01, Degraded: schedDeg}}}
+		a := assess(r)
+		return Finding{Kind: KindCPU, Title: "service shop: cpu_usage: CPU cores used", Score: 0.815, Evidence: Evidence{Facts: a.facts, Signal: &r}}
+	}
+	hostSvc := &Reading{Signal: SignalCPU, Available: true, Baseline: 0.254, Degraded: 0.42, HasBaseline: true,
+		Context: map[string]Pair{AuxGOMAXPROCS: {Baseline: 2, Degraded: 2}, AuxSchedP99: {Baseline: 0.031, Degraded: 0.039}}}
+	host, ok := hostCPUFinding("host", map[string]level{sigHostBusy: lv(2.0, 1.98), sigHostCores: lv(2, 2)}, hostSvc)
+	if !ok {
+		t.Fatal("no host CPU finding")
+	}
+	slow := lv(0.731, 2.1) // with 0.6 s/s of wait: 1.5 ms a transaction, 1.5× the baseline
+	cases := []struct {
+		name     string
+		pool     map[string]level
+		other    Finding
+		wantTop  FindingKind
+		wantText string // in the pooler's facts or recommendation
+	}{
+		{"PgBouncer's totals: the pooler follows the service's CPU", demo, cpu(1.35, 0.115), KindCPU, "Do not raise pgbouncer's pool size first"},
+		{"PgBouncer's totals: the pooler follows the host's CPU", demo, host, KindHostCPU, "it follows host_cpu"},
+		{"no totals and no connection seen at baseline", edit(sigPoolXactTime, nil), cpu(1.35, 0.115), KindPoolerWait,
+			"it is not read as following cpu_usage: its hold time per transaction could not be read: no baseline sample saw a server connection in use"},
+		{"no transaction counter", edit(sigPoolXacts, nil), cpu(1.35, 0.115), KindPoolerWait, "the exporter has no transaction counter"},
+		{"the hold time did not grow 3×", func() map[string]level {
+			m := edit(sigPoolXactTime, &slow)
+			m[sigPoolWaitTime] = lv(0.0137, 0.6)
+			return m
+		}(), cpu(1.35, 0.115), KindPoolerWait, "under 3× longer"},
+		{"the service had CPU to spare", demo, cpu(0.6, 0.012), KindPoolerWait, "the service was not CPU-bound (0.60 cores used"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pf, ok := poolerFinding("pgbouncer", c.pool, map[string]level{sigDBCPU: lv(0.1, 0.25)}, map[string]level{sigHostCores: lv(2, 2)})
+			if !ok {
+				t.Fatal("no pooler finding")
+			}
+			fs := []Finding{pf, c.other}
+			poolerFollowsCPU(fs, "pgbouncer", c.pool)
+			fs = rank(fs)
+			p := fs[0]
+			if p.Kind != KindPoolerWait {
+				p = fs[1]
+			}
+			text := p.Recommendation + "\n" + strings.Join(p.Evidence.Facts, "\n")
+			if fs[0].Kind != c.wantTop {
+				t.Fatalf("top %s (%.3f), want %s; pooler:\n%s", fs[0].Kind, fs[0].Score, c.wantTop, text)
+			}
+			if !strings.Contains(text, c.wantText) {
+				t.Errorf("pooler finding lacks %q:\n%s", c.wantText, text)
+			}
+			t.Logf("%s", text)
+		})
+	}
+}
+
 // TestLocksBehindAPoolerQueue: the pgbouncer_pool scenario's readings (a
 // pool shrunk to one connection: 30 clients waiting, 0.5 backends
 // waiting for the counter row as the old connections finish) rank the
