@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"math"
-
 	"github.com/headroom-sre/headroom/capacity"
 	"github.com/headroom-sre/headroom/plan"
 	"github.com/headroom-sre/headroom/profiles"
@@ -54,31 +52,17 @@ func attachProfiles(rec *profiles.Recorder, study *capacity.Study, r *StudyResul
 // (headroom capacity writes them next to its --out), with its top
 // functions against the baseline step's profile of the same kind.
 type ProfileFile struct {
-	File      string       `json:"file"` // relative to the document's folder; a .pb.gz for go tool pprof
-	Kind      string       `json:"kind"` // cpu, alloc, mutex, block (as the server's profiles API names them)
-	Phase     string       `json:"phase"`
-	Step      int          `json:"step"`
-	Component string       `json:"component"` // the pprof base URL's host:port
-	Seconds   float64      `json:"seconds"`
-	Requests  int64        `json:"requests"`
-	Bytes     int          `json:"bytes"`
-	Unit      string       `json:"unit,omitempty"`
-	Top       []ProfileTop `json:"top"`
-	Problem   string       `json:"problem,omitempty"`
-}
-
-// ProfileTop is one function of a profile's top, as the server's
-// profiles API lists it: its shares of the profile, its cost per request
-// and its change against the baseline step, in percentage points.
-type ProfileTop struct {
-	Function     string   `json:"function"`
-	Flat         float64  `json:"flat"`
-	Cum          float64  `json:"cum"`
-	Own          float64  `json:"own"`
-	PerRequestMS *float64 `json:"per_request_ms,omitempty"`
-	PerRequest   *float64 `json:"per_request,omitempty"`
-	DeltaPoints  *float64 `json:"delta_points,omitempty"`
-	Sentence     string   `json:"sentence"`
+	File      string           `json:"file"` // relative to the document's folder; a .pb.gz for go tool pprof
+	Kind      string           `json:"kind"` // cpu, alloc, mutex, block (as the server's profiles API names them)
+	Phase     string           `json:"phase"`
+	Step      int              `json:"step"`
+	Component string           `json:"component"` // the pprof base URL's host:port
+	Seconds   float64          `json:"seconds"`
+	Requests  int64            `json:"requests"`
+	Bytes     int              `json:"bytes"`
+	Unit      string           `json:"unit,omitempty"`
+	Top       []profiles.Entry `json:"top"`
+	Problem   string           `json:"problem,omitempty"`
 }
 
 // profileTopN is how many functions each kept profile lists.
@@ -89,25 +73,12 @@ func ProfileFiles(kept []profiles.Kept, files []string) []ProfileFile {
 	out := make([]ProfileFile, 0, len(kept))
 	for i, l := range profiles.List(kept, profileTopN) {
 		f := ProfileFile{File: files[i], Kind: l.Kind.Name(), Phase: l.Phase, Step: l.Step, Component: l.Component,
-			Requests: l.Requests, Unit: l.Unit, Top: []ProfileTop{}, Problem: l.Problem}
+			Requests: l.Requests, Unit: l.Unit, Top: []profiles.Entry{}, Problem: l.Problem}
 		if l.Fetched != nil {
 			f.Seconds, f.Bytes = l.Span.Seconds(), len(l.Raw)
 		}
 		for _, r := range l.Top {
-			t := ProfileTop{Function: r.Name, Flat: r.Flat, Cum: r.Cum, Own: r.Own, Sentence: l.Diff.Sentence(r)}
-			if !math.IsNaN(r.PerRequest) {
-				v := r.PerRequest
-				t.PerRequest = &v
-				if l.Unit == "nanoseconds" {
-					ms := v / 1e6
-					t.PerRequestMS = &ms
-				}
-			}
-			if l.Diff.HasBaseline {
-				pts := r.Points
-				t.DeltaPoints = &pts
-			}
-			f.Top = append(f.Top, t)
+			f.Top = append(f.Top, l.Diff.Entry(r, l.Unit))
 		}
 		out = append(out, f)
 	}

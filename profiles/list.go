@@ -1,5 +1,7 @@
 package profiles
 
+import "math"
+
 // Listed is one kept profile summed up: its top functions against the
 // baseline step's profile of the same kind and component.
 type Listed struct {
@@ -62,4 +64,39 @@ func List(kept []Kept, n int) []Listed {
 		out[i] = l
 	}
 	return out
+}
+
+// Entry is one function of a profile's top as the server's profiles API
+// and a study document's "profiles" list it: its shares of the profile
+// (own: with the standard library it called charged to it, the figure the
+// findings rank by), its cost per request and its change against the
+// baseline step's profile of the same kind, in percentage points.
+type Entry struct {
+	Function     string   `json:"function"`
+	Flat         float64  `json:"flat"`
+	Cum          float64  `json:"cum"`
+	Own          float64  `json:"own"`
+	PerRequestMS *float64 `json:"per_request_ms,omitempty"`
+	PerRequest   *float64 `json:"per_request,omitempty"`
+	DeltaPoints  *float64 `json:"delta_points,omitempty"`
+	Sentence     string   `json:"sentence"`
+}
+
+// Entry is r, a row of d's top, as an Entry; unit is the profile's sample
+// unit (per-request nanoseconds are also given in milliseconds).
+func (d Diff) Entry(r Row, unit string) Entry {
+	e := Entry{Function: r.Name, Flat: r.Flat, Cum: r.Cum, Own: r.Own, Sentence: d.Sentence(r)}
+	if !math.IsNaN(r.PerRequest) {
+		v := r.PerRequest
+		e.PerRequest = &v
+		if unit == "nanoseconds" {
+			ms := v / 1e6
+			e.PerRequestMS = &ms
+		}
+	}
+	if d.HasBaseline {
+		pts := r.Points
+		e.DeltaPoints = &pts
+	}
+	return e
 }

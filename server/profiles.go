@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,34 +18,19 @@ const topFunctions = 5
 
 // profileDoc is one kept profile as GET /jobs/:id/profiles lists it.
 type profileDoc struct {
-	ID        string     `json:"id"`
-	Kind      string     `json:"kind"`
-	Phase     string     `json:"phase"`
-	Step      int        `json:"step"`
-	Component string     `json:"component"`
-	Seconds   float64    `json:"seconds"`
-	Requests  int64      `json:"requests"`
-	Bytes     int        `json:"bytes"`
-	FetchedAt time.Time  `json:"fetched_at"`
-	Unit      string     `json:"unit,omitempty"`
-	Top       []topEntry `json:"top"`
-	Problem   string     `json:"problem,omitempty"`
-	Download  string     `json:"download"`
-}
-
-// topEntry is one function of a profile's top: its shares of the profile
-// (own: with the standard library it called charged to it, the figure the
-// findings rank by), its cost per request and its change against the
-// job's baseline-step profile of the same kind, in percentage points.
-type topEntry struct {
-	Function     string   `json:"function"`
-	Flat         float64  `json:"flat"`
-	Cum          float64  `json:"cum"`
-	Own          float64  `json:"own"`
-	PerRequestMS *float64 `json:"per_request_ms,omitempty"`
-	PerRequest   *float64 `json:"per_request,omitempty"`
-	DeltaPoints  *float64 `json:"delta_points,omitempty"`
-	Sentence     string   `json:"sentence"`
+	ID        string           `json:"id"`
+	Kind      string           `json:"kind"`
+	Phase     string           `json:"phase"`
+	Step      int              `json:"step"`
+	Component string           `json:"component"`
+	Seconds   float64          `json:"seconds"`
+	Requests  int64            `json:"requests"`
+	Bytes     int              `json:"bytes"`
+	FetchedAt time.Time        `json:"fetched_at"`
+	Unit      string           `json:"unit,omitempty"`
+	Top       []profiles.Entry `json:"top"`
+	Problem   string           `json:"problem,omitempty"`
+	Download  string           `json:"download"`
 }
 
 // apiKind is a stored profile kind as the API names it (allocs is "alloc").
@@ -79,7 +63,7 @@ func (s *Server) getProfiles(c echo.Context) error {
 		d := profileDoc{
 			ID: strconv.FormatInt(p.ID, 10), Kind: apiKind(p.Kind), Phase: p.Phase, Step: p.Step, Component: p.Component,
 			Seconds: p.Seconds, Requests: p.Requests, Bytes: p.Bytes, FetchedAt: p.FetchedAt,
-			Top: []topEntry{}, Download: fmt.Sprintf("/api/v1/jobs/%d/profiles/%d", j.ID, p.ID),
+			Top: []profiles.Entry{}, Download: fmt.Sprintf("/api/v1/jobs/%d/profiles/%d", j.ID, p.ID),
 		}
 		sum, err := summarize(p)
 		if err != nil {
@@ -103,28 +87,11 @@ func (s *Server) getProfiles(c echo.Context) error {
 			continue
 		}
 		for _, r := range diff.Top(topFunctions) {
-			d.Top = append(d.Top, entryOf(diff, r, sum.Unit))
+			d.Top = append(d.Top, diff.Entry(r, sum.Unit))
 		}
 		docs = append(docs, d)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"profiles": docs})
-}
-
-func entryOf(d profiles.Diff, r profiles.Row, unit string) topEntry {
-	e := topEntry{Function: r.Name, Flat: r.Flat, Cum: r.Cum, Own: r.Own, Sentence: d.Sentence(r)}
-	if !math.IsNaN(r.PerRequest) {
-		v := r.PerRequest
-		e.PerRequest = &v
-		if unit == "nanoseconds" {
-			ms := v / 1e6
-			e.PerRequestMS = &ms
-		}
-	}
-	if d.HasBaseline {
-		pts := r.Points
-		e.DeltaPoints = &pts
-	}
-	return e
 }
 
 // summarize parses a kept profile and reduces it to functions.

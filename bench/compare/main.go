@@ -75,22 +75,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			fmt.Fprintf(stdout, "\n== round %d of %d, %s (load average before: %s)\n", round, cfg.Repeat, protoTitle[proto], loadAverage())
-			var ms []measurement
-			var tools []tool
-			for _, name := range names {
-				t, err := buildTool(name, pcfg, work)
+			ms := make([]measurement, len(names))
+			tools := make([]tool, len(names))
+			for _, i := range runOrder(len(names), round) {
+				t, err := buildTool(names[i], pcfg, work)
 				if err != nil {
 					fmt.Fprintf(stderr, "compare: %v\n", err)
 					return 2
 				}
-				tools = append(tools, t)
+				tools[i] = t
 				fmt.Fprintf(stderr, "compare: %s %s, %d s ...\n", proto, t.Name, cfg.Seconds)
 				m, err := measure(ctx, pcfg, t, work)
 				if err != nil {
 					fmt.Fprintf(stderr, "compare: %v\n", err)
 					return 1
 				}
-				ms = append(ms, m)
+				ms[i] = m
 			}
 			how[proto] = tools
 			all[proto] = append(all[proto], ms)
@@ -261,4 +261,16 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// runOrder is the order the n tools run in a round: the first round as
+// listed, each later one starting one tool further on, so that no tool
+// always runs first or last (after the same neighbour, on a machine that
+// drifts). The tables keep the listed order.
+func runOrder(n, round int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = (i + round - 1) % n
+	}
+	return out
 }

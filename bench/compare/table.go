@@ -54,7 +54,7 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 	fmt.Fprintf(w, "\n%d s per tool, %d connections, load generator on CPU %s, target (%s) on CPU %s, a fresh target per tool.\n",
 		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), target, orAll(cfg.TargetCPUs))
 	if cfg.Pooled > 1 {
-		fmt.Fprintf(w, "Pooled: the %d rounds above, whose runs alternate the tools, so that a slow spell of the machine falls on all of them;\n"+
+		fmt.Fprintf(w, "Pooled: the %d rounds above, the tools taking turns (each round starts one tool further on), so that a slow spell of the machine falls on all of them;\n"+
 			"requests/s is the mean of the rounds', CPU per request all the rounds' CPU over all their requests, peak RSS the largest.\n", cfg.Pooled)
 	}
 	if cfg.Proto == protoH2 {

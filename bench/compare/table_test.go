@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -157,5 +158,16 @@ func TestPoolAddsRoundsUp(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "Pooled: the 2 rounds above") || strings.Contains(b.String(), "WARNING") {
 		t.Errorf("pooled table:\n%s", b.String())
+	}
+}
+
+func TestRunOrderRotatesEachRound(t *testing.T) {
+	for _, tc := range []struct {
+		n, round int
+		want     string
+	}{{3, 1, "[0 1 2]"}, {3, 2, "[1 2 0]"}, {3, 3, "[2 0 1]"}, {3, 4, "[0 1 2]"}, {1, 5, "[0]"}} {
+		if got := fmt.Sprint(runOrder(tc.n, tc.round)); got != tc.want {
+			t.Errorf("runOrder(%d, %d) = %s, want %s", tc.n, tc.round, got, tc.want)
+		}
 	}
 }
