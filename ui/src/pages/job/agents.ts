@@ -8,9 +8,16 @@ import type { JobState } from "./state";
 
 type JobAgent = Schemas["JobAgent"];
 
-// hasAgents tells whether the job runs on agents (the API lists them, maybe
-// none yet while it waits for them).
-export const hasAgents = (job: Job): boolean => Array.isArray(job.agents);
+// asked is how many agents the job asked for (its settings.agents), 0 for a
+// job run by the server itself.
+const asked = (job: Job): number => {
+  const n = (job.settings as { agents?: unknown } | undefined)?.agents;
+  return typeof n === "number" && n > 0 ? n : 0;
+};
+
+// hasAgents tells whether the job runs on agents: it asked for some, or the
+// API lists them (the list is absent while none has taken a share yet).
+export const hasAgents = (job: Job): boolean => asked(job) > 0 || (job.agents?.length ?? 0) > 0;
 
 // The badge colour of a share's state; the text always names the state.
 const stateLook: Record<string, string> = { assigned: "queued", running: "running", done: "passed", lost: "failed", failed: "failed" };
@@ -23,7 +30,7 @@ function signed(v: number): string {
 
 // spreadText is the start spread as a sentence.
 export function spreadText(job: Job): string {
-  const n = job.agents?.length ?? 0;
+  const n = job.agents?.length || asked(job);
   const agents = `${n} agent${n === 1 ? "" : "s"}`;
   const sp = job.start_spread_ms;
   if (typeof sp !== "number") return `${agents} · start spread not measured yet`;
@@ -54,7 +61,7 @@ export function renderAgents(box: HTMLElement, st: JobState): void {
     h("h2#agents-h", "Agents"),
     h("p.muted#agents-spread", spreadText(job)),
     agents.length === 0
-      ? h("p.muted", st.finished ? "No agent took a share of this job." : "Waiting for agents to take their shares…")
+      ? h("p.muted", st.finished ? "No agent took a share of this job." : `Waiting for ${asked(job) || "the"} agents to take their shares…`)
       : h(
           "table.list#agents-table",
           h("caption.sr", "Each agent's share of the job, its clock and what it sent"),
@@ -63,7 +70,7 @@ export function renderAgents(box: HTMLElement, st: JobState): void {
             h(
               "tr",
               ["Agent", "Share", "State", "Clock offset ± delay", "Requests", "Dropped", "Flags"].map((c, i) =>
-                h(i >= 4 && i <= 5 ? "th.num" : "th", { scope: "col" }, c),
+                h("th", { scope: "col", class: i === 4 || i === 5 ? "num" : undefined }, c),
               ),
             ),
           ),
