@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,15 +20,19 @@ import (
 )
 
 // TestFleetKeepsAnOutlierOnItsShard: three agents share a plan whose data
-// rows 1, 4, 7, … (agent index 0's) name a user the target serves six times
-// slower; the merge flags that agent, the job warns once, and the agent's
+// rows 1, 4, 7, … (agent index 0's) name a user the target serves 25 times
+// slower (far enough apart to stay so under the race detector); the merge flags that agent, the job warns once, and the agent's
 // shard keeps the statement for the job's page while the others' stay empty.
 func TestFleetKeepsAnOutlierOnItsShard(t *testing.T) {
 	r := newRig(t, FleetOptions{Wait: 20 * time.Second})
+	var slowHits, fastHits atomic.Int64
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		d := 10 * time.Millisecond
 		if req.URL.Query().Get("u") == "slow" {
-			d = 60 * time.Millisecond
+			d = 250 * time.Millisecond
+			slowHits.Add(1)
+		} else {
+			fastHits.Add(1)
 		}
 		time.Sleep(d)
 		_, _ = io.WriteString(w, "ok")
@@ -36,7 +41,7 @@ func TestFleetKeepsAnOutlierOnItsShard(t *testing.T) {
 	dir := t.TempDir()
 	var csv strings.Builder
 	csv.WriteString("user\n")
-	for i := range 30 {
+	for i := range 60 {
 		if i%3 == 0 {
 			csv.WriteString("slow\n")
 		} else {
@@ -90,6 +95,7 @@ journeys:
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("the target served %d requests of the slow user, %d of others", slowHits.Load(), fastHits.Load())
 	shards, err := r.st.Shards(ctx, job.ID)
 	if err != nil || len(shards) != 3 {
 		t.Fatalf("shards %+v %v", shards, err)
