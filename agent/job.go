@@ -251,7 +251,7 @@ func (j *Job) drive(ctx context.Context, r *round, p *plan.Plan, opts generator.
 					return j.lateErr(ctx, r, j.memberByKey(ms, s.Missing[0]), s.Index)
 				}
 			}
-			j.notice(s, opts)
+			j.notice(r, s, opts)
 			if opts.OnSecond != nil {
 				opts.OnSecond(s.Second)
 			}
@@ -300,11 +300,12 @@ func (j *Job) drive(ctx context.Context, r *round, p *plan.Plan, opts generator.
 }
 
 // notice warns once of an agent that fell behind (generator-limited) or
-// departs from the fleet (an outlier).
-func (j *Job) notice(s merge.Second, opts generator.Options) {
+// departs from the fleet (an outlier), and keeps the outlier's statement
+// on its shard for the job's page.
+func (j *Job) notice(r *round, s merge.Second, opts generator.Options) {
 	warn := opts.Warn
 	if warn == nil {
-		return
+		warn = func(string) {}
 	}
 	for _, a := range s.PerAgent {
 		if a.Window.Dropped > 0 && !j.warned["behind "+a.Window.Agent] {
@@ -313,11 +314,29 @@ func (j *Job) notice(s merge.Second, opts generator.Options) {
 		}
 	}
 	for _, o := range s.Outliers {
+		j.mu.Lock()
+		for i, m := range j.members {
+			if agentKey(m.id) == o.Agent {
+				j.shards[i].Outlier = outlierStatement(o, r.num)
+			}
+		}
+		j.mu.Unlock()
 		if !j.warned["outlier "+o.Agent] {
 			j.warned["outlier "+o.Agent] = true
 			warn(fmt.Sprintf("agent %s departs from the fleet: its %s %.1f ms against the others' %.1f ms for %d s (a noisy neighbour or a bad agent)", o.Agent, o.Stat, o.AgentMs, o.FleetMs, o.Seconds))
 		}
 	}
+}
+
+// outlierStatement says what flagged an agent, with its latest figures:
+// "p99 41.2 ms against the fleet's 10.3 ms for 3 s from second 4", and the
+// round when a job has several (a study's steps).
+func outlierStatement(o merge.Outlier, round int64) string {
+	st := fmt.Sprintf("%s %.1f ms against the fleet's %.1f ms for %d s from second %d", o.Stat, o.AgentMs, o.FleetMs, o.Seconds, o.Since)
+	if round > 1 {
+		st += fmt.Sprintf(" of round %d", round)
+	}
+	return st
 }
 
 // ready records an agent's Ready for the current round.

@@ -96,6 +96,7 @@ type jobAgent struct {
 	Windows          int64   `json:"windows"`
 	GeneratorLimited bool    `json:"generator_limited"`
 	Error            string  `json:"error,omitempty"`
+	Outlier          string  `json:"outlier,omitempty"`
 }
 
 // agentsOf fills a job view's agents and start spread when the job runs
@@ -116,7 +117,7 @@ func (s *Server) agentsOf(ctx context.Context, v *jobJSON, settings json.RawMess
 	for _, sh := range shards {
 		v.Agents = append(v.Agents, jobAgent{AgentID: sh.AgentID, Name: sh.Name, Index: sh.Index, Count: sh.Count, State: sh.State,
 			Rows: sh.Rows, OffsetMs: sh.OffsetMs, DelayMs: sh.DelayMs, Requests: sh.Requests, Dropped: sh.Dropped,
-			Windows: sh.Windows, GeneratorLimited: sh.Dropped > 0, Error: sh.Error})
+			Windows: sh.Windows, GeneratorLimited: sh.Dropped > 0, Error: sh.Error, Outlier: sh.Outlier})
 	}
 	rounds, err := s.st.Rounds(ctx, v.ID)
 	if err != nil {

@@ -44,6 +44,10 @@ type Shard struct {
 	Dropped  int64   `db:"dropped"`
 	Windows  int64   `db:"windows"`
 	Error    string  `db:"error"`
+	// Outlier is the statement that flagged the agent as departing from
+	// the fleet ("p99 41.2 ms against the fleet's 10.3 ms for 3 s …");
+	// empty when it never did.
+	Outlier string `db:"outlier"`
 }
 
 // Shard states.
@@ -99,11 +103,12 @@ func (s *Store) PutShards(ctx context.Context, shards ...Shard) error {
 	return s.write(ctx, func(tx *sqlx.Tx) error {
 		for _, sh := range shards {
 			_, err := tx.NamedExecContext(ctx, `INSERT INTO job_shards
-			(job_id, agent_id, idx, count, name, state, rows_desc, offset_ms, delay_ms, requests, dropped, windows, error)
-			VALUES (:job_id, :agent_id, :idx, :count, :name, :state, :rows_desc, :offset_ms, :delay_ms, :requests, :dropped, :windows, :error)
+			(job_id, agent_id, idx, count, name, state, rows_desc, offset_ms, delay_ms, requests, dropped, windows, error, outlier)
+			VALUES (:job_id, :agent_id, :idx, :count, :name, :state, :rows_desc, :offset_ms, :delay_ms, :requests, :dropped, :windows, :error, :outlier)
 			ON CONFLICT (job_id, agent_id) DO UPDATE SET idx = excluded.idx, count = excluded.count, name = excluded.name,
 			state = excluded.state, rows_desc = excluded.rows_desc, offset_ms = excluded.offset_ms, delay_ms = excluded.delay_ms,
-			requests = excluded.requests, dropped = excluded.dropped, windows = excluded.windows, error = excluded.error`, sh)
+			requests = excluded.requests, dropped = excluded.dropped, windows = excluded.windows, error = excluded.error,
+			outlier = excluded.outlier`, sh)
 			if err != nil {
 				return dbErr(err, "store: job %d shard of agent %d", sh.JobID, sh.AgentID)
 			}

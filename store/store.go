@@ -128,7 +128,10 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 
 func (s *Store) migrate(ctx context.Context) error {
 	dialect, dir := goose.DialectSQLite3, "sqlite"
-	var opts []goose.ProviderOption
+	// Features number their migrations in their own ranges (00100 agents,
+	// 00300 profiles): a later one of a lower range (00101) must still
+	// apply to a database already past it.
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if s.driver == driverPostgres {
 		dialect, dir = goose.DialectPostgres, "postgres"
 		// Several servers starting on one database take turns.

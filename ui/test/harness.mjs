@@ -51,8 +51,9 @@ export async function target() {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-// serve starts headroom serve and makes an admin, an operator and a viewer token.
-export async function serve() {
+// serve starts headroom serve (with extra flags args) and makes an admin, an
+// operator and a viewer token; bin and db let a test make more (an agent's).
+export async function serve({ args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "headroom-ui-"));
   const bin = binary(dir);
   const db = join(dir, "headroom.db");
@@ -60,7 +61,7 @@ export async function serve() {
   const tokens = { admin: token("admin"), operator: token("operator"), viewer: token("viewer") };
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ["serve", "--addr", `127.0.0.1:${port}`, "--db", db], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(bin, ["serve", "--addr", `127.0.0.1:${port}`, "--db", db, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stdout.on("data", (d) => (log += d));
   proc.stderr.on("data", (d) => (log += d));
@@ -74,6 +75,8 @@ export async function serve() {
   return {
     url,
     tokens,
+    bin,
+    db,
     log: () => log,
     async api(path, { token = tokens.admin, method, body, yaml } = {}) {
       const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };

@@ -1,11 +1,12 @@
 // The job page: a run's or study's header, tiles, step ladder, seconds and
 // charts, live while it runs, and its profiles once finished. Its parts live
-// in job/: state (what the page knows), header, tiles, names (per request
-// name), ladder, stream and profiles.
+// in job/: state (what the page knows), header, tiles, agents (a job on
+// agents), names (per request name), ladder, stream and profiles.
 import { api, FINISHED, Get, Job, Result } from "../api";
 import { chart, Data } from "../charts";
 import { h } from "../dom";
 import type { Page } from "../router";
+import { followAgents, hasAgents, renderAgents } from "./job/agents";
 import { renderHead, updateDuration } from "./job/header";
 import { loadSteps, renderLadder } from "./job/ladder";
 import { NameViews } from "./job/names";
@@ -35,6 +36,8 @@ export const jobPage: Page = async (root, { id }) => {
   const ladderBox = h("section.ladder");
   const sloBox = h("section");
   const profilesBox = h("section#profiles", { "aria-labelledby": "profiles-h" });
+  const agentsBox = h("section#agents", { "aria-labelledby": "agents-h", hidden: true });
+  let stopAgents: (() => void) | null = null;
   let stopProfiles: (() => void) | null = null;
   const { sync, bands } = st;
   const latChart = chart({
@@ -107,8 +110,11 @@ export const jobPage: Page = async (root, { id }) => {
     } catch {
       /* keep the last known */
     }
+    stopAgents?.();
+    stopAgents = null;
     renderHead(head, st);
     renderTiles(tiles, st);
+    renderAgents(agentsBox, st);
     draw();
     if (st.isStudy) {
       await loadSteps(st);
@@ -132,6 +138,7 @@ export const jobPage: Page = async (root, { id }) => {
   root.append(
     head,
     tiles,
+    agentsBox,
     ladderBox,
     live,
     h("div.grid2", latChart.el, rpsChart.el),
@@ -144,6 +151,8 @@ export const jobPage: Page = async (root, { id }) => {
   );
   renderHead(head, st);
   renderTiles(tiles, st);
+  renderAgents(agentsBox, st);
+  if (hasAgents(st.job) && !st.finished) stopAgents = followAgents(agentsBox, st);
 
   // History first: every second held so far, then the stream from where it was.
   try {
@@ -203,5 +212,6 @@ export const jobPage: Page = async (root, { id }) => {
     loadChart.destroy();
     names.destroy();
     stopProfiles?.();
+    stopAgents?.();
   };
 };
