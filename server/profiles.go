@@ -47,60 +47,40 @@ func (s *Server) getProfiles(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	docs := make([]profileDoc, 0, len(ps))
-	bases := map[[2]string]*profiles.Summary{}
-	for _, p := range ps {
-		if p.Phase != "baseline" {
+	// Each kept profile against the baseline step's of its kind and
+	// component, as profiles.List sums up a study's (the CLI's list too).
+	kept := make([]profiles.Kept, len(ps))
+	parseErrs := make([]error, len(ps))
+	for i, p := range ps {
+		kept[i] = profiles.Kept{Phase: p.Phase, Component: p.Component, Step: p.Step, Requests: p.Requests}
+		pp, err := profiles.Parse(p.Raw)
+		if err != nil {
+			parseErrs[i] = fmt.Errorf("profile %d: %w", p.ID, err)
 			continue
 		}
-		if sum, err := summarize(p); err == nil {
-			if _, dup := bases[[2]string{p.Kind, p.Component}]; !dup {
-				bases[[2]string{p.Kind, p.Component}] = sum
-			}
-		}
+		kept[i].Fetched = &profiles.Fetched{Kind: profiles.Kind(p.Kind), Raw: p.Raw, Profile: pp}
 	}
-	for _, p := range ps {
+	docs := make([]profileDoc, 0, len(ps))
+	for i, l := range profiles.List(kept, topFunctions) {
+		p := ps[i]
 		d := profileDoc{
 			ID: strconv.FormatInt(p.ID, 10), Kind: apiKind(p.Kind), Phase: p.Phase, Step: p.Step, Component: p.Component,
-			Seconds: p.Seconds, Requests: p.Requests, Bytes: p.Bytes, FetchedAt: p.FetchedAt,
+			Seconds: p.Seconds, Requests: p.Requests, Bytes: p.Bytes, FetchedAt: p.FetchedAt, Unit: l.Unit,
 			Top: []profiles.Entry{}, Download: fmt.Sprintf("/api/v1/jobs/%d/profiles/%d", j.ID, p.ID),
 		}
-		sum, err := summarize(p)
-		if err != nil {
-			d.Problem = err.Error()
-			docs = append(docs, d)
-			continue
-		}
-		d.Unit = sum.Unit
-		base := bases[[2]string{p.Kind, p.Component}]
-		if p.Phase == "baseline" {
-			base = nil
-		}
-		diff, err := profiles.Compare(base, sum)
-		if err != nil {
-			base = nil
-			diff, err = profiles.Compare(nil, sum)
-		}
-		if err != nil {
-			d.Problem = err.Error()
-			docs = append(docs, d)
-			continue
-		}
-		for _, r := range diff.Top(topFunctions) {
-			d.Top = append(d.Top, diff.Entry(r, sum.Unit))
+		switch {
+		case parseErrs[i] != nil:
+			d.Problem = parseErrs[i].Error()
+		case l.Problem != "":
+			d.Problem = l.Problem
+		default:
+			for _, r := range l.Top {
+				d.Top = append(d.Top, l.Diff.Entry(r, l.Unit))
+			}
 		}
 		docs = append(docs, d)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"profiles": docs})
-}
-
-// summarize parses a kept profile and reduces it to functions.
-func summarize(p store.Profile) (*profiles.Summary, error) {
-	pp, err := profiles.Parse(p.Raw)
-	if err != nil {
-		return nil, fmt.Errorf("profile %d: %w", p.ID, err)
-	}
-	return profiles.Summarize(pp, profiles.Kind(p.Kind), float64(p.Requests))
 }
 
 // profileOf reads the profile the path names, with its bytes.
