@@ -11,7 +11,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/headroom-sre/headroom/agent/merge"
 	agentv1 "github.com/headroom-sre/headroom/proto/headroom/agent/v1"
 	"github.com/headroom-sre/headroom/proto/headroom/agent/v1/agentv1connect"
 	"github.com/headroom-sre/headroom/store"
@@ -430,7 +429,3 @@ type AgentInfo struct {
 
 // agentKey is an agent's id as the merger names it.
 func agentKey(id int64) string { return fmt.Sprint(id) }
-
-var _ = merge.Index
-
-func sortStrings(s []string) { sort.Strings(s) }

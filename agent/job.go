@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -310,7 +311,7 @@ func (j *Job) notice(r *round, s merge.Second, opts generator.Options) {
 	for _, a := range s.PerAgent {
 		if a.Window.Dropped > 0 && !j.warned["behind "+a.Window.Agent] {
 			j.warned["behind "+a.Window.Agent] = true
-			warn(fmt.Sprintf("agent %s fell behind its share of the schedule (%d iterations dropped at second %d): generator-limited, not the service", a.Window.Agent, a.Window.Dropped, s.Index))
+			warn(fmt.Sprintf("agent %s fell behind its share of the schedule (%d iterations dropped at second %d): generator-limited, not the service", j.agentLabel(a.Window.Agent), a.Window.Dropped, s.Index))
 		}
 	}
 	for _, o := range s.Outliers {
@@ -323,9 +324,22 @@ func (j *Job) notice(r *round, s merge.Second, opts generator.Options) {
 		j.mu.Unlock()
 		if !j.warned["outlier "+o.Agent] {
 			j.warned["outlier "+o.Agent] = true
-			warn(fmt.Sprintf("agent %s departs from the fleet: its %s %.1f ms against the others' %.1f ms for %d s (a noisy neighbour or a bad agent)", o.Agent, o.Stat, o.AgentMs, o.FleetMs, o.Seconds))
+			warn(fmt.Sprintf("agent %s departs from the fleet: its %s %.1f ms against the others' %.1f ms for %d s (a noisy neighbour or a bad agent)", j.agentLabel(o.Agent), o.Stat, o.AgentMs, o.FleetMs, o.Seconds))
 		}
 	}
+}
+
+// agentLabel names an agent by the merger's key (its id) as a person
+// knows it: `"load-2" (id 7)`, or the bare id when no member has it.
+func (j *Job) agentLabel(key string) string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, m := range j.members {
+		if agentKey(m.id) == key && m.name != "" {
+			return fmt.Sprintf("%q (id %d)", m.name, m.id)
+		}
+	}
+	return key
 }
 
 // outlierStatement says what flagged an agent, with its latest figures:
@@ -614,8 +628,7 @@ func (a *accumulator) result() *generator.Result {
 		r.Seconds = []generator.SecondRecord{}
 	}
 	finishSummary(&r.Summary, a.all, d)
-	names := append([]string(nil), a.order...)
-	sortStrings(names)
+	names := slices.Sorted(slices.Values(a.order))
 	for _, n := range names {
 		na := a.byName[n]
 		finishSummary(&na.s, na.hist, d)

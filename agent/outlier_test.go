@@ -100,7 +100,11 @@ journeys:
 	if err != nil || len(shards) != 3 {
 		t.Fatalf("shards %+v %v", shards, err)
 	}
+	slowName := ""
 	for _, sh := range shards {
+		if sh.Index == 0 {
+			slowName = sh.Name
+		}
 		t.Logf("share %d of %d (%s): %d requests, outlier %q", sh.Index+1, sh.Count, sh.Name, sh.Requests, sh.Outlier)
 		switch {
 		case sh.Index == 0 && !strings.HasPrefix(sh.Outlier, "p99 ") || sh.Index == 0 && !strings.Contains(sh.Outlier, "against the fleet's"):
@@ -114,6 +118,10 @@ journeys:
 	for _, w := range warnings {
 		if strings.Contains(w, "departs from the fleet") {
 			departs++
+			// The agent is named as its operator named it, not by its id.
+			if want := fmt.Sprintf("agent %q (id ", slowName); slowName == "" || !strings.HasPrefix(w, want) {
+				t.Errorf("warning %q does not start with %q", w, want)
+			}
 		}
 	}
 	mu.Unlock()
