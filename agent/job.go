@@ -90,9 +90,6 @@ func (j *Job) Run(ctx context.Context, p *plan.Plan, opts generator.Options) (*g
 	if opts.Load != nil {
 		load = *opts.Load
 	}
-	if load.Model != plan.ModelOpen {
-		return nil, &plan.Error{File: p.File, Field: "load.model", Msg: "a job on agents splits the open model's schedule; the closed model is not split"}
-	}
 	if err := j.reserveOnce(ctx); err != nil {
 		return nil, err
 	}

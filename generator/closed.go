@@ -22,7 +22,7 @@ func (e *engine) runClosed() {
 	tick := time.NewTicker(controlEvery)
 	defer tick.Stop()
 	for !e.stopped() { // a tick may win the select after the load ended: start no one then
-		n := int(math.Round(e.prof.at(time.Since(e.start).Seconds())))
+		n := e.opts.Split.users(int(math.Round(e.prof.at(time.Since(e.start).Seconds()))))
 		e.target.Store(int64(n))
 		for i := 0; i < n; i++ {
 			if i == len(slots) {

@@ -232,7 +232,12 @@ func (c *collector) checkPace(sec Second) {
 	c.delayBase = delayed
 	if held && sec.IterationRate() >= 0.95*p.rate {
 		c.capped = true
-		c.e.warn("max_rate", fmt.Sprintf("the virtual users would start more iterations than abort.max_rate %g/s; their starts are paced to at most %g/s", p.rate, p.rate))
+		msg := fmt.Sprintf("the virtual users would start more iterations than abort.max_rate %g/s; their starts are paced to at most %g/s", p.rate, p.rate)
+		if sp := c.e.opts.Split; sp.of() > 1 {
+			msg = fmt.Sprintf("this agent's virtual users would start more iterations than its share of abort.max_rate (%g/s of %g/s over %d agents); their starts are paced to at most %g/s",
+				p.rate, p.rate*float64(sp.of()), sp.of(), p.rate)
+		}
+		c.e.warn("max_rate", msg)
 	}
 }
 

@@ -30,10 +30,13 @@ type Options struct {
 	// uses os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
 
-	// Split makes this run one agent's part of a fleet's open-model
-	// schedule: it takes arrivals Split.Index, Index+Count, … of the
-	// plan's schedule, so Count runs together offer exactly its rate. The
-	// zero value takes every arrival.
+	// Split makes this run one agent's part of a fleet's load. In the
+	// open model it takes arrivals Split.Index, Index+Count, … of the
+	// plan's schedule, so Count runs together offer exactly its rate; in
+	// the closed model it runs users Index, Index+Count, … of the plan's
+	// target, so Count runs together hold exactly its users, and each
+	// paces its starts at its share of abort.max_rate. The zero value
+	// takes everything.
 	Split Split
 	// StartAt, when set, is the instant the load begins (the engine is
 	// compiled and ready before it), so a fleet's agents start together;
@@ -41,26 +44,38 @@ type Options struct {
 	StartAt time.Time
 }
 
-// Split is one share of an open-model schedule: arrivals Index, Index+Count, ….
+// Split is one share of a fleet's load: of an open-model schedule,
+// arrivals Index, Index+Count, …; of a closed model's users, users Index,
+// Index+Count, ….
 type Split struct {
 	Index, Count int
 }
 
-// check validates a split against the load model.
-func (s Split) check(l plan.Load) *plan.Error {
+// check validates a split.
+func (s Split) check() *plan.Error {
 	switch {
 	case s.Count == 0 && s.Index == 0:
 		return nil
 	case s.Count < 1 || s.Index < 0 || s.Index >= s.Count:
 		return &plan.Error{Field: "split", Msg: fmt.Sprintf("share %d of %d: want 0 ≤ index < count", s.Index, s.Count)}
-	case l.Model != "open":
-		return &plan.Error{Field: "load.model", Msg: "only the open model's schedule can be split across agents"}
 	}
 	return nil
 }
 
 // of is how many shares there are (1 when not split).
 func (s Split) of() int { return max(s.Count, 1) }
+
+// users is this share's part of n closed-model users: how many of 0 … n-1
+// are Index plus a multiple of Count. The shares' parts add up to n.
+func (s Split) users(n int) int {
+	if s.Count <= 1 {
+		return n
+	}
+	if n <= s.Index {
+		return 0
+	}
+	return (n - s.Index + s.Count - 1) / s.Count
+}
 
 // Result is what a run measured.
 type Result struct {
@@ -147,7 +162,7 @@ func newEngine(ctx context.Context, p *plan.Plan, opts Options) (*engine, error)
 		err.File = p.File
 		return nil, err
 	}
-	if err := opts.Split.check(e.load); err != nil {
+	if err := opts.Split.check(); err != nil {
 		err.File = p.File
 		return nil, err
 	}
@@ -295,7 +310,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		e.runOpen()
 	} else {
 		if r := e.plan.Abort.MaxRate; r > 0 {
-			e.pace = newPacer(r, e.start)
+			e.pace = newPacer(r/float64(e.opts.Split.of()), e.start)
 		}
 		e.runClosed()
 	}

@@ -1,7 +1,11 @@
 package generator
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,12 +59,85 @@ func TestSplitSkipCountsOwnArrivals(t *testing.T) {
 	}
 }
 
-func TestSplitRefusesTheClosedModel(t *testing.T) {
-	err := Split{Index: 0, Count: 2}.check(plan.Load{Model: "closed"})
-	if err == nil || err.Field != "load.model" {
-		t.Fatalf("err = %v", err)
+func TestSplitChecksItsShare(t *testing.T) {
+	for _, sp := range []Split{{Index: 2, Count: 2}, {Index: -1, Count: 2}, {Index: 0, Count: -1}} {
+		if err := sp.check(); err == nil || err.Field != "split" {
+			t.Errorf("%+v: err = %v, want one naming the split", sp, err)
+		}
 	}
-	if err := (Split{Index: 2, Count: 2}).check(plan.Load{Model: "open"}); err == nil {
-		t.Fatal("index 2 of 2 accepted")
+	for _, sp := range []Split{{}, {Index: 0, Count: 1}, {Index: 2, Count: 3}} {
+		if err := sp.check(); err != nil {
+			t.Errorf("%+v: %v", sp, err)
+		}
+	}
+}
+
+// TestSplitUsersPartitionTheWhole: at every closed-model target the
+// shares' users add up to it, and no share holds more than one user over
+// another.
+func TestSplitUsersPartitionTheWhole(t *testing.T) {
+	for count := 1; count <= 5; count++ {
+		for n := 0; n <= 23; n++ {
+			sum, lo, hi := 0, n, 0
+			for i := range count {
+				u := Split{Index: i, Count: count}.users(n)
+				sum, lo, hi = sum+u, min(lo, u), max(hi, u)
+			}
+			if sum != n || hi-lo > 1 {
+				t.Errorf("%d users in %d shares: the shares hold %d (from %d to %d)", n, count, sum, lo, hi)
+			}
+		}
+	}
+	if got := (Split{}).users(7); got != 7 {
+		t.Errorf("no split holds %d of 7 users", got)
+	}
+}
+
+// TestSplitClosedModelRunsTheShareOfUsers: two runs, each one share of a
+// closed model of 5 users, hold 3 and 2 users, 5 in all at the server;
+// under abort.max_rate 40/s each paces its starts at half of it.
+func TestSplitClosedModelRunsTheShareOfUsers(t *testing.T) {
+	var active, peak atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := active.Add(1)
+		defer active.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	l := plan.Load{Model: "closed", Start: 5, Stages: []plan.Stage{{Duration: 2 * time.Second, Target: 5}}}
+	both := func(p *plan.Plan) []*Result {
+		start := time.Now().Add(200 * time.Millisecond)
+		res := make([]*Result, 2)
+		var wg sync.WaitGroup
+		for i := range res {
+			wg.Go(func() { res[i] = mustRun(t, p, Options{Split: Split{Index: i, Count: 2}, StartAt: start}) })
+		}
+		wg.Wait()
+		return res
+	}
+
+	res := both(newPlan(srv.URL, l))
+	if got := peak.Load(); got != 5 {
+		t.Errorf("peak concurrent requests at the server = %d, want the plan's 5 users", got)
+	}
+	for i, want := range []int{3, 2} {
+		if secs := res[i].Seconds; len(secs) < 2 || secs[1].VUs != want {
+			t.Errorf("share %d: seconds %+v, want %d users in the second", i, secs, want)
+		}
+	}
+
+	// Unpaced the shares would start about 60 and 40 iterations a second;
+	// each is held to its half of 40/s, about 40 in 2 s.
+	p := newPlan(srv.URL, l)
+	p.Abort.MaxRate = 40
+	for i, r := range both(p) {
+		if it := r.Summary.Iterations; it < 25 || it > 48 {
+			t.Errorf("share %d started %d iterations in 2 s, want about 40 (20/s, its half of abort.max_rate)", i, it)
+		}
 	}
 }
