@@ -64,8 +64,8 @@ echo "Requests/sec: 300.00"`, cfg.Port)
 	// reads 0:00.00. What holds at any speed: it was read (parseTimeV
 	// requires the line), and it is no longer than measure took, within
 	// that resolution.
-	if m.Usage.MaxRSSKB <= 0 {
-		t.Errorf("usage = %+v, want a positive RSS", m.Usage)
+	if m.Usage.MaxRSSKB <= 0 || m.Usage.PeakAnonKB <= 0 || m.Usage.PeakAnonKB > m.Usage.MaxRSSKB {
+		t.Errorf("usage = %+v, want a positive RSS and a positive anon part of it", m.Usage)
 	}
 	if m.Usage.Wall < 0 || m.Usage.Wall > took+10*time.Millisecond {
 		t.Errorf("wall time %s, want 0 to %s (measure's own duration)", m.Usage.Wall, took+10*time.Millisecond)

@@ -92,7 +92,10 @@ type usage struct {
 	CPU      time.Duration // user + system
 	Wall     time.Duration
 	MaxRSSKB int64 // largest resident set of any one process
-	Exit     int
+	// PeakAnonKB is the largest anonymous resident memory of any one
+	// process, sampled from /proc (watchAnon): not GNU time's.
+	PeakAnonKB int64
+	Exit       int
 }
 
 // wallClock is the start of GNU time's wall-time line, whose name goes on

@@ -61,7 +61,14 @@ func measure(ctx context.Context, cfg config, t tool, work string) (measurement,
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	killGroupOnCancel(cmd)
-	runErr := cmd.Run()
+	runErr := cmd.Start()
+	if runErr == nil {
+		stopAnon := make(chan struct{})
+		anon := watchAnon(cmd.Process.Pid, stopAnon)
+		runErr = cmd.Wait()
+		close(stopAnon)
+		m.Usage.PeakAnonKB = <-anon
+	}
 
 	cpuAfter, cpuErr := processCPU(target.cmd.Process.Pid)
 	genAfter, genErr := sampleCPUs(cfg.GenCPUs)
@@ -82,9 +89,11 @@ func measure(ctx context.Context, cfg config, t tool, work string) (measurement,
 	if err != nil {
 		return m, fmt.Errorf("%s: %w", t.Name, err)
 	}
+	anonKB := m.Usage.PeakAnonKB
 	if m.Usage, err = parseTimeV(timeOut); err != nil {
 		return m, fmt.Errorf("%s: %w", t.Name, err)
 	}
+	m.Usage.PeakAnonKB = anonKB
 	reportOut := stdout.Bytes()
 	if t.ReportFile != "" {
 		if reportOut, err = os.ReadFile(t.ReportFile); err != nil {

@@ -27,15 +27,15 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\t")
+	fmt.Fprint(tw, "tool\trequests/s\trequests\ttarget count\terrors\tCPU-s/100k req\tpeak RSS MB\tpeak anon MB\t")
 	for _, r := range refs {
 		fmt.Fprintf(tw, "vs %s rate/CPU\t", r)
 	}
 	fmt.Fprintln(tw, "tool busy\ttarget busy\tothers gen/target\t")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t",
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t",
 			m.Tool, m.Report.Throughput, m.Report.Requests, m.Target.Requests, m.Report.Errors,
-			cpuPer100k(m), float64(m.Usage.MaxRSSKB)/1024)
+			cpuPer100k(m), float64(m.Usage.MaxRSSKB)/1024, float64(m.Usage.PeakAnonKB)/1024)
 		for _, r := range refs {
 			ref := byTool[r]
 			fmt.Fprintf(tw, "%s/%s\t", ratio(m.Report.Throughput, ref.Report.Throughput), ratio(cpuPer100k(m), cpuPer100k(ref)))
@@ -55,14 +55,15 @@ func printTable(w io.Writer, cfg config, ms []measurement) error {
 		cfg.Seconds, cfg.Conns, orAll(cfg.GenCPUs), target, orAll(cfg.TargetCPUs))
 	if cfg.Pooled > 1 {
 		fmt.Fprintf(w, "Pooled: the %d rounds above, the tools taking turns (each round starts one tool further on), so that a slow spell of the machine falls on all of them;\n"+
-			"requests/s is the mean of the rounds', CPU per request all the rounds' CPU over all their requests, peak RSS the largest.\n", cfg.Pooled)
+			"requests/s is the mean of the rounds', CPU per request all the rounds' CPU over all their requests, peak RSS and anon the largest.\n", cfg.Pooled)
 	}
 	if cfg.Proto == protoH2 {
 		fmt.Fprintf(w, "HTTP/2: h2load and headroom multiplex the %d streams over %d connections; fortio -h2 opens one connection per worker.\n",
 			cfg.Conns, min(cfg.H2Conns, cfg.Conns))
 	}
 	fmt.Fprintln(w, "requests/s and requests: the tool's own report; target count: responses the target wrote;")
-	fmt.Fprintln(w, "CPU, peak RSS and tool busy (CPU over wall time): /usr/bin/time -v of the tool;")
+	fmt.Fprintln(w, "CPU, peak RSS and tool busy (CPU over wall time): /usr/bin/time -v of the tool; peak RSS counts the executable's")
+	fmt.Fprintln(w, "pages mapped from the page cache (most of a large static binary's); peak anon: its largest RssAnon (/proc, every 100 ms), the working memory;")
 	fmt.Fprintln(w, "vs X rate/CPU: the row's requests/s over X's, and its CPU per request over X's;")
 	fmt.Fprintln(w, "target busy: the target's CPU time over the tool's wall time (near 100%: the target, not the tool, set the pace);")
 	fmt.Fprintln(w, "others gen/target: the share of the generator's and the target's CPUs other processes took meanwhile (/proc/stat, softirq left out).")
@@ -143,7 +144,7 @@ func contended(m measurement) string {
 
 // pool sums each tool's rows over rounds into one row: requests, errors,
 // CPU, wall time and the target's counts add up, requests/s is the mean of
-// the rounds' (every run lasts as long), peak RSS the largest, and the
+// the rounds' (every run lasts as long), peak RSS and anon the largest, and the
 // other processes' shares the mean.
 func pool(rounds [][]measurement) []measurement {
 	var out []measurement
@@ -165,6 +166,7 @@ func pool(rounds [][]measurement) []measurement {
 			p.Usage.CPU += m.Usage.CPU
 			p.Usage.Wall += m.Usage.Wall
 			p.Usage.MaxRSSKB = max(p.Usage.MaxRSSKB, m.Usage.MaxRSSKB)
+			p.Usage.PeakAnonKB = max(p.Usage.PeakAnonKB, m.Usage.PeakAnonKB)
 			p.Usage.Exit = max(p.Usage.Exit, m.Usage.Exit)
 			p.Target.Requests += m.Target.Requests
 			p.Target.Connections += m.Target.Connections

@@ -13,11 +13,11 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 	cfg := config{Seconds: 10, Conns: 64, GenCPUs: "0", TargetCPUs: "1", TargetMode: "raw"}
 	ms := []measurement{
 		{Tool: "wrk", Report: report{Requests: 400000, Throughput: 40000},
-			Usage: usage{CPU: 8 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 4096}, Target: targetCounts{400030, 64}, TargetCPU: 9 * time.Second, OthersGen: 0.01},
+			Usage: usage{CPU: 8 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 4096, PeakAnonKB: 1024}, Target: targetCounts{400030, 64}, TargetCPU: 9 * time.Second, OthersGen: 0.01},
 		{Tool: "vegeta", Report: report{Requests: 200000, Throughput: 20000},
-			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 20480}, Target: targetCounts{200000, 64}, TargetCPU: 5 * time.Second},
+			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 20480, PeakAnonKB: 10240}, Target: targetCounts{200000, 64}, TargetCPU: 5 * time.Second},
 		{Tool: "headroom", Report: report{Requests: 100000, Throughput: 10000},
-			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 51200}, Target: targetCounts{100000, 64}, TargetCPU: 2 * time.Second},
+			Usage: usage{CPU: 10 * time.Second, Wall: 10 * time.Second, MaxRSSKB: 51200, PeakAnonKB: 8192}, Target: targetCounts{100000, 64}, TargetCPU: 2 * time.Second},
 	}
 	var b bytes.Buffer
 	if err := printTable(&b, cfg, ms); err != nil {
@@ -31,10 +31,10 @@ func TestPrintTableShowsRatiosAgainstVegetaAndWrk(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		// tool rps requests target errors cpu/100k rss vs-wrk vs-vegeta tool-busy target-busy others
-		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 1.00x/1.00x 2.00x/0.40x 80% 90% 1%/0%",
-		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 0.50x/2.50x 1.00x/1.00x 100% 50% 0%/0%",
-		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 0.25x/5.00x 0.50x/2.00x 100% 20% 0%/0%",
+		// tool rps requests target errors cpu/100k rss anon vs-wrk vs-vegeta tool-busy target-busy others
+		"wrk":      "wrk 40000 400000 400030 0 2.00 4.0 1.0 1.00x/1.00x 2.00x/0.40x 80% 90% 1%/0%",
+		"vegeta":   "vegeta 20000 200000 200000 0 5.00 20.0 10.0 0.50x/2.50x 1.00x/1.00x 100% 50% 0%/0%",
+		"headroom": "headroom 10000 100000 100000 0 10.00 50.0 8.0 0.25x/5.00x 0.50x/2.00x 100% 20% 0%/0%",
 	}
 	for tool, row := range want {
 		if rows[tool] != row {
@@ -127,17 +127,17 @@ func TestContendedFlagsRunsSharedWithOtherProcesses(t *testing.T) {
 // request in one round and dearer in the other ends with all its CPU over
 // all its requests, and the mean of its rates.
 func TestPoolAddsRoundsUp(t *testing.T) {
-	round := func(wrkReq, headroomReq int64, wrkCPU, headroomCPU time.Duration) []measurement {
+	round := func(wrkReq, headroomReq int64, wrkCPU, headroomCPU time.Duration, anonKB int64) []measurement {
 		return []measurement{
 			{Tool: "wrk", Report: report{Requests: wrkReq, Throughput: float64(wrkReq) / 10},
 				Usage: usage{CPU: wrkCPU, Wall: 10 * time.Second, MaxRSSKB: 5000}, Target: targetCounts{wrkReq, 64}, TargetCPU: 9 * time.Second},
 			{Tool: "headroom", Report: report{Requests: headroomReq, Throughput: float64(headroomReq) / 10},
-				Usage: usage{CPU: headroomCPU, Wall: 10 * time.Second, MaxRSSKB: 60000}, Target: targetCounts{headroomReq, 64}, TargetCPU: 9 * time.Second, OthersGen: 0.04},
+				Usage: usage{CPU: headroomCPU, Wall: 10 * time.Second, MaxRSSKB: 60000, PeakAnonKB: anonKB}, Target: targetCounts{headroomReq, 64}, TargetCPU: 9 * time.Second, OthersGen: 0.04},
 		}
 	}
 	pooled := pool([][]measurement{
-		round(1_600_000, 1_400_000, 9*time.Second, 9*time.Second),
-		round(1_200_000, 1_400_000, 9*time.Second, 9*time.Second),
+		round(1_600_000, 1_400_000, 9*time.Second, 9*time.Second, 12_000),
+		round(1_200_000, 1_400_000, 9*time.Second, 9*time.Second, 9_000),
 	})
 	if len(pooled) != 2 || pooled[0].Tool != "wrk" || pooled[1].Tool != "headroom" {
 		t.Fatalf("pooled rows %+v, want wrk then headroom", pooled)
@@ -149,7 +149,7 @@ func TestPoolAddsRoundsUp(t *testing.T) {
 	if got := cpuPer100k(h) / cpuPer100k(w); got != 1 {
 		t.Errorf("headroom's CPU per request over wrk's pooled = %v, want 1 (the same CPU for the same requests)", got)
 	}
-	if h.OthersGen != 0.04 || h.Usage.MaxRSSKB != 60000 || h.Target.Connections != 128 {
+	if h.OthersGen != 0.04 || h.Usage.MaxRSSKB != 60000 || h.Usage.PeakAnonKB != 12_000 || h.Target.Connections != 128 {
 		t.Errorf("headroom pooled %+v", h)
 	}
 	var b bytes.Buffer
