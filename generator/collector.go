@@ -234,8 +234,8 @@ func (c *collector) checkPace(sec Second) {
 		c.capped = true
 		msg := fmt.Sprintf("the virtual users would start more iterations than abort.max_rate %g/s; their starts are paced to at most %g/s", p.rate, p.rate)
 		if sp := c.e.opts.Split; sp.of() > 1 {
-			msg = fmt.Sprintf("this agent's virtual users would start more iterations than its share of abort.max_rate (%g/s of %g/s over %d agents); their starts are paced to at most %g/s",
-				p.rate, p.rate*float64(sp.of()), sp.of(), p.rate)
+			msg = fmt.Sprintf("this agent's virtual users would start more iterations than their share of abort.max_rate (%.4g/s of %g/s: %d of the fleet's %.0f users); their starts are paced to at most %.4g/s",
+				p.rate, c.e.plan.Abort.MaxRate, c.e.maxUsers(), c.e.prof.peak(), p.rate)
 		}
 		c.e.warn("max_rate", msg)
 	}

@@ -35,8 +35,8 @@ type Options struct {
 	// plan's schedule, so Count runs together offer exactly its rate; in
 	// the closed model it runs users Index, Index+Count, … of the plan's
 	// target, so Count runs together hold exactly its users, and each
-	// paces its starts at its share of abort.max_rate. The zero value
-	// takes everything.
+	// paces its starts at its users' share of abort.max_rate (paceRate).
+	// The zero value takes everything.
 	Split Split
 	// StartAt, when set, is the instant the load begins (the engine is
 	// compiled and ready before it), so a fleet's agents start together;
@@ -240,9 +240,22 @@ func (e *engine) baseURL() (string, error) {
 // maxUsers is the most virtual users the profile can use.
 func (e *engine) maxUsers() int {
 	if e.load.Model == "closed" {
-		return int(e.prof.peak() + 0.5)
+		return e.opts.Split.users(int(e.prof.peak() + 0.5)) // this share's, on an agent
 	}
 	return e.load.MaxVUs
+}
+
+// paceRate is this run's part of abort.max_rate in the closed model: all
+// of it, or on an agent the share of it its users are of the plan's peak
+// (2 of 4 users: half), so a fleet whose users do not divide evenly still
+// starts up to the whole rate. 0 when this share has no users.
+func (e *engine) paceRate() float64 {
+	r := e.plan.Abort.MaxRate
+	all := int(e.prof.peak() + 0.5)
+	if e.opts.Split.of() == 1 || all == 0 {
+		return r
+	}
+	return r * float64(e.opts.Split.users(all)) / float64(all)
 }
 
 func readEnv(names []string, lookup func(string) (string, bool)) map[string]string {
@@ -309,8 +322,8 @@ func (e *engine) run(ctx context.Context) *Result {
 	if e.load.Model == "open" {
 		e.runOpen()
 	} else {
-		if r := e.plan.Abort.MaxRate; r > 0 {
-			e.pace = newPacer(r/float64(e.opts.Split.of()), e.start)
+		if r := e.paceRate(); r > 0 {
+			e.pace = newPacer(r, e.start)
 		}
 		e.runClosed()
 	}

@@ -1,6 +1,8 @@
 package generator
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -95,7 +97,7 @@ func TestSplitUsersPartitionTheWhole(t *testing.T) {
 
 // TestSplitClosedModelRunsTheShareOfUsers: two runs, each one share of a
 // closed model of 5 users, hold 3 and 2 users, 5 in all at the server;
-// under abort.max_rate 40/s each paces its starts at half of it.
+// under abort.max_rate 40/s each paces its starts at its users' share.
 func TestSplitClosedModelRunsTheShareOfUsers(t *testing.T) {
 	var active, peak atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,13 +113,21 @@ func TestSplitClosedModelRunsTheShareOfUsers(t *testing.T) {
 	defer srv.Close()
 	l := plan.Load{Model: "closed", Start: 5, Stages: []plan.Stage{{Duration: 2 * time.Second, Target: 5}}}
 	both := func(p *plan.Plan) []*Result {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 		start := time.Now().Add(200 * time.Millisecond)
 		res := make([]*Result, 2)
+		errs := make([]error, 2)
 		var wg sync.WaitGroup
 		for i := range res {
-			wg.Go(func() { res[i] = mustRun(t, p, Options{Split: Split{Index: i, Count: 2}, StartAt: start}) })
+			wg.Go(func() {
+				res[i], errs[i] = Run(ctx, p, Options{Split: Split{Index: i, Count: 2}, StartAt: start, Warn: func(msg string) { t.Logf("warning: %s", msg) }})
+			})
 		}
 		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
 		return res
 	}
 
@@ -132,12 +142,42 @@ func TestSplitClosedModelRunsTheShareOfUsers(t *testing.T) {
 	}
 
 	// Unpaced the shares would start about 60 and 40 iterations a second;
-	// each is held to its half of 40/s, about 40 in 2 s.
+	// each is held to its users' share of 40/s: 3/5 and 2/5, 24/s and
+	// 16/s, about 48 and 32 in 2 s.
 	p := newPlan(srv.URL, l)
 	p.Abort.MaxRate = 40
 	for i, r := range both(p) {
-		if it := r.Summary.Iterations; it < 25 || it > 48 {
-			t.Errorf("share %d started %d iterations in 2 s, want about 40 (20/s, its half of abort.max_rate)", i, it)
+		want := []float64{48, 32}[i]
+		t.Logf("share %d: %d iterations, want about %.0f", i, r.Summary.Iterations, want)
+		if it := float64(r.Summary.Iterations); it < 0.6*want || it > 1.2*want {
+			t.Errorf("share %d started %.0f iterations in 2 s, want about %.0f (its users' share of abort.max_rate)", i, it, want)
 		}
+	}
+}
+
+// TestSplitClosedModelSizesTheShare: an agent sizes its connections and
+// caches for its own users, not the fleet's (250 users on 3 agents: 84,
+// 83 and 83), and paces at their share of abort.max_rate.
+func TestSplitClosedModelSizesTheShare(t *testing.T) {
+	p := newPlan("http://127.0.0.1:1", plan.Load{Model: "closed", Start: 250, Stages: []plan.Stage{{Duration: time.Second, Target: 250}}})
+	p.Abort.MaxRate = 1000
+	for i, want := range []int{84, 83, 83} {
+		e, err := newEngine(context.Background(), p, Options{Split: Split{Index: i, Count: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.maxUsers(); got != want {
+			t.Errorf("share %d of 3: sized for %d users, want %d", i, got, want)
+		}
+		if got, rate := e.paceRate(), 1000*float64(want)/250; got != rate {
+			t.Errorf("share %d of 3: paced at %.1f/s, want %.1f", i, got, rate)
+		}
+	}
+	e, err := newEngine(context.Background(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.maxUsers() != 250 || e.paceRate() != 1000 {
+		t.Errorf("no split: sized for %d users, paced at %.0f/s; want 250 and 1000", e.maxUsers(), e.paceRate())
 	}
 }
