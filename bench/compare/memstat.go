@@ -44,26 +44,46 @@ func watchAnon(root int, stop <-chan struct{}) <-chan int64 {
 	return out
 }
 
-// descendants is pid and every process below it, from the children files
-// of each of its threads (/proc/<pid>/task/<tid>/children); processes
-// that end meanwhile are skipped.
-func descendants(pid int) []int {
-	all := []int{pid}
-	for i := 0; i < len(all); i++ {
-		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", all[i]))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			for _, field := range strings.Fields(string(b)) {
-				if c, err := strconv.Atoi(field); err == nil {
-					all = append(all, c)
-				}
-			}
+// descendants is root and every process below it, from the parent pid in
+// each /proc/<pid>/stat (the children files need a kernel option that not
+// every kernel has); processes that end meanwhile are skipped.
+func descendants(root int) []int {
+	children := map[int][]int{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parsePPID(b); ok {
+			children[ppid] = append(children[ppid], pid)
 		}
 	}
+	all := []int{root}
+	for i := 0; i < len(all); i++ {
+		all = append(all, children[all[i]]...)
+	}
 	return all
+}
+
+// parsePPID reads the parent pid from a /proc/<pid>/stat line, "pid
+// (comm) state ppid …": after the last ')', since comm may hold spaces
+// and parentheses.
+func parsePPID(stat []byte) (int, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
 }
 
 // rssAnonKB reads RssAnon from /proc/<pid>/status.

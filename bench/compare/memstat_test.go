@@ -20,6 +20,17 @@ func TestParseRssAnon(t *testing.T) {
 	}
 }
 
+func TestParsePPID(t *testing.T) {
+	if ppid, ok := parsePPID([]byte("4242 (a) (b c) S 17 4242 4242 0 -1 4194560")); !ok || ppid != 17 {
+		t.Errorf("ppid = %d, %v; want 17 (after the last parenthesis)", ppid, ok)
+	}
+	for _, bad := range []string{"", "4242 (x", "4242 (x) S", "4242 (x) S y"} {
+		if _, ok := parsePPID([]byte(bad)); ok {
+			t.Errorf("%q: read a parent pid", bad)
+		}
+	}
+}
+
 // TestWatchAnonSeesADescendant: a shell that starts a bash holding 32 MiB
 // of anonymous memory (a 32 MiB string) is seen through the shell: the
 // peak is the child's, far above the shell's own.
