@@ -3,8 +3,9 @@
 // An agent dials out to the server (nothing to open on its host), registers
 // its capacity, and waits on a stream of orders. The server's Fleet keeps
 // the agents and their leases, gives each one a share of a job — arrivals
-// Index, Index+Count, … of the plan's one open-model schedule and the same
-// slice of every data file's rows — measures each agent's clock offset
+// Index, Index+Count, … of the plan's one open-model schedule, or users
+// Index, Index+Count, … of a closed model's, and the same slice of every
+// data file's rows — measures each agent's clock offset
 // with a four-timestamp exchange, starts all of them at one agreed
 // instant, merges their per-second windows exactly (package agent/merge)
 // and hands the merged seconds to the run or study machinery as if one

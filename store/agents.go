@@ -28,8 +28,8 @@ const (
 	AgentGone = "gone"
 )
 
-// Shard is one agent's share of a job: which arrivals (Index of Count)
-// and which data rows it offers, its clock and what it sent.
+// Shard is one agent's share of a job: which arrivals or users (Index of
+// Count) and which data rows it offers, its clock and what it sent.
 type Shard struct {
 	JobID    int64   `db:"job_id"`
 	AgentID  int64   `db:"agent_id"`

@@ -322,12 +322,13 @@ func (*Assignment_JobDone) isAssignment_Order() {}
 func (*Assignment_Ping) isAssignment_Order() {}
 
 // Share is one agent's part of one round of load (a run, or one step of a
-// study): the whole plan, and which arrivals and data rows are its own.
+// study): the whole plan, and which arrivals (open model) or users
+// (closed model) and data rows are its own.
 type Share struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	JobId         int64                  `protobuf:"varint,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
 	Round         int64                  `protobuf:"varint,2,opt,name=round,proto3" json:"round,omitempty"`                      // 1, 2, … within the job
-	Index         int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`                      // this agent takes arrivals index, index+count, …
+	Index         int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`                      // this agent takes arrivals (or users) index, index+count, …
 	Count         int32                  `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`                      // agents in the round
 	PlanFile      string                 `protobuf:"bytes,5,opt,name=plan_file,json=planFile,proto3" json:"plan_file,omitempty"` // the plan's file name, for error messages
 	PlanYaml      []byte                 `protobuf:"bytes,6,opt,name=plan_yaml,json=planYaml,proto3" json:"plan_yaml,omitempty"`
