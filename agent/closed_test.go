@@ -18,6 +18,8 @@ import (
 // TestFleetSplitsAClosedModel: three agents hold a closed model's 7 users
 // between them (3, 2 and 2): the target sees 7 requests at once, the
 // merged seconds count 7 users, and the shares' users add up to them.
+// A second round under abort.max_rate 30/s starts about 30 iterations a
+// second in all, and the fleet's result says the rate held it back.
 func TestFleetSplitsAClosedModel(t *testing.T) {
 	r := newRig(t, FleetOptions{Wait: 20 * time.Second})
 	var active, peak atomic.Int64
@@ -65,10 +67,13 @@ journeys:
 		t.Fatal(err)
 	}
 	j := r.fleet.Job(job.ID, 3, "closed.yaml", []byte(yaml))
+	defer j.Close("passed")
 	res, err := j.Run(ctx, p, generator.Options{})
-	j.Close("passed")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if res.CappedAt != 0 {
+		t.Errorf("capped at %g/s without abort.max_rate", res.CappedAt)
 	}
 	if got := peak.Load(); got != 7 {
 		t.Errorf("peak concurrent requests at the target = %d, want the plan's 7 users", got)
@@ -95,6 +100,20 @@ journeys:
 	// Share 1 holds 3 users, the others 2: it sends half as much again.
 	if a, b := shards[0].Requests, shards[1].Requests+shards[2].Requests; 4*a < 5*b/2 || 4*a > 7*b/2 {
 		t.Errorf("share 1 sent %d requests and shares 2 and 3 together %d; want 3 to 4 users' worth", a, b)
+	}
+
+	// Unpaced, 7 users of 50 ms requests start about 140 iterations a
+	// second; each agent holds its users' share of 30/s.
+	p.Abort.MaxRate = 30
+	res, err = j.Run(ctx, p, generator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CappedAt != 30 {
+		t.Errorf("round 2: capped at %g/s, want the plan's 30 (every agent was held back)", res.CappedAt)
+	}
+	if n := res.Summary.Iterations; n < 60 || n > 100 {
+		t.Errorf("round 2 started %d iterations in 3 s, want about 90 (30/s)", n)
 	}
 	cancel()
 	wg.Wait()

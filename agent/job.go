@@ -294,7 +294,24 @@ func (j *Job) drive(ctx context.Context, r *round, p *plan.Plan, opts generator.
 		}
 	}
 	j.closeRound(ctx, r)
-	return acc.result(), nil
+	res := acc.result()
+	if j.capped(r) {
+		res.CappedAt = p.Abort.MaxRate // the fleet's: each agent held its share of it
+	}
+	return res, nil
+}
+
+// capped reports whether abort.max_rate held any agent's share of the
+// round back, as generator.Result.CappedAt says of one generator.
+func (j *Job) capped(r *round) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, fin := range r.finished {
+		if fin.GetCapped() {
+			return true
+		}
+	}
+	return false
 }
 
 // notice warns once of an agent that fell behind (generator-limited) or

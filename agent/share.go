@@ -198,6 +198,7 @@ func (a *client) runShare(s *share, at time.Time) {
 		fin.Error = err.Error()
 	}
 	if res != nil {
+		fin.Capped = res.CappedAt > 0
 		a.log.Info("share done", "job", msg.GetJobId(), "round", msg.GetRound(), "requests", res.Summary.Requests,
 			"dropped", res.Summary.DroppedIterations, "windows", n, "late_start_ms", float64(first.Sub(at).Microseconds())/1000)
 	}

@@ -1583,6 +1583,7 @@ type FinishRequest struct {
 	Windows       int64                  `protobuf:"varint,4,opt,name=windows,proto3" json:"windows,omitempty"`                                    // how many windows the share produced
 	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`                                         // the share failed on the agent
 	StartedUnixNs int64                  `protobuf:"varint,6,opt,name=started_unix_ns,json=startedUnixNs,proto3" json:"started_unix_ns,omitempty"` // when its load began, agent clock
+	Capped        bool                   `protobuf:"varint,7,opt,name=capped,proto3" json:"capped,omitempty"`                                      // abort.max_rate held the share's load back
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1657,6 +1658,13 @@ func (x *FinishRequest) GetStartedUnixNs() int64 {
 		return x.StartedUnixNs
 	}
 	return 0
+}
+
+func (x *FinishRequest) GetCapped() bool {
+	if x != nil {
+		return x.Capped
+	}
+	return false
 }
 
 type FinishResponse struct {
@@ -1826,14 +1834,15 @@ const file_headroom_agent_v1_agent_proto_rawDesc = "" +
 	"\x10HeartbeatRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\x03R\aagentId\".\n" +
 	"\x11HeartbeatResponse\x12\x19\n" +
-	"\blease_ms\x18\x01 \x01(\x03R\aleaseMs\"\xaf\x01\n" +
+	"\blease_ms\x18\x01 \x01(\x03R\aleaseMs\"\xc7\x01\n" +
 	"\rFinishRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\x03R\aagentId\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\x03R\x05jobId\x12\x14\n" +
 	"\x05round\x18\x03 \x01(\x03R\x05round\x12\x18\n" +
 	"\awindows\x18\x04 \x01(\x03R\awindows\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12&\n" +
-	"\x0fstarted_unix_ns\x18\x06 \x01(\x03R\rstartedUnixNs\"\x10\n" +
+	"\x0fstarted_unix_ns\x18\x06 \x01(\x03R\rstartedUnixNs\x12\x16\n" +
+	"\x06capped\x18\a \x01(\bR\x06capped\"\x10\n" +
 	"\x0eFinishResponse2\xd7\x04\n" +
 	"\fAgentService\x12S\n" +
 	"\bRegister\x12\".headroom.agent.v1.RegisterRequest\x1a#.headroom.agent.v1.RegisterResponse\x12U\n" +
