@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,21 +51,8 @@ journeys:
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	for i := range 3 {
-		r.agent(ctx, t, fmt.Sprintf("a%d", i), &wg, errs)
-	}
-	waitAgents(t, r.fleet, 3)
-	pl, err := r.st.CreatePlan(ctx, "closed", yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := r.st.CreateJob(ctx, store.Job{PlanID: pl.ID, PlanVersion: pl.Version, Kind: "run"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := r.fleet.Job(job.ID, 3, "closed.yaml", []byte(yaml))
+	wg, _ := r.fleetOf(ctx, t, 3)
+	j, jobID := r.job(ctx, t, "closed", yaml, 3)
 	defer j.Close("passed")
 	res, err := j.Run(ctx, p, generator.Options{})
 	if err != nil {
@@ -88,7 +74,7 @@ journeys:
 	if n := res.Summary.Requests; n < 200 || n > 440 {
 		t.Errorf("the fleet sent %d requests, want about 420", n)
 	}
-	shards, err := r.st.Shards(ctx, job.ID)
+	shards, err := r.st.Shards(ctx, jobID)
 	if err != nil || len(shards) != 3 {
 		t.Fatalf("shards %v %v", shards, err)
 	}

@@ -77,6 +77,34 @@ func (r *rig) agent(ctx context.Context, t *testing.T, name string, wg *sync.Wai
 	}()
 }
 
+// fleetOf starts n in-process agents named a0, a1, … until ctx ends, and
+// waits until all are connected.
+func (r *rig) fleetOf(ctx context.Context, t *testing.T, n int) (*sync.WaitGroup, chan error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		r.agent(ctx, t, fmt.Sprintf("a%d", i), &wg, errs)
+	}
+	waitAgents(t, r.fleet, n)
+	return &wg, errs
+}
+
+// job stores the plan text under name and a run job of it, and returns
+// the fleet's Job of it on n agents.
+func (r *rig) job(ctx context.Context, t *testing.T, name, yaml string, n int) (*Job, int64) {
+	t.Helper()
+	pl, err := r.st.CreatePlan(ctx, name, yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := r.st.CreateJob(ctx, store.Job{PlanID: pl.ID, PlanVersion: pl.Version, Kind: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.fleet.Job(job.ID, n, name+".yaml", []byte(yaml)), job.ID
+}
+
 func (r *rig) plan(t *testing.T, seconds, rate int) (*plan.Plan, []byte) {
 	t.Helper()
 	yaml := fmt.Sprintf(`version: 1
@@ -124,22 +152,9 @@ func TestFleetRunsOneScheduleSplit(t *testing.T) {
 	r := newRig(t, FleetOptions{Wait: 20 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	for i := range 3 {
-		r.agent(ctx, t, fmt.Sprintf("a%d", i), &wg, errs)
-	}
-	waitAgents(t, r.fleet, 3)
+	wg, errs := r.fleetOf(ctx, t, 3)
 	p, yaml := r.plan(t, 3, 40)
-	pl, err := r.st.CreatePlan(ctx, "fleet", string(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := r.st.CreateJob(ctx, store.Job{PlanID: pl.ID, PlanVersion: pl.Version, Kind: "run"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := r.fleet.Job(job.ID, 3, "fleet.yaml", yaml)
+	j, jobID := r.job(ctx, t, "fleet", string(yaml), 3)
 	var secs []generator.Second
 	res, err := j.Run(ctx, p, generator.Options{OnSecond: func(s generator.Second) { secs = append(secs, s) }})
 	j.Close("passed")
@@ -158,7 +173,7 @@ func TestFleetRunsOneScheduleSplit(t *testing.T) {
 			t.Errorf("second %d offered %.2f/s, want the plan's %.2f", i, s.Offered, want)
 		}
 	}
-	shards, err := r.st.Shards(ctx, job.ID)
+	shards, err := r.st.Shards(ctx, jobID)
 	if err != nil || len(shards) != 3 {
 		t.Fatalf("shards %v %v", shards, err)
 	}
@@ -167,7 +182,7 @@ func TestFleetRunsOneScheduleSplit(t *testing.T) {
 			t.Errorf("shard %+v: want done with 20 requests", sh)
 		}
 	}
-	rounds, _ := r.st.Rounds(ctx, job.ID)
+	rounds, _ := r.st.Rounds(ctx, jobID)
 	if len(rounds) != 1 || rounds[0].SpreadMs == nil {
 		t.Fatalf("rounds %+v", rounds)
 	}
@@ -201,9 +216,7 @@ func TestFleetReportsALostAgent(t *testing.T) {
 	r.agent(goneCtx, t, "goes", &wg, errs)
 	waitAgents(t, r.fleet, 2)
 	p, yaml := r.plan(t, 10, 20)
-	pl, _ := r.st.CreatePlan(ctx, "fleet", string(yaml))
-	job, _ := r.st.CreateJob(ctx, store.Job{PlanID: pl.ID, PlanVersion: pl.Version, Kind: "run"})
-	j := r.fleet.Job(job.ID, 2, "fleet.yaml", yaml)
+	j, jobID := r.job(ctx, t, "fleet", string(yaml), 2)
 	var n atomic.Int64
 	_, err := j.Run(ctx, p, generator.Options{OnSecond: func(generator.Second) {
 		if n.Add(1) == 2 {
@@ -215,7 +228,7 @@ func TestFleetReportsALostAgent(t *testing.T) {
 		t.Fatalf("err = %v, want ErrAgentLost", err)
 	}
 	t.Log(err)
-	shards, _ := r.st.Shards(ctx, job.ID)
+	shards, _ := r.st.Shards(ctx, jobID)
 	lost := 0
 	for _, sh := range shards {
 		if sh.State == store.ShardLost {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/headroom-sre/headroom/generator"
 	"github.com/headroom-sre/headroom/plan"
-	"github.com/headroom-sre/headroom/store"
 )
 
 // TestFleetKeepsAnOutlierOnItsShard: three agents share a plan whose data
@@ -73,21 +72,8 @@ journeys:
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	for i := range 3 {
-		r.agent(ctx, t, fmt.Sprintf("a%d", i), &wg, errs)
-	}
-	waitAgents(t, r.fleet, 3)
-	pl, err := r.st.CreatePlan(ctx, "outlier", yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := r.st.CreateJob(ctx, store.Job{PlanID: pl.ID, PlanVersion: pl.Version, Kind: "run"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := r.fleet.Job(job.ID, 3, "outlier.yaml", []byte(yaml))
+	wg, _ := r.fleetOf(ctx, t, 3)
+	j, jobID := r.job(ctx, t, "outlier", yaml, 3)
 	var mu sync.Mutex
 	var warnings []string
 	_, err = j.Run(ctx, p, generator.Options{Warn: func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() }})
@@ -96,7 +82,7 @@ journeys:
 		t.Fatal(err)
 	}
 	t.Logf("the target served %d requests of the slow user, %d of others", slowHits.Load(), fastHits.Load())
-	shards, err := r.st.Shards(ctx, job.ID)
+	shards, err := r.st.Shards(ctx, jobID)
 	if err != nil || len(shards) != 3 {
 		t.Fatalf("shards %+v %v", shards, err)
 	}

@@ -12,19 +12,27 @@ import (
 	"github.com/headroom-sre/headroom/plan"
 )
 
-func TestClosedRampsVirtualUsers(t *testing.T) {
-	var active, peak atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// peakServer answers every request after d (or when the client gives
+// up) and keeps in peak the most requests it held at once.
+func peakServer(t *testing.T, d time.Duration) (srv *httptest.Server, peak *atomic.Int64) {
+	var active atomic.Int64
+	peak = new(atomic.Int64)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := active.Add(1)
 		defer active.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
 		select {
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(d):
 		case <-r.Context().Done():
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, peak
+}
+
+func TestClosedRampsVirtualUsers(t *testing.T) {
+	srv, peak := peakServer(t, 20*time.Millisecond)
 	l := plan.Load{Model: "closed", Stages: []plan.Stage{
 		{Duration: 1 * time.Second, Target: 4}, // ramp 0→4 users
 		{Duration: 1 * time.Second, Target: 4}, // hold

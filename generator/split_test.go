@@ -3,11 +3,8 @@ package generator
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,18 +96,7 @@ func TestSplitUsersPartitionTheWhole(t *testing.T) {
 // closed model of 5 users, hold 3 and 2 users, 5 in all at the server;
 // under abort.max_rate 40/s each paces its starts at its users' share.
 func TestSplitClosedModelRunsTheShareOfUsers(t *testing.T) {
-	var active, peak atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := active.Add(1)
-		defer active.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
+	srv, peak := peakServer(t, 50*time.Millisecond)
 	l := plan.Load{Model: "closed", Start: 5, Stages: []plan.Stage{{Duration: 2 * time.Second, Target: 5}}}
 	both := func(p *plan.Plan) []*Result {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
