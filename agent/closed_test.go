@@ -98,6 +98,7 @@ journeys:
 	if res.CappedAt != 30 {
 		t.Errorf("round 2: capped at %g/s, want the plan's 30 (every agent was held back)", res.CappedAt)
 	}
+	t.Logf("round 2: %d iterations in 3 s under abort.max_rate 30/s, capped at %g/s", res.Summary.Iterations, res.CappedAt)
 	if n := res.Summary.Iterations; n < 60 || n > 100 {
 		t.Errorf("round 2 started %d iterations in 3 s, want about 90 (30/s)", n)
 	}
